@@ -1,0 +1,789 @@
+"""The commands: every action, checked against the state and the rules, turned into events.
+
+Each command is a function `(state, ctx, ...) -> list[Event]` that either returns the events to
+store or raises `Refused` naming the field and the reason. They write nothing themselves: the
+service (`events.service`) stores what they return, atomically, or retries on a moved head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from events import rules
+from events.calendar import Term, semester, terms_overlap
+from events.errors import Refused
+from events.state import Pupil, School, Staff, State
+from events.types import (
+    AidGranted,
+    AidRevoked,
+    CareActivityHeld,
+    CategoryAdded,
+    CategoryRemoved,
+    ContactMade,
+    EntryCorrected,
+    EntryRetracted,
+    Event,
+    HandbookInspected,
+    HelpPlanReviewed,
+    HelpPlanSet,
+    IncidentReported,
+    IncidentResolved,
+    PairingAssigned,
+    PairingEnded,
+    Person,
+    PupilAmended,
+    PupilDroppedOut,
+    PupilGraduated,
+    PupilRegistered,
+    PupilReturned,
+    PupilTransferred,
+    RulesSet,
+    SchoolOpened,
+    StaffJoined,
+    StaffLeft,
+    TermAdded,
+)
+
+# Entries whose date (and kind) may be corrected, and which may be retracted. Structural entries
+# (registration, pairing, exits, staff, calendar) are undone by the opposite action instead.
+CORRECTABLE = frozenset(
+    {
+        "ContactMade",
+        "CareActivityHeld",
+        "HelpPlanSet",
+        "HelpPlanReviewed",
+        "IncidentReported",
+        "IncidentResolved",
+        "HandbookInspected",
+    }
+)
+RETRACTABLE = CORRECTABLE | {"AidGranted", "AidRevoked", "PupilAmended"}
+KINDS_OF = {"ContactMade": rules.CONTACT_KINDS, "CareActivityHeld": rules.ACTIVITY_KINDS}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, for which school, on which effective date; `today` is the school's date."""
+
+    school: str
+    actor: str
+    today: dt.date
+    date: dt.date
+    source: str = "cli"
+    note: str = ""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def stream_of(school: str, kind: str, key: str = "") -> str:
+    return f"{school}/{kind}/{key}" if key else f"{school}/{kind}"
+
+
+def _event(cls, ctx: Context, stream: str, date: dt.date | None = None, **fields) -> Event:
+    return cls(
+        id=new_id(),
+        school=ctx.school,
+        stream=stream,
+        date=date or ctx.date,
+        actor=ctx.actor,
+        source=ctx.source,
+        note=ctx.note,
+        **fields,
+    )
+
+
+# --- checks shared by the commands ---------------------------------------------------------
+
+
+def school_of(state: State, ctx: Context) -> School:
+    school = state.schools.get(ctx.school)
+    if school is None:
+        raise Refused("--school", "unknown_school", school=ctx.school)
+    return school
+
+
+def check_date(school: School, ctx: Context, day: dt.date | None = None, field: str = "--date") -> dt.date:
+    day = day or ctx.date
+    if day > ctx.today:
+        raise Refused(field, "future_date", date=day, today=ctx.today)
+    if day < school.opened:
+        raise Refused(field, "before_school_opened", date=day, opened=school.opened)
+    return day
+
+
+def actor(school: School, ctx: Context, action: str | None = None) -> Staff:
+    """The actor must be current staff now and, for some actions, hold a role."""
+    staff = school.staff.get(ctx.actor)
+    if staff is None or (staff.left is not None and staff.left <= ctx.today):
+        raise Refused("--as", "actor_not_staff", staff=ctx.actor)
+    if action is not None and not rules.ACTION_ROLES[action] & set(staff.roles):
+        raise Refused("--as", "actor_lacks_role", staff=ctx.actor, roles=sorted(rules.ACTION_ROLES[action]))
+    return staff
+
+
+def pupil_of(school: School, pupil_id: str, field: str = "PUPIL_ID") -> Pupil:
+    pupil = school.pupils.get(pupil_id)
+    if pupil is None:
+        raise Refused(field, "unknown_pupil", pupil=pupil_id)
+    return pupil
+
+
+def staff_of(school: School, staff_id: str, field: str = "STAFF_ID") -> Staff:
+    staff = school.staff.get(staff_id)
+    if staff is None:
+        raise Refused(field, "unknown_staff", staff=staff_id)
+    return staff
+
+
+def enrolled_on(pupil: Pupil, day: dt.date, field: str = "PUPIL_ID") -> None:
+    if day < pupil.registered:
+        raise Refused("--date", "before_registration", pupil=pupil.id, date=day, registered=pupil.registered)
+    status = pupil.status_on(day)
+    if status != "enrolled":
+        raise Refused(field, "pupil_not_enrolled", pupil=pupil.id, status=status, date=day)
+
+
+def staff_active_on(staff: Staff, day: dt.date, field: str = "STAFF_ID") -> None:
+    if not staff.active_on(day):
+        raise Refused(field, "staff_not_active", staff=staff.id, date=day)
+
+
+def nothing_later(pupil: Pupil, day: dt.date) -> None:
+    """A status change must not contradict entries already dated after it."""
+    if pupil.last_date is not None and pupil.last_date > day:
+        raise Refused("--date", "later_entries_exist", pupil=pupil.id, date=day, later=pupil.last_date)
+
+
+def choice(value: str, allowed: Iterable[str], field: str) -> str:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise Refused(field, "unknown_value", value=value, allowed=list(allowed))
+    return value
+
+
+def text(value: str | None, field: str) -> str:
+    if value is None or not value.strip():
+        raise Refused(field, "empty")
+    return value.strip()
+
+
+# --- school, calendar, rules ---------------------------------------------------------------
+
+
+def init(
+    state: State, ctx: Context, *, name: str, admin_name: str, lang: str = "zh", timezone: str = "Asia/Shanghai"
+) -> list[Event]:
+    if ctx.school in state.schools:
+        raise Refused("--school", "school_exists", school=ctx.school)
+    if ctx.date > ctx.today:
+        raise Refused("--date", "future_date", date=ctx.date, today=ctx.today)
+    choice(lang, ("zh", "en"), "--lang")
+    _check_timezone(timezone)
+    text(name, "--school")
+    text(ctx.actor, "--as")
+    opened = _event(SchoolOpened, ctx, stream_of(ctx.school, "school"), name=name.strip(), lang=lang, timezone=timezone)
+    joined = _event(
+        StaffJoined,
+        ctx,
+        stream_of(ctx.school, "staff", ctx.actor),
+        staff=ctx.actor,
+        name=text(admin_name, "--name"),
+        roles=["admin", "leader"],
+    )
+    return [opened, joined]
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Refused("--timezone", "unknown_timezone", timezone=name) from None
+
+
+def add_term(state: State, ctx: Context, *, name: str, start: dt.date, end: dt.date) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "calendar")
+    check_date(school, ctx)
+    name = text(name, "--name")
+    if end < start:
+        raise Refused("--end", "end_before_start", start=start, end=end)
+    term = Term(name, start, end)
+    for other in school.terms:
+        if other.name == name:
+            raise Refused("--name", "term_exists", name=name)
+        if terms_overlap(term, other):
+            raise Refused("--start", "terms_overlap", other=other.name)
+    return [_event(TermAdded, ctx, stream_of(ctx.school, "school"), name=name, start=start, end=end)]
+
+
+def set_rules(
+    state: State,
+    ctx: Context,
+    *,
+    capacity: int | None = None,
+    duties: dict[str, str] | None = None,
+    late_days: int | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "calendar")
+    check_date(school, ctx)
+    duties = duties or {}
+    if capacity is None and late_days is None and not duties:
+        raise Refused("rules", "nothing_to_set")
+    if capacity is not None and capacity < 1:
+        raise Refused("--capacity", "must_be_positive", value=capacity)
+    if late_days is not None and late_days < 0:
+        raise Refused("--late-days", "must_not_be_negative", value=late_days)
+    for duty, cadence in duties.items():
+        choice(duty, rules.DUTIES, "--duty")
+        if not rules.valid_cadence(cadence):
+            raise Refused("--duty", "bad_cadence", duty=duty, cadence=cadence)
+    return [
+        _event(
+            RulesSet, ctx, stream_of(ctx.school, "school"), capacity=capacity, late_days=late_days, duties=dict(duties)
+        )
+    ]
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+def add_staff(
+    state: State,
+    ctx: Context,
+    staff_id: str,
+    *,
+    name: str,
+    roles: Sequence[str] = ("teacher",),
+    grade: int | None = None,
+    class_: int | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "staff")
+    check_date(school, ctx)
+    staff_id = text(staff_id, "STAFF_ID")
+    if staff_id in school.staff:
+        raise Refused("STAFF_ID", "staff_exists", staff=staff_id)
+    roles = list(dict.fromkeys(roles or ("teacher",)))
+    for role in roles:
+        choice(role, rules.ROLES, "--role")
+    if grade is not None and grade not in rules.GRADES:
+        raise Refused("--grade", "bad_grade", grade=grade)
+    if class_ is not None and class_ < 1:
+        raise Refused("--class", "bad_class", value=class_)
+    return [
+        _event(
+            StaffJoined,
+            ctx,
+            stream_of(ctx.school, "staff", staff_id),
+            staff=staff_id,
+            name=text(name, "--name"),
+            roles=roles,
+            grade=grade,
+            class_=class_,
+        )
+    ]
+
+
+def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "staff")
+    day = check_date(school, ctx)
+    staff = staff_of(school, staff_id)
+    if staff.left is not None:
+        raise Refused("STAFF_ID", "staff_already_left", staff=staff_id, date=staff.left)
+    if day < staff.joined:
+        raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    events = [_event(StaffLeft, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id)]
+    for pairing in staff.pairings:
+        if pairing.end is None:
+            if pairing.start > day:
+                raise Refused("--date", "pairing_starts_later", pupil=pairing.pupil, start=pairing.start)
+            events.append(_end_pairing(ctx, pairing.pupil, staff_id, "mentor_left"))
+    return events
+
+
+def inspect_handbook(state: State, ctx: Context, staff_id: str, *, result: str) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "inspect")
+    day = check_date(school, ctx)
+    staff = staff_of(school, staff_id)
+    staff_active_on(staff, day)
+    choice(result, rules.INSPECTION_RESULTS, "--result")
+    return [_event(HandbookInspected, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, result=result)]
+
+
+# --- pupils --------------------------------------------------------------------------------
+
+
+def parse_guardian(value: str) -> Person:
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 3 or not parts[0]:
+        raise Refused("--guardian", "bad_guardian", value=value)
+    return Person(name=parts[0], relation=parts[1], phone=parts[2])
+
+
+def parse_parent(value: str) -> Person:
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 4 or not parts[0]:
+        raise Refused("--parent", "bad_parent", value=value)
+    return Person(name=parts[0], relation=parts[1], workplace=parts[2], phone=parts[3])
+
+
+PROFILE_FIELDS = ("family", "study", "behaviour", "personality", "health", "mental")
+
+
+def add_pupil(
+    state: State,
+    ctx: Context,
+    pupil_id: str,
+    *,
+    name: str,
+    gender: str,
+    birth: dt.date,
+    grade: int,
+    class_: int,
+    categories: Sequence[str] = (),
+    phone: str = "",
+    guardian: Person | None = None,
+    parents: Sequence[Person] = (),
+    profile: dict[str, str] | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "pupil")
+    day = check_date(school, ctx)
+    pupil_id = text(pupil_id, "PUPIL_ID")
+    if pupil_id in school.pupils:
+        raise Refused("PUPIL_ID", "pupil_exists", pupil=pupil_id)
+    choice(gender, rules.GENDERS, "--gender")
+    if birth >= day:
+        raise Refused("--birth", "birth_not_before_date", birth=birth, date=day)
+    if grade not in rules.GRADES:
+        raise Refused("--grade", "bad_grade", grade=grade)
+    if class_ < 1:
+        raise Refused("--class", "bad_class", value=class_)
+    for category in categories:
+        choice(category, rules.CATEGORIES, "--category")
+    for key in profile or {}:
+        choice(key, PROFILE_FIELDS, "profile")
+    return [
+        _event(
+            PupilRegistered,
+            ctx,
+            stream_of(ctx.school, "pupil", pupil_id),
+            pupil=pupil_id,
+            name=text(name, "--name"),
+            gender=gender,
+            birth=birth,
+            grade=grade,
+            class_=class_,
+            categories=list(dict.fromkeys(categories)),
+            phone=phone,
+            guardian=guardian,
+            parents=list(parents),
+            profile=dict(profile or {}),
+        )
+    ]
+
+
+AMENDABLE = ("name", "gender", "birth", "grade", "class", "phone", "guardian", "parents") + PROFILE_FIELDS
+
+
+def amend_pupil(
+    state: State,
+    ctx: Context,
+    pupil_id: str,
+    *,
+    changes: dict[str, object] | None = None,
+    add_categories: Sequence[str] = (),
+    remove_categories: Sequence[str] = (),
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "pupil")
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    if day < pupil.registered:
+        raise Refused("--date", "before_registration", pupil=pupil_id, date=day, registered=pupil.registered)
+    changes = dict(changes or {})
+    if not changes and not add_categories and not remove_categories:
+        raise Refused("pupil amend", "nothing_to_change")
+    for key, value in changes.items():
+        choice(key, AMENDABLE, f"--{key}")
+        if key == "gender":
+            choice(str(value), rules.GENDERS, "--gender")
+        if key == "grade" and value not in rules.GRADES:
+            raise Refused("--grade", "bad_grade", grade=value)
+        if key == "class" and (not isinstance(value, int) or value < 1):
+            raise Refused("--class", "bad_class", value=value)
+        if key == "name":
+            text(str(value), "--name")
+    stream = stream_of(ctx.school, "pupil", pupil_id)
+    events: list[Event] = []
+    if changes:
+        events.append(_event(PupilAmended, ctx, stream, pupil=pupil_id, changes=changes))
+    for category in dict.fromkeys(add_categories):
+        choice(category, rules.CATEGORIES, "--add-category")
+        if category in pupil.categories:
+            raise Refused("--add-category", "category_present", category=category)
+        events.append(_event(CategoryAdded, ctx, stream, pupil=pupil_id, category=category))
+    for category in dict.fromkeys(remove_categories):
+        choice(category, rules.CATEGORIES, "--remove-category")
+        if category not in pupil.categories:
+            raise Refused("--remove-category", "category_absent", category=category)
+        events.append(_event(CategoryRemoved, ctx, stream, pupil=pupil_id, category=category))
+    return events
+
+
+def _end_pairing(ctx: Context, pupil_id: str, staff_id: str, reason: str) -> Event:
+    return _event(PairingEnded, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, staff=staff_id, reason=reason)
+
+
+def _exit(state: State, ctx: Context, pupil_id: str, cls, reason: str, **fields) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "pupil")
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    enrolled_on(pupil, day)
+    nothing_later(pupil, day)
+    events = [_event(cls, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, **fields)]
+    current = pupil.current_pairing()
+    if current is not None:
+        # the exit ends the pairing by itself; the mentor is owed a new pupil
+        events.append(_end_pairing(ctx, pupil_id, current.staff, reason))
+    return events
+
+
+def graduate(state: State, ctx: Context, pupil_id: str) -> list[Event]:
+    return _exit(state, ctx, pupil_id, PupilGraduated, "graduated")
+
+
+def transfer(state: State, ctx: Context, pupil_id: str, *, to: str) -> list[Event]:
+    return _exit(state, ctx, pupil_id, PupilTransferred, "transferred", to=text(to, "--to"))
+
+
+def drop_out(state: State, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
+    return _exit(state, ctx, pupil_id, PupilDroppedOut, "dropped_out", reason=text(reason, "--reason"))
+
+
+def return_pupil(state: State, ctx: Context, pupil_id: str) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "pupil")
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    status = pupil.status_on(day)
+    if status not in ("transferred", "dropped_out"):
+        raise Refused("PUPIL_ID", "pupil_not_away", pupil=pupil_id, status=status)
+    nothing_later(pupil, day)
+    return [_event(PupilReturned, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id)]
+
+
+# --- pairing -------------------------------------------------------------------------------
+
+
+def pair(state: State, ctx: Context, staff_id: str, pupil_id: str) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "pair")
+    day = check_date(school, ctx)
+    staff = staff_of(school, staff_id)
+    pupil = pupil_of(school, pupil_id)
+    staff_active_on(staff, day)
+    if staff.left is not None:
+        raise Refused("STAFF_ID", "staff_leaves_later", staff=staff_id, left=staff.left)
+    enrolled_on(pupil, day)
+    later = [when for when, _ in pupil.statuses if when > day]
+    if later:
+        raise Refused("--date", "later_status_change", pupil=pupil_id, later=min(later))
+    for other in pupil.pairings:
+        if other.overlaps_from(day):
+            raise Refused("PUPIL_ID", "pupil_has_mentor", pupil=pupil_id, staff=other.staff, since=other.start)
+    # capacity: at the new start and at every later start of this mentor's pairings
+    for moment in sorted({day} | {p.start for p in staff.pairings if p.start > day}):
+        load = sum(1 for p in staff.pairings if p.active_on(moment))
+        capacity = school.capacity_on(moment)
+        if load + 1 > capacity:
+            raise Refused("STAFF_ID", "mentor_full", staff=staff_id, capacity=capacity, date=moment)
+    return [_event(PairingAssigned, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, staff=staff_id)]
+
+
+def unpair(state: State, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "pair")
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    reason = text(reason, "--reason")
+    current = pupil.current_pairing()
+    if current is None:
+        raise Refused("PUPIL_ID", "pupil_has_no_mentor", pupil=pupil_id)
+    if current.start > day:
+        raise Refused("--date", "pairing_starts_later", pupil=pupil_id, start=current.start)
+    return [_end_pairing(ctx, pupil_id, current.staff, reason)]
+
+
+# --- care ----------------------------------------------------------------------------------
+
+
+def contact(state: State, ctx: Context, pupil_id: str, *, kind: str, by: str | None = None) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx)
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    choice(kind, rules.CONTACT_KINDS, "--kind")
+    by = by or ctx.actor
+    staff_active_on(staff_of(school, by, "--by"), day, "--by")
+    enrolled_on(pupil, day)
+    return [_event(ContactMade, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, kind=kind, by=by)]
+
+
+def activity(state: State, ctx: Context, *, kind: str, pupils: Sequence[str]) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx)
+    day = check_date(school, ctx)
+    choice(kind, rules.ACTIVITY_KINDS, "--kind")
+    pupils = list(dict.fromkeys(p.strip() for p in pupils if p.strip()))
+    if not pupils:
+        raise Refused("--pupils", "empty")
+    for pupil_id in pupils:
+        enrolled_on(pupil_of(school, pupil_id, "--pupils"), day, "--pupils")
+    return [_event(CareActivityHeld, ctx, stream_of(ctx.school, "school"), kind=kind, pupils=pupils)]
+
+
+def set_plan(
+    state: State, ctx: Context, pupil_id: str, *, goals: str, measures: str = "", responsible: str = ""
+) -> list[Event]:
+    school, pupil = _pupil_action(state, ctx, pupil_id)
+    if responsible:
+        staff_of(school, responsible, "--responsible")
+    return [
+        _event(
+            HelpPlanSet,
+            ctx,
+            stream_of(ctx.school, "pupil", pupil_id),
+            pupil=pupil_id,
+            goals=text(goals, "--goals"),
+            measures=measures,
+            responsible=responsible,
+        )
+    ]
+
+
+def review_plan(state: State, ctx: Context, pupil_id: str, *, result: str) -> list[Event]:
+    _pupil_action(state, ctx, pupil_id)
+    return [
+        _event(HelpPlanReviewed, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, result=text(result, "--result"))
+    ]
+
+
+def report_incident(state: State, ctx: Context, pupil_id: str, *, need: str, description: str = "") -> list[Event]:
+    _pupil_action(state, ctx, pupil_id)
+    choice(need, rules.INCIDENT_NEEDS, "--need")
+    return [
+        _event(
+            IncidentReported, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, need=need, description=description
+        )
+    ]
+
+
+def resolve_incident(state: State, ctx: Context, incident_id: str, *, resolution: str = "") -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx)
+    day = check_date(school, ctx)
+    entry = school.entries.get(incident_id)
+    if entry is None or entry.type != "IncidentReported" or entry.retracted:
+        raise Refused("EVENT_ID", "unknown_incident", id=incident_id)
+    if entry.revoked:
+        raise Refused("EVENT_ID", "incident_already_resolved", id=incident_id)
+    if day < entry.date:
+        raise Refused("--date", "before_entry", date=day, entry_date=entry.date)
+    pupil_id = entry.pupils[0]
+    return [
+        _event(
+            IncidentResolved,
+            ctx,
+            stream_of(ctx.school, "pupil", pupil_id),
+            pupil=pupil_id,
+            incident=incident_id,
+            resolution=resolution,
+        )
+    ]
+
+
+def _pupil_action(state: State, ctx: Context, pupil_id: str) -> tuple[School, Pupil]:
+    school = school_of(state, ctx)
+    actor(school, ctx)
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    enrolled_on(pupil, day)
+    return school, pupil
+
+
+# --- aid -----------------------------------------------------------------------------------
+
+
+def grant_aid(
+    state: State,
+    ctx: Context,
+    pupil_id: str,
+    *,
+    kind: str,
+    amount: str | None = None,
+    items: str | None = None,
+    fund: str = "",
+    basis: str | None = None,
+    override: str | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "aid")
+    day = check_date(school, ctx)
+    pupil = pupil_of(school, pupil_id)
+    choice(kind, rules.AID_KINDS, "--kind")
+    if (amount is None) == (items is None):
+        raise Refused("--amount", "amount_or_items")
+    if amount is not None:
+        canonical = rules.parse_amount(amount)
+        if canonical is None:
+            raise Refused("--amount", "bad_amount", value=amount)
+        amount = canonical
+    else:
+        items = text(items, "--items")
+    if basis is not None:
+        choice(basis, rules.BASES, "--basis")
+    if override is not None:
+        text(override, "--override")
+        actor(school, ctx, "override")
+    enrolled_on(pupil, day)
+    if rules.needs_hardship_basis(kind) and not rules.has_hardship(pupil.categories, basis):
+        raise Refused("--basis", "no_hardship_basis", pupil=pupil_id, kind=kind)
+    if kind in rules.SIMILAR_AID and override is None:
+        period = semester(day, school.terms)
+        for grant in school.grants.values():
+            if (
+                grant.pupil == pupil_id
+                and grant.kind in rules.SIMILAR_AID
+                and not grant.revoked
+                and not grant.retracted
+                and period.start <= school.entries[grant.id].date <= period.end
+            ):
+                raise Refused("--kind", "similar_aid_this_semester", pupil=pupil_id, kind=grant.kind, semester=period.name)
+    return [
+        _event(
+            AidGranted,
+            ctx,
+            stream_of(ctx.school, "pupil", pupil_id),
+            pupil=pupil_id,
+            kind=kind,
+            amount=amount,
+            items=items,
+            fund=fund,
+            basis=basis,
+            override=override,
+        )
+    ]
+
+
+def revoke_aid(state: State, ctx: Context, grant_id: str, *, reason: str) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "aid")
+    day = check_date(school, ctx)
+    grant = school.grants.get(grant_id)
+    if grant is None or grant.retracted:
+        raise Refused("EVENT_ID", "unknown_grant", id=grant_id)
+    if grant.revoked:
+        raise Refused("EVENT_ID", "grant_already_revoked", id=grant_id)
+    if day < school.entries[grant_id].date:
+        raise Refused("--date", "before_entry", date=day, entry_date=school.entries[grant_id].date)
+    return [
+        _event(
+            AidRevoked,
+            ctx,
+            stream_of(ctx.school, "pupil", grant.pupil),
+            pupil=grant.pupil,
+            grant=grant_id,
+            reason=text(reason, "--reason"),
+        )
+    ]
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+def _target(school: School, ctx: Context, entry_id: str, allowed: frozenset[str]):
+    entry = school.entries.get(entry_id)
+    if entry is None:
+        raise Refused("EVENT_ID", "unknown_entry", id=entry_id)
+    if entry.retracted:
+        raise Refused("EVENT_ID", "entry_retracted", id=entry_id)
+    if entry.type not in allowed:
+        raise Refused("EVENT_ID", "entry_not_correctable", id=entry_id, type=entry.type)
+    staff = actor(school, ctx)
+    if entry.actor != ctx.actor and not rules.ACTION_ROLES["correct_others"] & set(staff.roles):
+        raise Refused("--as", "not_your_entry", id=entry_id, actor=entry.actor)
+    return entry
+
+
+def retract(state: State, ctx: Context, entry_id: str, *, reason: str) -> list[Event]:
+    school = school_of(state, ctx)
+    check_date(school, ctx)
+    entry = _target(school, ctx, entry_id, RETRACTABLE)
+    if entry.type in ("AidGranted", "IncidentReported") and entry.revoked:
+        raise Refused("EVENT_ID", "entry_has_follow_up", id=entry_id)
+    return [_event(EntryRetracted, ctx, entry.stream, corrects=entry_id, reason=text(reason, "--reason"))]
+
+
+def correct(
+    state: State,
+    ctx: Context,
+    entry_id: str,
+    *,
+    reason: str,
+    to_date: dt.date | None = None,
+    to_kind: str | None = None,
+    to_note: str | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    check_date(school, ctx)
+    if to_date is None and to_kind is None and to_note is None:
+        raise Refused("correct", "nothing_to_change")
+    allowed = CORRECTABLE if (to_date is not None or to_kind is not None) else RETRACTABLE | CORRECTABLE | {
+        "PairingAssigned",
+        "PairingEnded",
+        "PupilRegistered",
+        "PupilGraduated",
+        "PupilTransferred",
+        "PupilDroppedOut",
+        "PupilReturned",
+        "StaffJoined",
+        "StaffLeft",
+        "TermAdded",
+        "RulesSet",
+        "CategoryAdded",
+        "CategoryRemoved",
+    }
+    entry = _target(school, ctx, entry_id, allowed)
+    reason = text(reason, "--reason")
+    if to_kind is not None:
+        if entry.type not in KINDS_OF:
+            raise Refused("--to-kind", "entry_has_no_kind", type=entry.type)
+        choice(to_kind, KINDS_OF[entry.type], "--to-kind")
+    if to_date is not None:
+        check_date(school, ctx, to_date, "--to-date")
+        for pupil_id in entry.pupils:
+            enrolled_on(school.pupils[pupil_id], to_date, "--to-date")
+    return [
+        _event(
+            EntryCorrected,
+            ctx,
+            entry.stream,
+            corrects=entry_id,
+            reason=reason,
+            to_date=to_date,
+            to_kind=to_kind,
+            to_note=to_note,
+        )
+    ]

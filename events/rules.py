@@ -1,0 +1,132 @@
+"""The vocabulary and the fixed rules of the domain (../shared/domain.md), in one place."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+CATEGORIES = (
+    "left_behind",
+    "in_difficulty",
+    "orphan",
+    "disabled",
+    "economic_hardship",
+    "learning_difficulty",
+    "psychological",
+    "other",
+)
+
+# Who waits first for a mentor: a pupil's need is the best (lowest) rank it matches.
+NEED_ORDER: tuple[frozenset[str], ...] = (
+    frozenset({"orphan"}),
+    frozenset({"in_difficulty"}),
+    frozenset({"disabled"}),
+    frozenset({"left_behind", "economic_hardship"}),  # left-behind *and* poor
+    frozenset({"left_behind"}),
+    frozenset({"economic_hardship"}),
+    frozenset({"learning_difficulty"}),
+    frozenset({"psychological"}),
+    frozenset({"other"}),
+)
+
+
+def need_rank(categories: set[str] | frozenset[str] | list[str]) -> int:
+    cats = set(categories)
+    for rank, needed in enumerate(NEED_ORDER):
+        if needed <= cats:
+            return rank
+    return len(NEED_ORDER)
+
+
+GENDERS = ("F", "M")
+GRADES = range(1, 7)  # primary school: grades 1 to 6
+
+ROLES = ("teacher", "class_teacher", "leader", "counselor", "auditor", "admin")
+
+DUTIES = ("parent_call", "talk", "parent_phone_visit", "semester_report", "birthday")
+DEFAULT_CADENCES = {
+    "parent_call": "7d",
+    "talk": "14d",
+    "parent_phone_visit": "month",
+    "semester_report": "semester",
+    "birthday": "year",
+}
+# Duties owed to left-behind pupils only (their parents are away).
+LEFT_BEHIND_DUTIES = ("parent_call", "parent_phone_visit")
+DEFAULT_CAPACITY = 1
+DEFAULT_LATE_DAYS = 7
+
+CONTACT_KINDS = (
+    "parent_call",
+    "talk",
+    "parent_phone_visit",
+    "semester_report",
+    "birthday",
+    "home_visit",
+    "guardian_contact",
+    "tutoring",
+    "counseling",
+    "homework_signature",
+)
+ACTIVITY_KINDS = CONTACT_KINDS + ("holiday_visit", "performance")
+
+AID_KINDS = (
+    "tuition_waiver",
+    "living_subsidy",
+    "scholarship",
+    "grant",
+    "free_textbooks",
+    "material",
+    "boarding_meal",
+    "emergency",
+    "donation",
+)
+SIMILAR_AID = frozenset({"living_subsidy", "grant", "scholarship"})  # one per pupil per semester
+POLICY_WAIVERS = frozenset({"tuition_waiver", "free_textbooks"})  # need no hardship basis
+HARDSHIP_CATEGORIES = frozenset({"economic_hardship", "orphan", "in_difficulty"})
+BASES = ("dibao", "poverty_certificate", "parents_unable_to_work", "illness_or_accident", "special")
+
+EXIT_REASONS = ("graduated", "transferred", "dropped_out", "mentor_left")
+INSPECTION_RESULTS = ("ok", "needs_improvement")
+INCIDENT_NEEDS = ("accommodation", "custody", "supplies", "other")
+
+PUPIL_STATUSES = ("enrolled", "graduated", "transferred", "dropped_out")
+
+# Which roles may do what. Every action needs a current staff member; these need more.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "staff": frozenset({"admin"}),
+    "calendar": frozenset({"admin", "leader"}),
+    "pupil": frozenset({"class_teacher", "leader", "admin"}),
+    "pair": frozenset({"leader"}),
+    "aid": frozenset({"leader", "class_teacher", "admin"}),
+    "override": frozenset({"leader"}),
+    "inspect": frozenset({"leader", "auditor"}),
+    "correct_others": frozenset({"leader", "admin"}),
+}
+
+_CADENCE = re.compile(r"^(?:([1-9][0-9]{0,2})d|month|semester|year|off)$")
+
+
+def valid_cadence(text: str) -> bool:
+    return bool(_CADENCE.match(text))
+
+
+def needs_hardship_basis(kind: str) -> bool:
+    return kind not in POLICY_WAIVERS
+
+
+def has_hardship(categories: set[str] | list[str], basis: str | None) -> bool:
+    return bool(basis) or bool(HARDSHIP_CATEGORIES & set(categories))
+
+
+def parse_amount(text: str) -> str | None:
+    """Yuan with at most two decimals, above zero, as the canonical "500.00"; None if invalid."""
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        return None
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        return None
+    if value >= Decimal("10000000"):
+        return None
+    return f"{value:.2f}"

@@ -1,0 +1,364 @@
+"""The event store: an eventsourcing Application over SQLite (default) or PostgreSQL.
+
+What we add to the library's recorders, in the same transaction as the insert:
+- a guard on the log head: a command is checked against the log up to position P and is
+  stored only if nothing was appended after P; otherwise `HeadMoved` is raised and the caller
+  catches up, checks again and retries. That makes every rule check serialisable across
+  processes, including rules that span streams (a pairing touches a pupil and a mentor);
+- the hash chain (`events.chain`) in a side table `careterm_chain`.
+All the events of one command are inserted in one transaction: they land together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+from urllib.parse import parse_qs, unquote, urlparse
+
+import msgspec
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    MapperDeserialisationError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from events import chain
+from events.codec import MsgspecMapper, NullTranscoder
+from events.types import Event
+
+CHAIN_TABLE = "careterm_chain"
+
+
+class StoreError(Exception):
+    """The store cannot be reached or is damaged (exit code 3)."""
+
+
+class HeadMoved(Exception):
+    """Someone appended after the position a command was checked against."""
+
+
+class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (id INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
+        )
+        return statements
+
+    def insert_events(  # type: ignore[override]
+        self, stored_events: Sequence[StoredEvent], *, expected_head: int | None = None, **_: Any
+    ) -> Sequence[int]:
+        with self.datastore.get_connection(commit=True) as conn:
+            raw: sqlite3.Connection = conn._sqlite_conn
+            try:
+                # IMMEDIATE takes the write lock before we read the head, so the check holds.
+                raw.execute("BEGIN IMMEDIATE")
+                head = raw.execute(self.select_max_notification_id_statement).fetchone()[0] or 0
+                if expected_head is not None and head != expected_head:
+                    raise HeadMoved(head)
+                row = raw.execute(f"SELECT hash FROM {CHAIN_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+                prev = row[0] if row else chain.GENESIS
+                ids, links = [], []
+                for s in stored_events:
+                    cur = raw.execute(
+                        self.insert_events_statement,
+                        (s.originator_id, s.originator_version, s.topic, s.state),
+                    )
+                    seq = cur.lastrowid
+                    prev = chain.link(
+                        prev, chain.StoredRow(seq, s.originator_id, s.originator_version, s.topic, s.state)
+                    )
+                    ids.append(seq)
+                    links.append((seq, prev))
+                raw.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)", links)
+                raw.commit()
+                return ids
+            except BaseException as e:
+                raw.rollback()
+                if isinstance(e, sqlite3.IntegrityError):
+                    raise IntegrityError(e) from e
+                if isinstance(e, sqlite3.OperationalError):
+                    raise OperationalError(e) from e
+                raise
+
+    def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                f"{self.events_table_name} WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                (after, upto),
+            )
+            rows = [tuple(r) for r in c.fetchall()]
+            c.execute(f"SELECT id, hash FROM {CHAIN_TABLE} WHERE id > ? AND id <= ? ORDER BY id", (after, upto))
+            links = [tuple(r) for r in c.fetchall()]
+        return rows, links
+
+    def max_ids(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT MAX(COALESCE((SELECT MAX(rowid) FROM {self.events_table_name}), 0),"
+                f" COALESCE((SELECT MAX(id) FROM {CHAIN_TABLE}), 0))"
+            )
+            return c.fetchone()[0]
+
+
+def _postgres_recorder_class():
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from psycopg.sql import SQL, Identifier
+
+    class ChainedPostgresRecorder(PostgresApplicationRecorder):
+        def __init__(self, datastore, **kwargs):
+            super().__init__(datastore, **kwargs)
+            schema = Identifier(self.datastore.schema)
+            table = Identifier(self.events_table_name)
+            chain_table = Identifier(CHAIN_TABLE)
+            self.sql_create_statements.append(
+                SQL("CREATE TABLE IF NOT EXISTS {}.{} (id bigint PRIMARY KEY, hash text NOT NULL)").format(
+                    schema, chain_table
+                )
+            )
+            self._insert_one = SQL(
+                "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
+                "VALUES (%s, %s, %s, %s) RETURNING notification_id"
+            ).format(schema, table)
+            self._last_link = SQL("SELECT hash FROM {}.{} ORDER BY id DESC LIMIT 1").format(schema, chain_table)
+            self._insert_links = SQL("INSERT INTO {}.{} VALUES (%s, %s)").format(schema, chain_table)
+            self._scan_rows = SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
+                "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id"
+            ).format(schema, table)
+            self._scan_links = SQL(
+                "SELECT id, hash FROM {}.{} WHERE id > %s AND id <= %s ORDER BY id"
+            ).format(schema, chain_table)
+            self._max_ids = SQL(
+                "SELECT GREATEST(COALESCE((SELECT MAX(notification_id) FROM {0}.{1}), 0),"
+                " COALESCE((SELECT MAX(id) FROM {0}.{2}), 0)) AS m"
+            ).format(schema, table, chain_table)
+
+        def insert_events(  # type: ignore[override]
+            self, stored_events: Sequence[StoredEvent], *, expected_head: int | None = None, **_: Any
+        ) -> Sequence[int]:
+            import psycopg
+
+            try:
+                with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                    # The library's EXCLUSIVE table lock serialises writers (ids in commit order).
+                    self._lock_table(curs)
+                    curs.execute(self.max_notification_id_statement)
+                    head = curs.fetchone()["max"] or 0
+                    if expected_head is not None and head != expected_head:
+                        raise HeadMoved(head)
+                    curs.execute(self._last_link)
+                    row = curs.fetchone()
+                    prev = row["hash"] if row else chain.GENESIS
+                    curs.executemany(
+                        self._insert_one,
+                        [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events],
+                        returning=True,
+                    )
+                    ids = []
+                    while True:
+                        ids.append(curs.fetchone()["notification_id"])
+                        if not curs.nextset():
+                            break
+                    links = []
+                    for seq, s in zip(ids, stored_events):
+                        prev = chain.link(
+                            prev, chain.StoredRow(seq, s.originator_id, s.originator_version, s.topic, s.state)
+                        )
+                        links.append((seq, prev))
+                    curs.executemany(self._insert_links, links)
+                    self._notify_channel(curs)
+                    return ids
+            except psycopg.errors.UniqueViolation as e:
+                raise IntegrityError(e) from e
+            except psycopg.OperationalError as e:
+                raise OperationalError(e) from e
+
+        def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(self._scan_rows, (after, upto))
+                rows = [
+                    (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                    for r in curs.fetchall()
+                ]
+                curs.execute(self._scan_links, (after, upto))
+                links = [(r["id"], r["hash"]) for r in curs.fetchall()]
+            return rows, links
+
+        def max_ids(self) -> int:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(self._max_ids)
+                return curs.fetchone()["m"]
+
+    return ChainedPostgresRecorder
+
+
+ChainedPostgresRecorder = None  # resolved lazily: psycopg is only imported for PostgreSQL stores
+
+
+def __getattr__(name: str):  # module attribute for the library's topic resolution
+    if name == "ChainedPostgresRecorder":
+        cls = _postgres_recorder_class()
+        globals()["ChainedPostgresRecorder"] = cls
+        return cls
+    raise AttributeError(name)
+
+
+class CareApplication(Application):
+    name = "careterm"
+
+    def construct_mapper(self) -> MsgspecMapper:
+        return self.factory.mapper(transcoder=NullTranscoder(), mapper_class=MsgspecMapper)
+
+
+def default_store_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("careterm", appauthor=False)) / "careterm.sqlite"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    u = urlparse(url)
+    query = parse_qs(u.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "events.store:ChainedPostgresRecorder",
+        "POSTGRES_DBNAME": unquote(u.path.lstrip("/")) or os.environ.get("PGDATABASE", "careterm"),
+        "POSTGRES_HOST": u.hostname or os.environ.get("PGHOST", "localhost"),
+        "POSTGRES_PORT": str(u.port or os.environ.get("PGPORT", "5432")),
+        "POSTGRES_USER": unquote(u.username or "") or os.environ.get("PGUSER", "postgres"),
+        "POSTGRES_PASSWORD": unquote(u.password or "") or os.environ.get("PGPASSWORD", ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_LOCK_TIMEOUT": "30",
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"][0]
+    return env
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Store:
+    """One store: append events under the head guard, read them in log order, verify the chain."""
+
+    def __init__(self, url: str | os.PathLike, *, create: bool = False, clock: Callable[[], dt.datetime] = utc_now):
+        self.url = str(url)
+        self.clock = clock
+        if is_postgres(self.url):
+            env = _postgres_env(self.url)
+        else:
+            path = Path(self.url).expanduser()
+            if not create and not path.exists():
+                raise StoreError(f"no store at {path}")
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "events.store:ChainedSQLiteRecorder",
+                "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        env["ORIGINATOR_ID_TYPE"] = "text"
+        env["CREATE_TABLE"] = "yes"
+        try:
+            self.app = CareApplication(env=env)
+        except (PersistenceError, OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot open the store {self.url}: {e}") from e
+        except Exception as e:  # psycopg raises its own errors when a server is unreachable
+            if type(e).__module__.startswith(("psycopg", "psycopg_pool")):
+                raise StoreError(f"cannot open the store {self.url}: {e}") from e
+            raise
+        self.recorder = self.app.recorder
+        self.mapper: MsgspecMapper = self.app.mapper  # type: ignore[assignment]
+
+    def close(self) -> None:
+        self.app.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, events: Sequence[Event], *, expected_head: int | None) -> list[Event]:
+        """Store events atomically if the log head is still `expected_head`.
+
+        The store stamps `recorded_at` (its clock, UTC). Returns the events as stored.
+        Raises HeadMoved, IntegrityError (a stream version taken), or StoreError.
+        """
+        now = self.clock()
+        stamped = [msgspec.structs.replace(e, recorded_at=now) for e in events]
+        self.append_stamped(stamped, expected_head=expected_head)
+        return stamped
+
+    def append_stamped(self, events: Sequence[Event], *, expected_head: int | None) -> list[int]:
+        """Store events whose recording time is already set (bulk builds); returns their seqs."""
+        stored = [self.mapper.to_stored_event(e) for e in events]
+        try:
+            return list(self.recorder.insert_events(stored, expected_head=expected_head))
+        except (HeadMoved, IntegrityError):
+            raise
+        except PersistenceError as e:
+            raise StoreError(f"cannot write to the store: {e}") from e
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def head(self) -> int:
+        try:
+            return self.recorder.max_notification_id() or 0
+        except PersistenceError as e:
+            raise StoreError(str(e)) from e
+
+    def read(self, after: int = 0, *, batch: int = 2000, upto: int | None = None) -> Iterator[tuple[int, Event]]:
+        """Yield (seq, event) in log order after position `after`."""
+        position = after
+        decode = self.mapper.decode
+        while True:
+            try:
+                rows = self.recorder.select_notifications(
+                    position, batch, stop=upto, inclusive_of_start=False
+                )
+            except PersistenceError as e:
+                raise StoreError(str(e)) from e
+            for n in rows:
+                try:
+                    yield n.id, decode(n.topic, n.state)
+                except MapperDeserialisationError as e:
+                    raise StoreError(f"event #{n.id}: {e}") from e
+            if len(rows) < batch:
+                return
+            position = rows[-1].id
+
+    def is_empty(self) -> bool:
+        return self.head() == 0
+
+    def verify(self, head: str | None = None, *, batch: int = 5000) -> chain.Verified:
+        return chain.verify(self._chain_pairs(batch), head)
+
+    def _chain_pairs(self, batch: int) -> Iterator[tuple[int, chain.StoredRow | None, str | None]]:
+        top = self.recorder.max_ids()
+        position = 0
+        while position < top:
+            upto = position + batch
+            rows, links = self.recorder.scan(position, upto)
+            by_seq = {r[0]: chain.StoredRow(*r) for r in rows}
+            link_of = dict(links)
+            for seq in sorted(by_seq.keys() | link_of.keys()):
+                yield seq, by_seq.get(seq), link_of.get(seq)
+            position = upto

@@ -1,0 +1,270 @@
+"""The event types: one frozen msgspec Struct per action of the care programme.
+
+These structs are the schema of record. Their names are stable: a stored event is found again
+by its type name (see `events.codec`), never by a Python module path, so classes may move.
+Renamed types keep their old name in `ALIASES`; changed fields go through upcasters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import msgspec
+
+
+class Person(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A guardian or a parent of a pupil."""
+
+    name: str
+    relation: str = ""
+    phone: str = ""
+    workplace: str = ""  # 务工地址, for parents working away
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """The envelope every event carries.
+
+    `recorded_at` and `version` are set by the store when the event is appended, never by the
+    caller; `date` is the day the thing happened (entries are often late).
+    """
+
+    schema: ClassVar[int] = 1
+
+    id: str
+    school: str
+    stream: str
+    date: dt.date
+    actor: str
+    source: str = "cli"
+    note: str = ""
+    corrects: str | None = None
+    version: int = 0
+    recorded_at: dt.datetime | None = None
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+
+# --- school, calendar and rules ------------------------------------------------------------
+
+
+class SchoolOpened(Event, frozen=True, kw_only=True):
+    name: str
+    lang: str = "zh"
+    timezone: str = "Asia/Shanghai"
+
+
+class TermAdded(Event, frozen=True, kw_only=True):
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+class RulesSet(Event, frozen=True, kw_only=True):
+    """Rules in force from `date`. Only the fields given change; None keeps the current value."""
+
+    capacity: int | None = None
+    late_days: int | None = None
+    duties: dict[str, str] = {}  # duty -> cadence ("7d", "month", "semester", "year", "off")
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+class StaffJoined(Event, frozen=True, kw_only=True):
+    # schema 1 had one `role: str`; schema 2 holds several (see codec.UPCASTERS)
+    schema: ClassVar[int] = 2
+
+    staff: str
+    name: str
+    roles: list[str]
+    grade: int | None = None
+    class_: int | None = msgspec.field(default=None, name="class")
+
+
+class StaffLeft(Event, frozen=True, kw_only=True):
+    staff: str
+
+
+class HandbookInspected(Event, frozen=True, kw_only=True):
+    staff: str
+    result: str  # ok | needs_improvement
+
+
+# --- pupils --------------------------------------------------------------------------------
+
+
+class PupilRegistered(Event, frozen=True, kw_only=True):
+    pupil: str
+    name: str
+    gender: str
+    birth: dt.date
+    grade: int
+    class_: int = msgspec.field(name="class")
+    categories: list[str] = []
+    phone: str = ""
+    guardian: Person | None = None
+    parents: list[Person] = []
+    profile: dict[str, str] = {}  # family, study, behaviour, personality, health, mental
+
+
+class PupilAmended(Event, frozen=True, kw_only=True):
+    """Changed profile fields. Keys are the names of PupilRegistered's fields (or profile keys)."""
+
+    pupil: str
+    changes: dict[str, Any] = {}
+
+
+class CategoryAdded(Event, frozen=True, kw_only=True):
+    pupil: str
+    category: str
+
+
+class CategoryRemoved(Event, frozen=True, kw_only=True):
+    pupil: str
+    category: str
+
+
+class PupilGraduated(Event, frozen=True, kw_only=True):
+    pupil: str
+
+
+class PupilTransferred(Event, frozen=True, kw_only=True):
+    pupil: str
+    to: str
+
+
+class PupilDroppedOut(Event, frozen=True, kw_only=True):
+    pupil: str
+    reason: str
+
+
+class PupilReturned(Event, frozen=True, kw_only=True):
+    pupil: str
+
+
+# --- pairing and care ----------------------------------------------------------------------
+
+
+class PairingAssigned(Event, frozen=True, kw_only=True):
+    pupil: str
+    staff: str
+
+
+class PairingEnded(Event, frozen=True, kw_only=True):
+    pupil: str
+    staff: str
+    reason: str  # graduated | transferred | dropped_out | mentor_left | free text
+
+
+class ContactMade(Event, frozen=True, kw_only=True):
+    pupil: str
+    kind: str
+    by: str
+
+
+class CareActivityHeld(Event, frozen=True, kw_only=True):
+    """One activity for many pupils; it counts as a contact of `kind` for each of them."""
+
+    kind: str
+    pupils: list[str]
+
+
+class HelpPlanSet(Event, frozen=True, kw_only=True):
+    pupil: str
+    goals: str
+    measures: str = ""
+    responsible: str = ""
+
+
+class HelpPlanReviewed(Event, frozen=True, kw_only=True):
+    pupil: str
+    result: str
+
+
+class IncidentReported(Event, frozen=True, kw_only=True):
+    pupil: str
+    need: str  # accommodation | custody | supplies | other
+    description: str = ""
+
+
+class IncidentResolved(Event, frozen=True, kw_only=True):
+    pupil: str
+    incident: str  # id of the IncidentReported event
+    resolution: str = ""
+
+
+# --- aid -----------------------------------------------------------------------------------
+
+
+class AidGranted(Event, frozen=True, kw_only=True):
+    pupil: str
+    kind: str
+    amount: str | None = None  # yuan with two decimals, "500.00"
+    items: str | None = None
+    fund: str = ""
+    basis: str | None = None
+    override: str | None = None  # a leader's reason for granting despite the rule
+
+
+class AidRevoked(Event, frozen=True, kw_only=True):
+    pupil: str
+    grant: str  # id of the AidGranted event
+    reason: str
+
+
+# --- corrections ---------------------------------------------------------------------------
+
+
+class EntryRetracted(Event, frozen=True, kw_only=True):
+    """The entry `corrects` no longer counts."""
+
+    reason: str
+
+
+class EntryCorrected(Event, frozen=True, kw_only=True):
+    """The entry `corrects` counts with these values instead (None keeps the original)."""
+
+    reason: str
+    to_date: dt.date | None = None
+    to_kind: str | None = None
+    to_note: str | None = None
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    SchoolOpened,
+    TermAdded,
+    RulesSet,
+    StaffJoined,
+    StaffLeft,
+    HandbookInspected,
+    PupilRegistered,
+    PupilAmended,
+    CategoryAdded,
+    CategoryRemoved,
+    PupilGraduated,
+    PupilTransferred,
+    PupilDroppedOut,
+    PupilReturned,
+    PairingAssigned,
+    PairingEnded,
+    ContactMade,
+    CareActivityHeld,
+    HelpPlanSet,
+    HelpPlanReviewed,
+    IncidentReported,
+    IncidentResolved,
+    AidGranted,
+    AidRevoked,
+    EntryRetracted,
+    EntryCorrected,
+)
+
+BY_NAME: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_TYPES}
+
+# Old type names that must still decode (a renamed class keeps its old stored name here).
+ALIASES: dict[str, str] = {}
+
+PUPIL_EXITS = (PupilGraduated, PupilTransferred, PupilDroppedOut)
