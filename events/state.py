@@ -166,7 +166,7 @@ class State:
     position: int = 0
     schools: dict[str, School] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
-    seen_ids: set[str] = field(default_factory=set)
+    seq_of: dict[str, int] = field(default_factory=dict)  # event id -> its place in the log
 
     def next_version(self, stream: str) -> int:
         return self.versions.get(stream, 0) + 1
@@ -175,7 +175,8 @@ class State:
         if seq is not None:
             self.position = seq
         self.versions[event.stream] = event.version
-        self.seen_ids.add(event.id)
+        if seq is not None:
+            self.seq_of[event.id] = seq
         handler = _HANDLERS.get(type(event))
         if isinstance(event, SchoolOpened):
             self.schools[event.school] = School(

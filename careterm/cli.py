@@ -1,0 +1,713 @@
+"""The command line (../shared/cli.md). No business rules here: it parses, calls a command or a
+view, and prints. Textual is imported only when the TUI is opened (start-up on old machines).
+
+Exit codes: 0 done; 1 refused by a rule or bad data; 2 bad usage; 3 store unreachable or damaged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from typing import Any, Callable, Sequence
+
+from careterm.i18n import LANGS, Translator
+from events import commands as C
+from events.errors import Refused
+from events.store import Store, StoreError, default_store_path, is_postgres
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+
+
+# --- parsing values (bad values are refusals, exit 1, naming the option) -------------------
+
+
+def parse_date(value: str | None, field: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise Refused(field, "bad_date", value=value) from None
+
+
+def parse_int(value: str | None, field: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise Refused(field, "bad_number", value=value) from None
+
+
+def parse_time(value: str | None, field: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Refused(field, "bad_time", value=value) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def split_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+# --- the session: store, service, language -------------------------------------------------
+
+
+class Session:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.url = args.store or os.environ.get("CARETERM_STORE") or str(default_store_path())
+        self.actor = args.actor or os.environ.get("CARETERM_USER")
+        self.lang_override = args.lang or os.environ.get("CARETERM_LANG")
+        self.t = Translator(self.lang_override or "zh")
+        self.json = bool(getattr(args, "json", False))
+        self._store: Store | None = None
+        self._service = None
+
+    def store(self, *, create: bool = False) -> Store:
+        if self._store is None:
+            self._store = Store(self.url, create=create)
+        return self._store
+
+    @property
+    def service(self):
+        if self._service is None:
+            from events.service import Service
+
+            self._service = Service(self.store())
+            self._service.catch_up()
+            self._set_language()
+        return self._service
+
+    def _set_language(self) -> None:
+        if self.lang_override:
+            return
+        school = self._service.state.schools.get(self.school_id(required=False) or "")
+        if school is not None:
+            self.t = Translator(school.lang)
+
+    def school_id(self, *, required: bool = True) -> str | None:
+        schools = self.service.state.schools if self._service else {}
+        wanted = getattr(self.args, "school", None) or os.environ.get("CARETERM_SCHOOL")
+        if wanted:
+            if required and wanted not in schools:
+                raise Refused("--school", "unknown_school", school=wanted)
+            return wanted
+        if len(schools) == 1:
+            return next(iter(schools))
+        if not schools:
+            if required:
+                raise StoreError(self.t("store.missing", path=self.url))
+            return None
+        # a district store: the school of the acting user, if only one has them
+        mine = [sid for sid, s in schools.items() if self.actor in s.staff]
+        if len(mine) == 1:
+            return mine[0]
+        if required:
+            raise Refused("--school", "several_schools", schools=sorted(schools))
+        return None
+
+    def context(self, state, *, date_field: str = "--date") -> C.Context:
+        school = self.school_id()
+        today = self.service.today(school)
+        day = parse_date(getattr(self.args, "date", None), date_field) or today
+        return C.Context(
+            school=school,
+            actor=self.require_actor(),
+            today=today,
+            date=day,
+            source="cli",
+            note=getattr(self.args, "note", None) or "",
+        )
+
+    def require_actor(self) -> str:
+        if not self.actor:
+            raise UsageError("--as STAFF_ID (or CARETERM_USER) is needed to record anything")
+        return self.actor
+
+    def write(self, build: Callable[[Any, C.Context], list]) -> int:
+        self.require_actor()
+        service = self.service
+        events = service.execute(lambda state: build(state, self.context(state)))
+        self.print_events(events)
+        return EXIT_OK
+
+    def print_events(self, events: Sequence) -> None:
+        from projections.audit import full_row
+
+        seq_of = self.service.state.seq_of
+        rows = [full_row(seq_of.get(e.id), e) for e in events]
+        if self.json:
+            print_json(rows)
+            return
+        for row in rows:
+            print(
+                f"{self.t('recorded')} #{row['seq']}  {self.t('type.' + row['type'])}  "
+                f"{row['subject']}  {row['date']}  {row['id']}"
+            )
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+class UsageError(Exception):
+    """Bad usage (exit 2)."""
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str))
+    sys.stdout.write("\n")
+
+
+# --- command handlers ----------------------------------------------------------------------
+
+
+def cmd_init(s: Session) -> int:
+    a = s.args
+    store = s.store(create=True)
+    if not store.is_empty():
+        raise Refused("--store", "not_empty")
+    actor = s.require_actor()
+    from events.service import Service
+
+    service = Service(store)
+    s._service = service
+    today = service.today(None)
+    ctx = C.Context(
+        school=a.school_id or "s1",
+        actor=actor,
+        today=today,
+        date=parse_date(a.date, "--date") or today,
+        note=a.note or "",
+    )
+    events = service.execute(
+        lambda state: C.init(
+            state,
+            ctx,
+            name=a.school_name,
+            admin_name=a.name or actor,
+            lang=a.school_lang or "zh",
+            timezone=a.timezone or "Asia/Shanghai",
+        )
+    )
+    if s.json:
+        s.print_events(events)
+    else:
+        s.t = Translator(s.lang_override or a.school_lang or "zh")
+        print(s.t("init.done", name=a.school_name, actor=actor))
+    return EXIT_OK
+
+
+def cmd_demo(s: Session) -> int:
+    a = s.args
+    store = s.store(create=True)
+    if not store.is_empty():
+        raise Refused("--store", "not_empty")
+    from careterm.demo import build_demo
+    from events.service import Service
+
+    schools = parse_int(a.schools, "--schools") or 1
+    if schools < 1:
+        raise Refused("--schools", "must_be_positive", value=schools)
+    until = parse_date(a.until, "--until") or dt.date.today()
+    seed = parse_int(a.seed, "--seed") or 2026
+    service = Service(store)
+    started = time.perf_counter()
+    summary = build_demo(service, schools=schools, seed=seed, until=until, actor=s.actor or "admin")
+    seconds = round(time.perf_counter() - started, 2)
+    if s.json:
+        print_json({**summary, "seconds": seconds})
+    else:
+        print(s.t("demo.done", seconds=seconds, **{k: summary.get(k, "") for k in ("schools", "staff", "pupils", "events")}))
+    return EXIT_OK
+
+
+def cmd_staff_add(s: Session) -> int:
+    a = s.args
+    grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
+    return s.write(
+        lambda st, ctx: C.add_staff(st, ctx, a.staff_id, name=a.name, roles=a.role or ["teacher"], grade=grade, class_=class_)
+    )
+
+
+def cmd_staff_leave(s: Session) -> int:
+    return s.write(lambda st, ctx: C.staff_leave(st, ctx, s.args.staff_id))
+
+
+def cmd_staff_list(s: Session) -> int:
+    school = s.service.state.schools[s.school_id()]
+    today = s.service.today(school.id)
+    rows = [
+        {
+            "staff": m.id,
+            "name": m.name,
+            "roles": list(m.roles),
+            "active": m.active_on(today),
+            "mentees": [p.pupil for p in m.pairings if p.active_on(today)],
+        }
+        for m in school.staff.values()
+    ]
+    if s.json:
+        print_json({"staff": rows})
+    else:
+        for r in rows:
+            print(f"{r['staff']}\t{r['name']}\t{','.join(r['roles'])}\t{'✓' if r['active'] else '✗'}\t{','.join(r['mentees'])}")
+    return EXIT_OK
+
+
+def cmd_pupil_add(s: Session) -> int:
+    a = s.args
+    birth = parse_date(a.birth, "--birth")
+    grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
+    guardian = C.parse_guardian(a.guardian) if a.guardian else None
+    parents = [C.parse_parent(p) for p in a.parent or []]
+    profile = {k: getattr(a, k) for k in C.PROFILE_FIELDS if getattr(a, k, None)}
+    return s.write(
+        lambda st, ctx: C.add_pupil(
+            st,
+            ctx,
+            a.pupil_id,
+            name=a.name,
+            gender=a.gender,
+            birth=birth,
+            grade=grade,
+            class_=class_,
+            categories=a.category or [],
+            phone=a.phone or "",
+            guardian=guardian,
+            parents=parents,
+            profile=profile,
+        )
+    )
+
+
+def cmd_pupil_amend(s: Session) -> int:
+    a = s.args
+    changes: dict[str, Any] = {}
+    for key in ("name", "gender", "phone") + C.PROFILE_FIELDS:
+        if getattr(a, key, None) is not None:
+            changes[key] = getattr(a, key)
+    if a.birth is not None:
+        changes["birth"] = parse_date(a.birth, "--birth").isoformat()
+    if a.grade is not None:
+        changes["grade"] = parse_int(a.grade, "--grade")
+    if a.class_ is not None:
+        changes["class"] = parse_int(a.class_, "--class")
+    if a.guardian is not None:
+        changes["guardian"] = C.parse_guardian(a.guardian)
+    if a.parent:
+        changes["parents"] = [C.parse_parent(p) for p in a.parent]
+    return s.write(
+        lambda st, ctx: C.amend_pupil(
+            st, ctx, a.pupil_id, changes=changes, add_categories=a.add_category or [], remove_categories=a.remove_category or []
+        )
+    )
+
+
+def cmd_pair(s: Session) -> int:
+    return s.write(lambda st, ctx: C.pair(st, ctx, s.args.staff_id, s.args.pupil_id))
+
+
+def cmd_unpair(s: Session) -> int:
+    return s.write(lambda st, ctx: C.unpair(st, ctx, s.args.pupil_id, reason=s.args.reason))
+
+
+def cmd_contact(s: Session) -> int:
+    a = s.args
+    return s.write(lambda st, ctx: C.contact(st, ctx, a.pupil_id, kind=a.kind, by=a.by))
+
+
+def cmd_activity(s: Session) -> int:
+    a = s.args
+    return s.write(lambda st, ctx: C.activity(st, ctx, kind=a.kind, pupils=split_list(a.pupils)))
+
+
+def cmd_aid_grant(s: Session) -> int:
+    a = s.args
+    return s.write(
+        lambda st, ctx: C.grant_aid(
+            st,
+            ctx,
+            a.pupil_id,
+            kind=a.kind,
+            amount=a.amount,
+            items=a.items,
+            fund=a.fund or "",
+            basis=a.basis,
+            override=a.override,
+        )
+    )
+
+
+def cmd_aid_revoke(s: Session) -> int:
+    return s.write(lambda st, ctx: C.revoke_aid(st, ctx, s.args.event_id, reason=s.args.reason))
+
+
+def cmd_graduate(s: Session) -> int:
+    return s.write(lambda st, ctx: C.graduate(st, ctx, s.args.pupil_id))
+
+
+def cmd_transfer(s: Session) -> int:
+    return s.write(lambda st, ctx: C.transfer(st, ctx, s.args.pupil_id, to=s.args.to))
+
+
+def cmd_dropout(s: Session) -> int:
+    return s.write(lambda st, ctx: C.drop_out(st, ctx, s.args.pupil_id, reason=s.args.reason))
+
+
+def cmd_return(s: Session) -> int:
+    return s.write(lambda st, ctx: C.return_pupil(st, ctx, s.args.pupil_id))
+
+
+def cmd_inspect(s: Session) -> int:
+    return s.write(lambda st, ctx: C.inspect_handbook(st, ctx, s.args.staff_id, result=s.args.result))
+
+
+def cmd_terms_add(s: Session) -> int:
+    a = s.args
+    start, end = parse_date(a.start, "--start"), parse_date(a.end, "--end")
+    return s.write(lambda st, ctx: C.add_term(st, ctx, name=a.name, start=start, end=end))
+
+
+def cmd_rules_set(s: Session) -> int:
+    a = s.args
+    duties: dict[str, str] = {}
+    for item in a.duty or []:
+        duty, sep, cadence = item.partition("=")
+        if not sep:
+            raise Refused("--duty", "bad_cadence", duty=duty, cadence="")
+        duties[duty.strip()] = cadence.strip()
+    capacity, late = parse_int(a.capacity, "--capacity"), parse_int(a.late_days, "--late-days")
+    return s.write(lambda st, ctx: C.set_rules(st, ctx, capacity=capacity, duties=duties, late_days=late))
+
+
+def cmd_plan_set(s: Session) -> int:
+    a = s.args
+    return s.write(
+        lambda st, ctx: C.set_plan(st, ctx, a.pupil_id, goals=a.goals, measures=a.measures or "", responsible=a.responsible or "")
+    )
+
+
+def cmd_plan_review(s: Session) -> int:
+    return s.write(lambda st, ctx: C.review_plan(st, ctx, s.args.pupil_id, result=s.args.result))
+
+
+def cmd_incident_report(s: Session) -> int:
+    a = s.args
+    return s.write(lambda st, ctx: C.report_incident(st, ctx, a.pupil_id, need=a.need, description=a.description or ""))
+
+
+def cmd_incident_resolve(s: Session) -> int:
+    a = s.args
+    return s.write(lambda st, ctx: C.resolve_incident(st, ctx, a.event_id, resolution=a.resolution or ""))
+
+
+def cmd_retract(s: Session) -> int:
+    return s.write(lambda st, ctx: C.retract(st, ctx, s.args.event_id, reason=s.args.reason))
+
+
+def cmd_correct(s: Session) -> int:
+    a = s.args
+    to_date = parse_date(a.to_date, "--to-date")
+    return s.write(
+        lambda st, ctx: C.correct(st, ctx, a.event_id, reason=a.reason, to_date=to_date, to_kind=a.to_kind, to_note=a.to_note)
+    )
+
+
+def _log_rows(s: Session, **filters) -> list[dict]:
+    from projections.audit import audit, audit_row, full_row
+
+    store = s.store()
+    school = s.school_id(required=False) if not getattr(s.args, "all_schools", False) else None
+    row = full_row if filters.pop("with_data", False) else audit_row
+    return [row(seq, e) for seq, e in audit(store.read(), school=school, **filters)]
+
+
+def cmd_audit(s: Session) -> int:
+    a = s.args
+    s.service  # noqa: B018 - resolves the school and language
+    rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [])
+    if s.json:
+        print_json({"events": rows})
+    else:
+        _print_table(s, rows)
+    return EXIT_OK
+
+
+def cmd_history(s: Session) -> int:
+    a = s.args
+    school = s.service.state.schools[s.school_id()]
+    if a.pupil_id not in school.pupils:
+        raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
+    rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
+    if s.json:
+        print_json({"pupil": a.pupil_id, "events": rows})
+    else:
+        print(s.t("history.title", pupil=a.pupil_id))
+        _print_table(s, rows)
+    return EXIT_OK
+
+
+def _print_table(s: Session, rows: list[dict]) -> None:
+    cols = ("seq", "type", "subject", "date", "recorded_at", "actor", "corrects")
+    print("\t".join(s.t(f"col.{c}") for c in cols))
+    for r in rows:
+        shown = dict(r, type=s.t(f"type.{r['type']}"), recorded_at=(r["recorded_at"] or "")[:19], corrects=r["corrects"] or "")
+        print("\t".join(str(shown[c]) for c in cols))
+
+
+def cmd_verify(s: Session) -> int:
+    from events.chain import ChainBroken
+
+    store = s.store()
+    try:
+        result = store.verify(head=s.args.head)
+    except ChainBroken as broken:
+        print(f"{s.t('error')}: " + s.t("verify.bad", seq=broken.seq, problem=s.t(f"verify.{broken.problem}")), file=sys.stderr)
+        return EXIT_STORE
+    if s.json:
+        print_json({"events": result.events, "head": result.head})
+    else:
+        print(s.t("verify.ok", events=result.events, head=result.head))
+    return EXIT_OK
+
+
+def cmd_open(s: Session) -> int:
+    """No command: the TUI. Until it exists, a short overview of the store and what to type."""
+    state = s.service.state
+    school = state.schools.get(s.school_id(required=False) or "") if state.schools else None
+    if school is None:
+        print(s.t("store.missing", path=s.url))
+        return EXIT_OK
+    print(f"{school.name}  ({school.id})  {s.url}")
+    print(f"staff {len(school.staff)}  pupils {len(school.pupils)}  events {state.position}")
+    s.args._parser.print_help()
+    return EXIT_OK
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors: exit 2
+        self.print_usage(sys.stderr)
+        print(f"careterm: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _globals(p: argparse.ArgumentParser, default: Any, *, school: bool = True) -> None:
+    p.add_argument("--store", default=default, help="SQLite file or postgresql:// URL (or CARETERM_STORE)")
+    p.add_argument("--as", dest="actor", default=default, metavar="STAFF_ID", help="who is acting (or CARETERM_USER)")
+    if school:  # `init` uses --school and --lang for the new school's name and language
+        p.add_argument("--lang", default=default, metavar="zh|en", help="zh | en (or CARETERM_LANG)")
+        p.add_argument("--school", default=default, metavar="ID", help="the school, in a district store")
+    p.add_argument("--json", action="store_true", default=default, help="print JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="careterm", description="careterm — 弱势学生关爱帮扶记录 / care records")
+    _globals(parser, None)
+    common = argparse.ArgumentParser(add_help=False)
+    _globals(common, argparse.SUPPRESS)
+    writing = argparse.ArgumentParser(add_help=False, parents=[common])
+    writing.add_argument("--date", help="the day it happened, YYYY-MM-DD (default today)")
+    writing.add_argument("--note", help="a note kept with the entry")
+    founding = argparse.ArgumentParser(add_help=False)
+    _globals(founding, argparse.SUPPRESS, school=False)
+    founding.add_argument("--date", help="the day the records start, YYYY-MM-DD (default today)")
+    founding.add_argument("--note")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, handler, *, write: bool = True, parent=sub, parents=None, **kw) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, parents=parents or [writing if write else common], **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("init", cmd_init, parents=[founding], help="set up a new store for a school")
+    p.add_argument("--school", dest="school_name", required=True, metavar="NAME")
+    p.add_argument("--id", dest="school_id", metavar="SCHOOL_ID", help="the school's id (default s1)")
+    p.add_argument("--name", help="the administrator's name")
+    p.add_argument("--lang", dest="school_lang", metavar="zh|en", help="the school's language")
+    p.add_argument("--timezone")
+
+    staff = sub.add_parser("staff", help="staff").add_subparsers(dest="staff_command", metavar="add|leave|list", parser_class=Parser, required=True)
+    p = command("add", cmd_staff_add, parent=staff)
+    p.add_argument("staff_id", metavar="STAFF_ID")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", action="append")
+    p.add_argument("--grade")
+    p.add_argument("--class", dest="class_")
+    p = command("leave", cmd_staff_leave, parent=staff)
+    p.add_argument("staff_id", metavar="STAFF_ID")
+    command("list", cmd_staff_list, write=False, parent=staff)
+
+    pupil = sub.add_parser("pupil", help="pupils").add_subparsers(dest="pupil_command", metavar="add|amend", parser_class=Parser, required=True)
+    for name, handler in (("add", cmd_pupil_add), ("amend", cmd_pupil_amend)):
+        p = command(name, handler, parent=pupil)
+        p.add_argument("pupil_id", metavar="PUPIL_ID")
+        adding = name == "add"
+        p.add_argument("--name", required=adding)
+        p.add_argument("--gender", required=adding, metavar="F|M")
+        p.add_argument("--birth", required=adding, metavar="DATE")
+        p.add_argument("--grade", required=adding)
+        p.add_argument("--class", dest="class_", required=adding)
+        p.add_argument("--phone")
+        p.add_argument("--guardian", metavar="NAME,RELATION,PHONE")
+        p.add_argument("--parent", action="append", metavar="NAME,RELATION,WORKPLACE,PHONE")
+        for field in C.PROFILE_FIELDS:
+            p.add_argument(f"--{field}")
+        if adding:
+            p.add_argument("--category", action="append")
+        else:
+            p.add_argument("--add-category", action="append")
+            p.add_argument("--remove-category", action="append")
+
+    p = command("pair", cmd_pair, help="pair a mentor with a pupil")
+    p.add_argument("staff_id", metavar="STAFF_ID")
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p = command("unpair", cmd_unpair)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--reason", required=True)
+
+    p = command("contact", cmd_contact, help="record a contact (call, talk, visit, …)")
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--kind", required=True)
+    p.add_argument("--by", metavar="STAFF_ID")
+    p = command("activity", cmd_activity, help="one care activity for many pupils")
+    p.add_argument("--kind", required=True)
+    p.add_argument("--pupils", required=True, metavar="ID,ID,…")
+
+    aid = sub.add_parser("aid", help="aid").add_subparsers(dest="aid_command", metavar="grant|revoke", parser_class=Parser, required=True)
+    p = command("grant", cmd_aid_grant, parent=aid)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--kind", required=True)
+    p.add_argument("--amount", metavar="YUAN")
+    p.add_argument("--items")
+    p.add_argument("--fund")
+    p.add_argument("--basis")
+    p.add_argument("--override", metavar="REASON")
+    p = command("revoke", cmd_aid_revoke, parent=aid)
+    p.add_argument("event_id", metavar="EVENT_ID")
+    p.add_argument("--reason", required=True)
+
+    for name, handler in (("graduate", cmd_graduate), ("return", cmd_return)):
+        command(name, handler).add_argument("pupil_id", metavar="PUPIL_ID")
+    p = command("transfer", cmd_transfer)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--to", required=True, metavar="SCHOOL")
+    p = command("dropout", cmd_dropout)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--reason", required=True)
+
+    p = command("inspect", cmd_inspect, help="a handbook inspection")
+    p.add_argument("staff_id", metavar="STAFF_ID")
+    p.add_argument("--result", required=True, metavar="ok|needs_improvement")
+
+    terms = sub.add_parser("terms", help="the school calendar").add_subparsers(dest="terms_command", metavar="add", parser_class=Parser, required=True)
+    p = command("add", cmd_terms_add, parent=terms)
+    p.add_argument("--name", required=True)
+    p.add_argument("--start", required=True)
+    p.add_argument("--end", required=True)
+
+    rules_ = sub.add_parser("rules", help="the rules in force").add_subparsers(dest="rules_command", metavar="set", parser_class=Parser, required=True)
+    p = command("set", cmd_rules_set, parent=rules_)
+    p.add_argument("--capacity")
+    p.add_argument("--duty", action="append", metavar="DUTY=CADENCE")
+    p.add_argument("--late-days")
+
+    plan = sub.add_parser("plan", help="help plans").add_subparsers(dest="plan_command", metavar="set|review", parser_class=Parser, required=True)
+    p = command("set", cmd_plan_set, parent=plan)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--goals", required=True)
+    p.add_argument("--measures")
+    p.add_argument("--responsible", metavar="STAFF_ID")
+    p = command("review", cmd_plan_review, parent=plan)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--result", required=True)
+
+    incident = sub.add_parser("incident", help="family emergencies").add_subparsers(dest="incident_command", metavar="report|resolve", parser_class=Parser, required=True)
+    p = command("report", cmd_incident_report, parent=incident)
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p.add_argument("--need", required=True, metavar="accommodation|custody|supplies|other")
+    p.add_argument("--description")
+    p = command("resolve", cmd_incident_resolve, parent=incident)
+    p.add_argument("event_id", metavar="EVENT_ID")
+    p.add_argument("--resolution")
+
+    p = command("retract", cmd_retract, help="an entry no longer counts")
+    p.add_argument("event_id", metavar="EVENT_ID")
+    p.add_argument("--reason", required=True)
+    p = command("correct", cmd_correct, help="an entry counts with corrected values")
+    p.add_argument("event_id", metavar="EVENT_ID")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--to-date")
+    p.add_argument("--to-kind")
+    p.add_argument("--to-note")
+
+    p = command("demo", cmd_demo, write=False, help="fill an empty store with a demo school")
+    p.add_argument("--schools")
+    p.add_argument("--seed")
+    p.add_argument("--until", metavar="DATE", help="the demo's last day (default today)")
+
+    p = command("audit", cmd_audit, write=False, help="every stored event, in log order")
+    p.add_argument("--pupil")
+    p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
+    p.add_argument("--type", action="append")
+    p = command("history", cmd_history, write=False, help="everything recorded about a pupil")
+    p.add_argument("pupil_id", metavar="PUPIL_ID")
+    p = command("verify", cmd_verify, write=False, help="check that no stored event was altered")
+    p.add_argument("--head", metavar="HASH")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args._parser = parser
+    session = Session(args)
+    if session.lang_override and session.lang_override not in LANGS:
+        print(f"error: " + session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)}), file=sys.stderr)
+        return EXIT_REFUSED
+    handler = getattr(args, "handler", cmd_open)
+    try:
+        return handler(session)
+    except Refused as refused:
+        print(f"{session.t('error')}: " + session.t.refusal(refused.field, refused.code, refused.params), file=sys.stderr)
+        return EXIT_REFUSED
+    except UsageError as usage:
+        print(f"careterm: {usage}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as problem:
+        message = str(problem)
+        if message.startswith("no store at "):
+            message = session.t("store.missing", path=session.url)
+        else:
+            message = session.t("store.error", message=message)
+        print(f"{session.t('error')}: {message}", file=sys.stderr)
+        return EXIT_STORE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as bug:  # never a traceback for the user; details on request
+        if os.environ.get("CARETERM_DEBUG"):
+            raise
+        print(f"{session.t('error')}: " + session.t("internal.error", message=type(bug).__name__), file=sys.stderr)
+        return EXIT_STORE
+    finally:
+        session.close()
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,76 @@
+"""The audit trail and a pupil's history, read straight from the ordered log."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import msgspec
+
+from events.types import Event
+
+ENVELOPE = ("id", "school", "stream", "date", "actor", "source", "corrects", "version", "recorded_at")
+
+
+def subject_of(event: Event) -> str:
+    """What the entry is about: "pupil/P001", "staff/T01" or "school" (the stream, less the school)."""
+    return event.stream.partition("/")[2]
+
+
+def audit_row(seq: int | None, event: Event) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "id": event.id,
+        "type": event.type,
+        "subject": subject_of(event),
+        "date": event.date.isoformat(),
+        "recorded_at": event.recorded_at.isoformat() if event.recorded_at else None,
+        "actor": event.actor,
+        "source": event.source,
+        "corrects": event.corrects,
+    }
+
+
+def data_of(event: Event) -> dict[str, Any]:
+    data = msgspec.to_builtins(event)
+    for key in ENVELOPE:
+        data.pop(key, None)
+    return data
+
+
+def full_row(seq: int | None, event: Event) -> dict[str, Any]:
+    return {**audit_row(seq, event), "data": data_of(event)}
+
+
+def about_pupil(event: Event, pupil: str) -> bool:
+    return getattr(event, "pupil", None) == pupil or pupil in getattr(event, "pupils", ())
+
+
+def audit(
+    log: Iterable[tuple[int, Event]],
+    *,
+    school: str | None = None,
+    pupil: str | None = None,
+    actor: str | None = None,
+    types: Iterable[str] = (),
+) -> Iterator[tuple[int, Event]]:
+    """The events that match every filter given, in log order.
+
+    With `pupil`, corrections and retractions of the pupil's entries are included too.
+    """
+    wanted_types = set(types)
+    related: set[str] = set()
+    for seq, event in log:
+        if school is not None and event.school != school:
+            continue
+        if pupil is not None:
+            if about_pupil(event, pupil):
+                related.add(event.id)
+            elif event.corrects in related:
+                related.add(event.id)
+            else:
+                continue
+        if actor is not None and event.actor != actor:
+            continue
+        if wanted_types and event.type not in wanted_types:
+            continue
+        yield seq, event
