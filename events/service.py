@@ -69,13 +69,14 @@ class Service:
             if not events:
                 return []
             try:
-                stored = self.store.append(events, expected_head=self.state.position)
+                stored = self.store.append_seqs(events, expected_head=self.state.position)
             except (HeadMoved, IntegrityError):
                 # someone else wrote first: wait a little (jittered), then check again
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 25)))
                 continue
-            self.catch_up()
-            return stored
+            for seq, event in stored:
+                self.state.apply(seq, event)
+            return [event for _, event in stored]
         raise StoreError("the store stayed busy: the command was checked again "
                          f"{self.max_attempts} times and never got to write")
 

@@ -302,10 +302,13 @@ class Store:
         The store stamps `recorded_at` (its clock, UTC). Returns the events as stored.
         Raises HeadMoved, IntegrityError (a stream version taken), or StoreError.
         """
+        return [event for _, event in self.append_seqs(events, expected_head=expected_head)]
+
+    def append_seqs(self, events: Sequence[Event], *, expected_head: int | None) -> list[tuple[int, Event]]:
+        """Like `append`, returning (seq, event) pairs: each event with its place in the log."""
         now = self.clock()
         stamped = [msgspec.structs.replace(e, recorded_at=now) for e in events]
-        self.append_stamped(stamped, expected_head=expected_head)
-        return stamped
+        return list(zip(self.append_stamped(stamped, expected_head=expected_head), stamped))
 
     def append_stamped(self, events: Sequence[Event], *, expected_head: int | None) -> list[int]:
         """Store events whose recording time is already set (bulk builds); returns their seqs."""
