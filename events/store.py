@@ -201,7 +201,9 @@ def _postgres_recorder_class():
     return ChainedPostgresRecorder
 
 
-ChainedPostgresRecorder = None  # resolved lazily: psycopg is only imported for PostgreSQL stores
+# ChainedPostgresRecorder is resolved lazily by the module __getattr__ below (psycopg is only
+# imported for PostgreSQL stores). No module-level placeholder: __getattr__ runs only for names
+# the module does not have, so a `= None` here made the library's topic resolution get None.
 
 
 def __getattr__(name: str):  # module attribute for the library's topic resolution
