@@ -50,7 +50,16 @@ def parse_topic(topic: str) -> tuple[type[Event], int]:
     cls = BY_NAME.get(name)
     if cls is None:
         raise MapperDeserialisationError(f"unknown event type {topic!r}")
-    return cls, int(version) if version else 1
+    try:
+        schema = int(version) if version else 1
+    except ValueError:
+        raise MapperDeserialisationError(f"unknown event type {topic!r}") from None
+    if schema > cls.schema:
+        # never read a newer schema as if it were ours: its fields may mean something else
+        raise MapperDeserialisationError(
+            f"{topic!r} was written by a newer careterm (this one reads {cls.__name__} up to schema {cls.schema})"
+        )
+    return cls, schema
 
 
 class NullTranscoder(Transcoder):
