@@ -70,6 +70,7 @@ class Session:
         self.json = bool(getattr(args, "json", False))
         self._store: Store | None = None
         self._service = None
+        self._schools: dict | None = None
 
     def store(self, *, create: bool = False) -> Store:
         if self._store is None:
@@ -78,6 +79,7 @@ class Session:
 
     @property
     def service(self):
+        """The write side: folds the log to check commands against it."""
         if self._service is None:
             from events.service import Service
 
@@ -86,15 +88,23 @@ class Session:
             self._set_language()
         return self._service
 
+    def schools(self) -> dict[str, tuple[str, str, str]]:
+        """id -> (name, language, time zone), from the persisted directory (cheap)."""
+        if self._schools is None:
+            from projections.readmodel import directory
+
+            self._schools = directory(self.store()).schools
+        return self._schools
+
     def _set_language(self) -> None:
         if self.lang_override:
             return
-        school = self._service.state.schools.get(self.school_id(required=False) or "")
+        school = self.schools().get(self.school_id(required=False) or "")
         if school is not None:
-            self.t = Translator(school.lang)
+            self.t = Translator(school[1])
 
     def school_id(self, *, required: bool = True) -> str | None:
-        schools = self.service.state.schools if self._service else {}
+        schools = self.schools()
         wanted = getattr(self.args, "school", None) or os.environ.get("CARETERM_SCHOOL")
         if wanted:
             if required and wanted not in schools:
@@ -106,17 +116,45 @@ class Session:
             if required:
                 raise StoreError(self.t("store.missing", path=self.url))
             return None
-        # a district store: the school of the acting user, if only one has them
-        mine = [sid for sid, s in schools.items() if self.actor in s.staff]
-        if len(mine) == 1:
-            return mine[0]
+        if self._service is not None:
+            # a district store: the school of the acting user, if only one has them
+            mine = [sid for sid, s in self._service.state.schools.items() if self.actor in s.staff]
+            if len(mine) == 1:
+                return mine[0]
         if required:
             raise Refused("--school", "several_schools", schools=sorted(schools))
         return None
 
+    def today(self, school: str | None) -> dt.date:
+        from zoneinfo import ZoneInfo
+
+        zone = self.schools().get(school or "", ("", "", "Asia/Shanghai"))[2]
+        return self.store().clock().astimezone(ZoneInfo(zone)).date()
+
+    def view(self):
+        """(read model, as-of date) for a view command: current, or replayed as known at a time."""
+        from projections import readmodel
+
+        school = self.school_id()
+        self._set_language()
+        known_at = parse_time(getattr(self.args, "known_at", None), "--known-at")
+        as_of = parse_date(getattr(self.args, "as_of", None), "--as-of") or self.today(school)
+        if known_at is not None and getattr(self.args, "as_of", None) is None:
+            from zoneinfo import ZoneInfo
+
+            as_of = min(as_of, known_at.astimezone(ZoneInfo(self.schools()[school][2])).date())
+        return readmodel.load(self.store(), school, known_at=known_at), as_of
+
+    def emit(self, data: dict, text: Callable[[dict], None]) -> int:
+        if self.json:
+            print_json(data)
+        else:
+            text(data)
+        return EXIT_OK
+
     def context(self, state, *, date_field: str = "--date") -> C.Context:
         school = self.school_id()
-        today = self.service.today(school)
+        today = self.today(school)
         day = parse_date(getattr(self.args, "date", None), date_field) or today
         return C.Context(
             school=school,
@@ -243,24 +281,10 @@ def cmd_staff_leave(s: Session) -> int:
 
 
 def cmd_staff_list(s: Session) -> int:
-    school = s.service.state.schools[s.school_id()]
-    today = s.service.today(school.id)
-    rows = [
-        {
-            "staff": m.id,
-            "name": m.name,
-            "roles": list(m.roles),
-            "active": m.active_on(today),
-            "mentees": [p.pupil for p in m.pairings if p.active_on(today)],
-        }
-        for m in school.staff.values()
-    ]
-    if s.json:
-        print_json({"staff": rows})
-    else:
-        for r in rows:
-            print(f"{r['staff']}\t{r['name']}\t{','.join(r['roles'])}\t{'✓' if r['active'] else '✗'}\t{','.join(r['mentees'])}")
-    return EXIT_OK
+    from projections.views import staff_list
+
+    model, day = s.view()
+    return s.emit(staff_list(model, day), lambda d: _table(s, d["staff"], ("staff", "name", "roles", "active", "mentees")))
 
 
 def cmd_pupil_add(s: Session) -> int:
@@ -422,18 +446,147 @@ def cmd_correct(s: Session) -> int:
     )
 
 
-def _log_rows(s: Session, **filters) -> list[dict]:
-    from projections.audit import audit, audit_row, full_row
+# --- views ---------------------------------------------------------------------------------
+
+
+def _table(s: Session, rows: list[dict], cols: Sequence[str]) -> None:
+    def show(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return "✓" if value else "✗"
+        if isinstance(value, (list, tuple)):
+            return ",".join(show(v) for v in value)
+        if isinstance(value, dict):
+            return ",".join(f"{k}:{show(v)}" for k, v in value.items())
+        return str(value)
+
+    print("\t".join(s.t(f"col.{c}") for c in cols))
+    for row in rows:
+        print("\t".join(show(row.get(c)) for c in cols))
+
+
+def cmd_archive(s: Session) -> int:
+    from projections.views import archive
+
+    model, day = s.view()
+    cols = ("pupil", "name", "gender", "grade", "class", "categories", "status", "mentor")
+    return s.emit(archive(model, day), lambda d: _table(s, d["pupils"], cols))
+
+
+def cmd_stats(s: Session) -> int:
+    from projections.views import stats
+
+    model, day = s.view()
+
+    def text(d: dict) -> None:
+        rows = [{"category": s.t(f"category.{c}"), **v} for c, v in d["by_category"].items()]
+        _table(s, rows, ("category", "total", "with_mentor"))
+        print()
+        _table(s, [{"grade": g, **v} for g, v in d["by_grade"].items()], ("grade", "total", "with_mentor"))
+        print()
+        _table(s, [{"kind": s.t(f"aid.{k}"), "amount": v} for k, v in d["aid"].items()], ("kind", "amount"))
+
+    return s.emit(stats(model, day), text)
+
+
+def cmd_queue(s: Session) -> int:
+    from projections.views import queue
+
+    model, day = s.view()
+
+    def text(d: dict) -> None:
+        _table(s, d["pupils"], ("pupil", "name", "categories", "waiting_since", "reason"))
+        print()
+        _table(s, d["mentors"], ("staff", "name", "free_places", "waiting_since", "reason"))
+        print()
+        _table(s, d["suggestions"], ("staff", "pupil"))
+
+    return s.emit(queue(model, day), text)
+
+
+def cmd_compliance(s: Session) -> int:
+    from projections.compliance import compliance
+
+    model, day = s.view()
+    start, end = parse_date(s.args.range_from, "--from"), parse_date(s.args.range_to, "--to")
+    if start and end and end < start:
+        raise Refused("--to", "end_before_start", start=start, end=end)
+
+    def text(d: dict) -> None:
+        rows = [
+            {"staff": p["staff"], "pupil": p["pupil"], **{k: v["status"] for k, v in p["duties"].items()}}
+            for p in d["pairings"]
+        ]
+        _table(s, rows, ("staff", "pupil", "parent_call", "talk", "parent_phone_visit", "semester_report", "birthday"))
+        print()
+        _table(s, d["mentors"], ("staff", "name", "rate"))
+        print(f"{s.t('col.school')}: {d['school']['rate']}")
+
+    return s.emit(compliance(model, day, start, end), text)
+
+
+def cmd_aid_list(s: Session) -> int:
+    from projections.views import aid_list
+
+    model, day = s.view()
+    cols = ("id", "pupil", "kind", "amount", "items", "date", "fund", "revoked")
+    return s.emit(aid_list(model, day), lambda d: _table(s, d["grants"], cols))
+
+
+def cmd_aid_notice(s: Session) -> int:
+    from projections.views import aid_notice
+
+    model, day = s.view()
+    notice = aid_notice(model, day, s.args.semester)
+    if notice is None:
+        raise Refused("--semester", "unknown_semester", semester=s.args.semester)
+
+    def text(d: dict) -> None:
+        print(s.t("notice.title", semester=d["semester"]))
+        rows = [dict(r, kind=s.t(f"aid.{r['kind']}")) for r in d["notice"]]
+        _table(s, rows, ("name", "class", "kind", "amount"))
+
+    return s.emit(notice, text)
+
+
+def cmd_rebuild(s: Session) -> int:
+    from projections.readmodel import rebuild
+
+    started = time.perf_counter()
+    counted = rebuild(s.store())
+    seconds = round(time.perf_counter() - started, 3)
+    data = {"schools": counted, "events": sum(counted.values()), "seconds": seconds}
+    return s.emit(data, lambda d: print(s.t("rebuild.done", events=d["events"], seconds=d["seconds"])))
+
+
+def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
+    """Audit rows straight from the log, as of a date and as known at a time, with flags."""
+    from zoneinfo import ZoneInfo
+
+    from projections.audit import audit, audit_row, full_row, signals
+    from projections.readmodel import load
 
     store = s.store()
-    school = s.school_id(required=False) if not getattr(s.args, "all_schools", False) else None
-    row = full_row if filters.pop("with_data", False) else audit_row
-    return [row(seq, e) for seq, e in audit(store.read(), school=school, **filters)]
+    school = s.school_id()
+    known_at = parse_time(getattr(s.args, "known_at", None), "--known-at")
+    as_of = parse_date(getattr(s.args, "as_of", None), "--as-of")
+    log = (
+        (seq, e)
+        for seq, e in store.read()
+        if (known_at is None or (e.recorded_at is not None and e.recorded_at <= known_at))
+        and (as_of is None or e.date <= as_of)
+    )
+    events = list(audit(log, school=school, **filters))
+    model = load(store, school)
+    flags = signals(events, lambda day: model.rules_on(day).late_days, ZoneInfo(model.timezone))
+    row = full_row if with_data else audit_row
+    return [dict(row(seq, e), flags=flags.get(e.id, [])) for seq, e in events]
 
 
 def cmd_audit(s: Session) -> int:
     a = s.args
-    s.service  # noqa: B018 - resolves the school and language
+    s._set_language()
     rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [])
     if s.json:
         print_json({"events": rows})
@@ -444,8 +597,10 @@ def cmd_audit(s: Session) -> int:
 
 def cmd_history(s: Session) -> int:
     a = s.args
-    school = s.service.state.schools[s.school_id()]
-    if a.pupil_id not in school.pupils:
+    from projections.readmodel import load
+
+    s._set_language()
+    if a.pupil_id not in load(s.store(), s.school_id()).pupils:
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
     rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
     if s.json:
@@ -457,10 +612,16 @@ def cmd_history(s: Session) -> int:
 
 
 def _print_table(s: Session, rows: list[dict]) -> None:
-    cols = ("seq", "type", "subject", "date", "recorded_at", "actor", "corrects")
+    cols = ("seq", "type", "subject", "date", "recorded_at", "actor", "corrects", "flags")
     print("\t".join(s.t(f"col.{c}") for c in cols))
     for r in rows:
-        shown = dict(r, type=s.t(f"type.{r['type']}"), recorded_at=(r["recorded_at"] or "")[:19], corrects=r["corrects"] or "")
+        shown = dict(
+            r,
+            type=s.t(f"type.{r['type']}"),
+            recorded_at=(r["recorded_at"] or "")[:19],
+            corrects=r["corrects"] or "",
+            flags=",".join(s.t(f"flag.{f}") for f in r.get("flags", [])),
+        )
         print("\t".join(str(shown[c]) for c in cols))
 
 
@@ -524,6 +685,10 @@ def build_parser() -> argparse.ArgumentParser:
     _globals(founding, argparse.SUPPRESS, school=False)
     founding.add_argument("--date", help="the day the records start, YYYY-MM-DD (default today)")
     founding.add_argument("--note")
+    viewing = argparse.ArgumentParser(add_help=False, parents=[common])
+    viewing.add_argument("--as-of", metavar="DATE", help="the state on that date (default today)")
+    viewing.add_argument("--known-at", metavar="TIME", help="only what had been recorded by then")
+
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -548,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_")
     p = command("leave", cmd_staff_leave, parent=staff)
     p.add_argument("staff_id", metavar="STAFF_ID")
-    command("list", cmd_staff_list, write=False, parent=staff)
+    command("list", cmd_staff_list, parent=staff, parents=[viewing])
 
     pupil = sub.add_parser("pupil", help="pupils").add_subparsers(dest="pupil_command", metavar="add|amend", parser_class=Parser, required=True)
     for name, handler in (("add", cmd_pupil_add), ("amend", cmd_pupil_amend)):
@@ -586,7 +751,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", required=True)
     p.add_argument("--pupils", required=True, metavar="ID,ID,…")
 
-    aid = sub.add_parser("aid", help="aid").add_subparsers(dest="aid_command", metavar="grant|revoke", parser_class=Parser, required=True)
+    aid = sub.add_parser("aid", help="aid").add_subparsers(dest="aid_command", metavar="grant|revoke|list|notice", parser_class=Parser, required=True)
     p = command("grant", cmd_aid_grant, parent=aid)
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--kind", required=True)
@@ -658,11 +823,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed")
     p.add_argument("--until", metavar="DATE", help="the demo's last day (default today)")
 
-    p = command("audit", cmd_audit, write=False, help="every stored event, in log order")
+    def view(name: str, handler, *, parent=sub, **kw) -> argparse.ArgumentParser:
+        return command(name, handler, parent=parent, parents=[viewing], **kw)
+
+    view("archive", cmd_archive, help="every pupil: profile, categories, status, mentor")
+    view("stats", cmd_stats, help="弱势群体情况统计表: by category and grade, aid by kind")
+    view("queue", cmd_queue, help="the reassignment queue with suggested pairs")
+    p = view("compliance", cmd_compliance, help="duties of each pairing; rates for staff evaluation")
+    p.add_argument("--from", dest="range_from", metavar="DATE")
+    p.add_argument("--to", dest="range_to", metavar="DATE")
+    view("list", cmd_aid_list, parent=aid)
+    p = view("notice", cmd_aid_notice, parent=aid)
+    p.add_argument("--semester", required=True, metavar="NAME")
+    command("rebuild", cmd_rebuild, write=False, help="rebuild every view from the log")
+
+    p = command("audit", cmd_audit, parents=[viewing], help="every stored event, in log order")
     p.add_argument("--pupil")
     p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
     p.add_argument("--type", action="append")
-    p = command("history", cmd_history, write=False, help="everything recorded about a pupil")
+    p = command("history", cmd_history, parents=[viewing], help="everything recorded about a pupil")
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p = command("verify", cmd_verify, write=False, help="check that no stored event was altered")
     p.add_argument("--head", metavar="HASH")

@@ -34,6 +34,15 @@ from events.codec import MsgspecMapper, NullTranscoder
 from events.types import Event
 
 CHAIN_TABLE = "careterm_chain"
+VIEWS_TABLE = "careterm_views"  # persisted read models: state and the log position it reached
+# One row holds a read model and its position, so both are written in one statement; a slower
+# reader never moves a newer saved position back.
+SAVE_VIEW_SQL = (
+    f"INSERT INTO {VIEWS_TABLE} (name, schema, position, state) VALUES (%s, %s, %s, %s) "
+    f"ON CONFLICT (name) DO UPDATE SET schema = excluded.schema, position = excluded.position, "
+    f"state = excluded.state WHERE excluded.position > {VIEWS_TABLE}.position "
+    f"OR excluded.schema <> {VIEWS_TABLE}.schema"
+)
 
 
 class StoreError(Exception):
@@ -50,7 +59,25 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (id INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
         )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {VIEWS_TABLE} (name TEXT PRIMARY KEY, schema INTEGER NOT NULL,"
+            " position INTEGER NOT NULL, state BLOB NOT NULL)"
+        )
         return statements
+
+    def load_view(self, name: str) -> tuple[int, int, bytes] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT schema, position, state FROM {VIEWS_TABLE} WHERE name = ?", (name,))
+            row = c.fetchone()
+        return (row[0], row[1], bytes(row[2])) if row else None
+
+    def save_view(self, name: str, schema: int, position: int, state: bytes) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(SAVE_VIEW_SQL.replace("%s", "?"), (name, schema, position, state))
+
+    def drop_views(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {VIEWS_TABLE}")
 
     def insert_events(  # type: ignore[override]
         self, stored_events: Sequence[StoredEvent], *, expected_head: int | None = None, **_: Any
@@ -124,6 +151,14 @@ def _postgres_recorder_class():
                     schema, chain_table
                 )
             )
+            self.sql_create_statements.append(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {}.{} (name text PRIMARY KEY, schema integer NOT NULL,"
+                    " position bigint NOT NULL, state bytea NOT NULL)"
+                ).format(schema, Identifier(VIEWS_TABLE))
+            )
+            self._views = Identifier(VIEWS_TABLE)
+            self._schema = schema
             self._insert_one = SQL(
                 "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
                 "VALUES (%s, %s, %s, %s) RETURNING notification_id"
@@ -197,6 +232,24 @@ def _postgres_recorder_class():
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 curs.execute(self._max_ids)
                 return curs.fetchone()["m"]
+
+        def load_view(self, name: str) -> tuple[int, int, bytes] | None:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(
+                    SQL("SELECT schema, position, state FROM {}.{} WHERE name = %s").format(self._schema, self._views),
+                    (name,),
+                )
+                row = curs.fetchone()
+            return (row["schema"], row["position"], bytes(row["state"])) if row else None
+
+        def save_view(self, name: str, schema: int, position: int, state: bytes) -> None:
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                curs.execute(SQL("SET LOCAL search_path TO {}").format(self._schema))
+                curs.execute(SQL(SAVE_VIEW_SQL), (name, schema, position, state))
+
+        def drop_views(self) -> None:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(SQL("DELETE FROM {}.{}").format(self._schema, self._views))
 
     return ChainedPostgresRecorder
 
@@ -330,14 +383,16 @@ class Store:
         except PersistenceError as e:
             raise StoreError(str(e)) from e
 
-    def read(self, after: int = 0, *, batch: int = 2000, upto: int | None = None) -> Iterator[tuple[int, Event]]:
-        """Yield (seq, event) in log order after position `after`."""
+    def read(
+        self, after: int = 0, *, batch: int = 2000, upto: int | None = None, topics: Sequence[str] = ()
+    ) -> Iterator[tuple[int, Event]]:
+        """Yield (seq, event) in log order after position `after` (up to `upto`, of `topics`)."""
         position = after
         decode = self.mapper.decode
         while True:
             try:
                 rows = self.recorder.select_notifications(
-                    position, batch, stop=upto, inclusive_of_start=False
+                    position, batch, stop=upto, topics=topics, inclusive_of_start=False
                 )
             except PersistenceError as e:
                 raise StoreError(str(e)) from e
@@ -349,6 +404,24 @@ class Store:
             if len(rows) < batch:
                 return
             position = rows[-1].id
+
+    # -- persisted read models ---------------------------------------------------------------
+
+    def load_view(self, name: str) -> tuple[int, int, bytes] | None:
+        """(schema, position, state) of a saved read model, or None."""
+        try:
+            return self.recorder.load_view(name)
+        except PersistenceError as e:
+            raise StoreError(str(e)) from e
+
+    def save_view(self, name: str, schema: int, position: int, state: bytes) -> None:
+        try:
+            self.recorder.save_view(name, schema, position, state)
+        except (PersistenceError, OperationalError) as e:
+            raise StoreError(str(e)) from e
+
+    def drop_views(self) -> None:
+        self.recorder.drop_views()
 
     def is_empty(self) -> bool:
         return self.head() == 0

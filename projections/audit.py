@@ -74,3 +74,37 @@ def audit(
         if wanted_types and event.type not in wanted_types:
             continue
         yield seq, event
+
+
+BURST_WINDOW_DAYS = 7  # how long before an inspection a burst of back-dated entries is looked for
+BURST_MIN_ENTRIES = 3
+
+
+def signals(events: list[tuple[int, Event]], late_days_on, zone) -> dict[str, list[str]]:
+    """Flags per event id: `late` (recorded more than the school's late-days after its date) and
+    `backfill` (one of a burst of late entries by one person just before their handbook was
+    inspected). `late_days_on(day)` gives the setting in force on a day; `zone` the school's.
+    """
+    flags: dict[str, list[str]] = {}
+    late_by_actor: dict[str, list[tuple[object, str]]] = {}
+    inspections = []
+    for _, e in events:
+        if e.recorded_at is None:
+            continue
+        recorded_day = e.recorded_at.astimezone(zone).date()
+        if e.type == "HandbookInspected":
+            inspections.append((e.staff, e.date))
+        if (recorded_day - e.date).days > late_days_on(recorded_day):
+            flags.setdefault(e.id, []).append("late")
+            late_by_actor.setdefault(e.actor, []).append((recorded_day, e.id))
+    for staff, day in inspections:
+        burst = [
+            eid
+            for recorded_day, eid in late_by_actor.get(staff, [])
+            if 0 <= (day - recorded_day).days <= BURST_WINDOW_DAYS
+        ]
+        if len(burst) >= BURST_MIN_ENTRIES:
+            for eid in burst:
+                if "backfill" not in flags[eid]:
+                    flags[eid].append("backfill")
+    return flags

@@ -1,0 +1,405 @@
+"""The read model of one school: a pure fold over the ordered log.
+
+`apply(model, seq, event)` serves live catch-up, full rebuild and known-at replay alike. The
+model keeps every fact with its effective date (timelines), so a view can be asked about any
+date (as-of) without folding again. Corrections and retractions change the entry they point
+at, whatever their own date: they apply at every as-of.
+
+The model is a msgspec Struct so it can be persisted whole (`projections.readmodel`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from events import rules
+from events.calendar import Term
+from events.types import (
+    AidGranted,
+    AidRevoked,
+    CareActivityHeld,
+    CategoryAdded,
+    CategoryRemoved,
+    ContactMade,
+    EntryCorrected,
+    EntryRetracted,
+    Event,
+    HandbookInspected,
+    HelpPlanReviewed,
+    HelpPlanSet,
+    IncidentReported,
+    IncidentResolved,
+    PairingAssigned,
+    PairingEnded,
+    PupilAmended,
+    PupilDroppedOut,
+    PupilGraduated,
+    PupilRegistered,
+    PupilReturned,
+    PupilTransferred,
+    RulesSet,
+    SchoolOpened,
+    StaffJoined,
+    StaffLeft,
+    TermAdded,
+)
+
+SCHEMA = 1  # bump when the model's shape or the fold changes: persisted models are rebuilt
+
+STATUS_OF = {
+    "PupilGraduated": "graduated",
+    "PupilTransferred": "transferred",
+    "PupilDroppedOut": "dropped_out",
+    "PupilReturned": "enrolled",
+}
+
+
+class Dated(msgspec.Struct, array_like=True):
+    """A fact on a pupil's timeline: registration values, amendments, categories, statuses."""
+
+    date: dt.date
+    seq: int
+    entry: str  # the event id
+    what: str  # "status" | "category+" | "category-" | "profile"
+    value: Any = None
+    retracted: bool = False
+
+
+class PairingRec(msgspec.Struct, array_like=True):
+    staff: str
+    pupil: str
+    start: dt.date
+    end: dt.date | None = None
+    reason: str | None = None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+class PupilRec(msgspec.Struct):
+    id: str
+    registered: dt.date
+    base: dict[str, Any]  # the registration's fields
+    timeline: list[Dated] = []
+    pairings: list[PairingRec] = []
+    entries: list[str] = []  # ids of contacts, activities, aid, plans, incidents about the pupil
+
+
+class StaffRec(msgspec.Struct):
+    id: str
+    name: str
+    roles: list[str]
+    joined: dt.date
+    left: dt.date | None = None
+    grade: int | None = None
+    class_: int | None = None
+    pairings: list[PairingRec] = []
+
+
+class EntryRec(msgspec.Struct):
+    """A record that can be corrected or retracted: contacts, activities, aid, plans, incidents."""
+
+    id: str
+    type: str
+    date: dt.date
+    actor: str
+    pupils: list[str]
+    kind: str | None = None
+    by: str | None = None
+    note: str = ""
+    retracted: bool = False
+    data: dict[str, Any] = {}
+    follow_up: str | None = None  # the AidRevoked / IncidentResolved entry
+    follow_up_date: dt.date | None = None
+
+
+class RulesRec(msgspec.Struct, array_like=True):
+    date: dt.date
+    seq: int
+    capacity: int
+    late_days: int
+    cadences: dict[str, str]
+
+
+class SchoolModel(msgspec.Struct):
+    id: str
+    name: str = ""
+    lang: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    opened: dt.date | None = None
+    position: int = 0
+    pupils: dict[str, PupilRec] = {}
+    staff: dict[str, StaffRec] = {}
+    entries: dict[str, EntryRec] = {}
+    terms: list[Term] = []
+    rules: list[RulesRec] = []
+    inspections: list[EntryRec] = []
+    pupil_of_entry: dict[str, str] = {}  # timeline entry id -> pupil (registration, amendments, exits)
+
+    # -- questions about a date --------------------------------------------------------------
+
+    def rules_on(self, day: dt.date) -> RulesRec:
+        found = RulesRec(day, 0, rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES))
+        for r in self.rules:
+            if r.date <= day:
+                found = r
+            else:
+                break
+        return found
+
+
+def pupil_timeline(pupil: PupilRec, day: dt.date) -> list[Dated]:
+    return [d for d in pupil.timeline if d.date <= day and not d.retracted]
+
+
+def status_on(pupil: PupilRec, day: dt.date) -> str | None:
+    if pupil.registered > day:
+        return None
+    status = "enrolled"
+    for d in pupil_timeline(pupil, day):
+        if d.what == "status":
+            status = d.value
+    return status
+
+
+def categories_on(pupil: PupilRec, day: dt.date) -> list[str]:
+    cats = list(pupil.base.get("categories", [])) if pupil.registered <= day else []
+    for d in pupil_timeline(pupil, day):
+        if d.what == "category+" and d.value not in cats:
+            cats.append(d.value)
+        elif d.what == "category-" and d.value in cats:
+            cats.remove(d.value)
+    return cats
+
+
+def profile_on(pupil: PupilRec, day: dt.date) -> dict[str, Any]:
+    values = dict(pupil.base)
+    for d in pupil_timeline(pupil, day):
+        if d.what == "profile":
+            values.update(d.value)
+    return values
+
+
+def mentor_on(pupil: PupilRec, day: dt.date) -> str | None:
+    for p in pupil.pairings:
+        if p.active_on(day):
+            return p.staff
+    return None
+
+
+# --- the fold ------------------------------------------------------------------------------
+
+
+def new_model(school: str) -> SchoolModel:
+    return SchoolModel(id=school)
+
+
+def apply(model: SchoolModel, seq: int, event: Event) -> None:
+    """Fold one event of this school into the model (events of other schools are ignored)."""
+    if event.school != model.id:
+        return
+    model.position = seq
+    handler = _HANDLERS.get(type(event))
+    if handler is not None:
+        handler(model, seq, event)
+
+
+def _school_opened(m: SchoolModel, seq: int, e: SchoolOpened) -> None:
+    m.name, m.lang, m.timezone, m.opened = e.name, e.lang, e.timezone, e.date
+
+
+def _term_added(m: SchoolModel, seq: int, e: TermAdded) -> None:
+    m.terms.append(Term(e.name, e.start, e.end))
+    m.terms.sort(key=lambda t: t.start)
+
+
+def _rules_set(m: SchoolModel, seq: int, e: RulesSet) -> None:
+    current = m.rules_on(e.date)
+    m.rules.append(
+        RulesRec(
+            e.date,
+            seq,
+            e.capacity or current.capacity,
+            current.late_days if e.late_days is None else e.late_days,
+            {**current.cadences, **e.duties},
+        )
+    )
+    m.rules.sort(key=lambda r: (r.date, r.seq))
+
+
+def _staff_joined(m: SchoolModel, seq: int, e: StaffJoined) -> None:
+    m.staff[e.staff] = StaffRec(e.staff, e.name, list(e.roles), e.date, grade=e.grade, class_=e.class_)
+
+
+def _staff_left(m: SchoolModel, seq: int, e: StaffLeft) -> None:
+    m.staff[e.staff].left = e.date
+
+
+def _inspected(m: SchoolModel, seq: int, e: HandbookInspected) -> None:
+    entry = EntryRec(e.id, e.type, e.date, e.actor, [], kind=e.result, by=e.staff, note=e.note)
+    m.entries[e.id] = entry
+    m.inspections.append(entry)
+
+
+def _registered(m: SchoolModel, seq: int, e: PupilRegistered) -> None:
+    base = msgspec.to_builtins(e)
+    for key in ("id", "school", "stream", "date", "actor", "source", "corrects", "version", "recorded_at", "note"):
+        base.pop(key, None)
+    base["birth"] = e.birth
+    m.pupils[e.pupil] = PupilRec(e.pupil, e.date, base)
+
+
+def _dated(m: SchoolModel, seq: int, e: Event, what: str, value: Any) -> None:
+    pupil = m.pupils[e.pupil]
+    pupil.timeline.append(Dated(e.date, seq, e.id, what, value))
+    pupil.timeline.sort(key=lambda d: (d.date, d.seq))
+    m.pupil_of_entry[e.id] = e.pupil
+
+
+def _amended(m: SchoolModel, seq: int, e: PupilAmended) -> None:
+    _dated(m, seq, e, "profile", dict(e.changes))
+
+
+def _category(m: SchoolModel, seq: int, e: CategoryAdded | CategoryRemoved) -> None:
+    _dated(m, seq, e, "category+" if isinstance(e, CategoryAdded) else "category-", e.category)
+
+
+def _status(m: SchoolModel, seq: int, e: Event) -> None:
+    _dated(m, seq, e, "status", STATUS_OF[e.type])
+
+
+def _pairing_assigned(m: SchoolModel, seq: int, e: PairingAssigned) -> None:
+    pairing = PairingRec(e.staff, e.pupil, e.date)
+    m.pupils[e.pupil].pairings.append(pairing)
+    m.staff[e.staff].pairings.append(pairing)
+
+
+def _pairing_ended(m: SchoolModel, seq: int, e: PairingEnded) -> None:
+    for pairing in reversed(m.pupils[e.pupil].pairings):
+        if pairing.end is None:
+            pairing.end, pairing.reason = e.date, e.reason
+            # the staff record holds its own copy after a persisted round-trip: keep both in step
+            for mine in m.staff[pairing.staff].pairings:
+                if mine.pupil == e.pupil and mine.start == pairing.start and mine.end is None:
+                    mine.end, mine.reason = e.date, e.reason
+            break
+
+
+def _record(m: SchoolModel, seq: int, e: Event, pupils: list[str], **fields: Any) -> EntryRec:
+    entry = EntryRec(e.id, e.type, e.date, e.actor, pupils, note=e.note, **fields)
+    m.entries[e.id] = entry
+    for pupil in pupils:
+        if pupil in m.pupils:
+            m.pupils[pupil].entries.append(e.id)
+    return entry
+
+
+def _contact(m: SchoolModel, seq: int, e: ContactMade) -> None:
+    _record(m, seq, e, [e.pupil], kind=e.kind, by=e.by)
+
+
+def _activity(m: SchoolModel, seq: int, e: CareActivityHeld) -> None:
+    _record(m, seq, e, list(e.pupils), kind=e.kind, by=e.actor)
+
+
+def _plan(m: SchoolModel, seq: int, e: HelpPlanSet | HelpPlanReviewed) -> None:
+    data = {"goals": e.goals, "measures": e.measures, "responsible": e.responsible} if isinstance(e, HelpPlanSet) else {"result": e.result}
+    _record(m, seq, e, [e.pupil], data=data)
+
+
+def _incident(m: SchoolModel, seq: int, e: IncidentReported) -> None:
+    _record(m, seq, e, [e.pupil], kind=e.need, data={"description": e.description})
+
+
+def _incident_resolved(m: SchoolModel, seq: int, e: IncidentResolved) -> None:
+    target = m.entries.get(e.incident)
+    _record(m, seq, e, [e.pupil], data={"incident": e.incident, "resolution": e.resolution})
+    if target is not None:
+        target.follow_up, target.follow_up_date = e.id, e.date
+
+
+def _aid_granted(m: SchoolModel, seq: int, e: AidGranted) -> None:
+    _record(
+        m,
+        seq,
+        e,
+        [e.pupil],
+        kind=e.kind,
+        data={"amount": e.amount, "items": e.items, "fund": e.fund, "basis": e.basis, "override": e.override},
+    )
+
+
+def _aid_revoked(m: SchoolModel, seq: int, e: AidRevoked) -> None:
+    target = m.entries.get(e.grant)
+    _record(m, seq, e, [e.pupil], data={"grant": e.grant, "reason": e.reason})
+    if target is not None:
+        target.follow_up, target.follow_up_date = e.id, e.date
+
+
+def _find_dated(m: SchoolModel, entry_id: str) -> Dated | None:
+    pupil = m.pupil_of_entry.get(entry_id)
+    if pupil is None:
+        return None
+    return next((d for d in m.pupils[pupil].timeline if d.entry == entry_id), None)
+
+
+def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
+    target = m.entries.get(e.corrects)
+    if target is not None:
+        target.retracted = True
+        follow_of = target.data.get("grant") or target.data.get("incident")
+        if follow_of and follow_of in m.entries and m.entries[follow_of].follow_up == target.id:
+            m.entries[follow_of].follow_up = None
+            m.entries[follow_of].follow_up_date = None
+        return
+    dated = _find_dated(m, e.corrects)
+    if dated is not None:
+        dated.retracted = True
+
+
+def _corrected(m: SchoolModel, seq: int, e: EntryCorrected) -> None:
+    target = m.entries.get(e.corrects)
+    if target is None:
+        return
+    if e.to_date is not None:
+        target.date = e.to_date
+        follow_of = target.data.get("grant") or target.data.get("incident")
+        if follow_of and follow_of in m.entries and m.entries[follow_of].follow_up == target.id:
+            m.entries[follow_of].follow_up_date = e.to_date
+    if e.to_kind is not None:
+        target.kind = e.to_kind
+    if e.to_note is not None:
+        target.note = e.to_note
+
+
+_HANDLERS = {
+    SchoolOpened: _school_opened,
+    TermAdded: _term_added,
+    RulesSet: _rules_set,
+    StaffJoined: _staff_joined,
+    StaffLeft: _staff_left,
+    HandbookInspected: _inspected,
+    PupilRegistered: _registered,
+    PupilAmended: _amended,
+    CategoryAdded: _category,
+    CategoryRemoved: _category,
+    PupilGraduated: _status,
+    PupilTransferred: _status,
+    PupilDroppedOut: _status,
+    PupilReturned: _status,
+    PairingAssigned: _pairing_assigned,
+    PairingEnded: _pairing_ended,
+    ContactMade: _contact,
+    CareActivityHeld: _activity,
+    HelpPlanSet: _plan,
+    HelpPlanReviewed: _plan,
+    IncidentReported: _incident,
+    IncidentResolved: _incident_resolved,
+    AidGranted: _aid_granted,
+    AidRevoked: _aid_revoked,
+    EntryRetracted: _retracted,
+    EntryCorrected: _corrected,
+}

@@ -1,0 +1,274 @@
+"""The views a face shows, as pure functions of a school's read model and a date (as-of).
+
+Their JSON follows ../shared/cli.md; keys beyond it are additions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from events import rules
+from events.calendar import default_semester
+from projections.compliance import semester_span
+from projections.model import (
+    EntryRec,
+    PupilRec,
+    SchoolModel,
+    categories_on,
+    mentor_on,
+    profile_on,
+    status_on,
+)
+
+AID_TYPES = ("AidGranted",)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def pupil_row(model: SchoolModel, pupil: PupilRec, day: dt.date) -> dict[str, Any]:
+    p = profile_on(pupil, day)
+    return {
+        "pupil": pupil.id,
+        "name": p.get("name"),
+        "gender": p.get("gender"),
+        "birth": _iso(p.get("birth")),
+        "grade": p.get("grade"),
+        "class": p.get("class"),
+        "categories": categories_on(pupil, day),
+        "status": status_on(pupil, day),
+        "mentor": mentor_on(pupil, day),
+        "registered": pupil.registered.isoformat(),
+        "phone": p.get("phone", ""),
+        "guardian": p.get("guardian"),
+        "parents": p.get("parents", []),
+        "profile": p.get("profile", {}),
+    }
+
+
+def archive(model: SchoolModel, day: dt.date) -> dict:
+    pupils = [pupil_row(model, p, day) for p in model.pupils.values() if p.registered <= day]
+    pupils.sort(key=lambda r: (r["grade"] or 0, r["class"] or 0, r["pupil"]))
+    return {"as_of": day.isoformat(), "pupils": pupils}
+
+
+def staff_list(model: SchoolModel, day: dt.date) -> dict:
+    rows = []
+    for s in model.staff.values():
+        if s.joined > day:
+            continue
+        rows.append(
+            {
+                "staff": s.id,
+                "name": s.name,
+                "roles": list(s.roles),
+                "active": s.left is None or s.left > day,
+                "mentees": [p.pupil for p in s.pairings if p.active_on(day)],
+                "grade": s.grade,
+                "class": s.class_,
+                "joined": s.joined.isoformat(),
+                "left": _iso(s.left),
+            }
+        )
+    return {"as_of": day.isoformat(), "staff": rows}
+
+
+# --- aid -----------------------------------------------------------------------------------
+
+
+def _grants(model: SchoolModel, day: dt.date) -> list[EntryRec]:
+    return [e for e in model.entries.values() if e.type == "AidGranted" and not e.retracted and e.date <= day]
+
+
+def _revoked(grant: EntryRec, day: dt.date) -> bool:
+    return grant.follow_up is not None and grant.follow_up_date is not None and grant.follow_up_date <= day
+
+
+def aid_list(model: SchoolModel, day: dt.date) -> dict:
+    rows = []
+    for g in sorted(_grants(model, day), key=lambda g: (g.date, g.id)):
+        rows.append(
+            {
+                "id": g.id,
+                "pupil": g.pupils[0],
+                "kind": g.kind,
+                "amount": g.data.get("amount"),
+                "items": g.data.get("items"),
+                "date": g.date.isoformat(),
+                "fund": g.data.get("fund", ""),
+                "revoked": _revoked(g, day),
+                "basis": g.data.get("basis"),
+                "override": g.data.get("override"),
+                "semester": semester_span(g.date, model).name,
+            }
+        )
+    totals: dict[str, Decimal] = {}
+    for r in rows:
+        if r["amount"] and not r["revoked"]:
+            totals[r["kind"]] = totals.get(r["kind"], Decimal("0")) + Decimal(r["amount"])
+    return {"as_of": day.isoformat(), "grants": rows, "totals": {k: f"{v:.2f}" for k, v in sorted(totals.items())}}
+
+
+def semesters(model: SchoolModel, day: dt.date) -> list[str]:
+    names = [t.name for t in model.terms if t.start <= day]
+    if not names:
+        first = model.opened or day
+        current, seen = first, []
+        while current <= day:
+            period = default_semester(current)
+            seen.append(period.name)
+            current = period.end + dt.timedelta(days=1)
+        names = seen
+    return names
+
+
+def aid_notice(model: SchoolModel, day: dt.date, semester_name: str) -> dict | None:
+    """The public notice (公示): name, class, kind and amount only. None if no such semester."""
+    if semester_name not in semesters(model, day) and not any(
+        semester_span(g.date, model).name == semester_name for g in _grants(model, day)
+    ):
+        return None
+    rows = []
+    for g in sorted(_grants(model, day), key=lambda g: (g.date, g.id)):
+        if _revoked(g, day) or semester_span(g.date, model).name != semester_name:
+            continue
+        p = profile_on(model.pupils[g.pupils[0]], g.date)
+        rows.append(
+            {
+                "name": p.get("name"),
+                "class": f"{p.get('grade')}-{p.get('class')}",
+                "kind": g.kind,
+                "amount": g.data.get("amount") or g.data.get("items"),
+            }
+        )
+    return {"semester": semester_name, "notice": rows}
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+def stats(model: SchoolModel, day: dt.date) -> dict:
+    """弱势群体情况统计表: enrolled pupils by category and grade, with and without a mentor."""
+    by_category = {c: {"total": 0, "with_mentor": 0} for c in rules.CATEGORIES}
+    by_grade: dict[str, dict[str, int]] = {}
+    total = {"total": 0, "with_mentor": 0, "in_care": 0}
+    for pupil in model.pupils.values():
+        if pupil.registered > day or status_on(pupil, day) != "enrolled":
+            continue
+        cats = categories_on(pupil, day)
+        has = mentor_on(pupil, day) is not None
+        grade = str(profile_on(pupil, day).get("grade"))
+        g = by_grade.setdefault(grade, {"total": 0, "with_mentor": 0})
+        g["total"] += 1
+        g["with_mentor"] += has
+        total["total"] += 1
+        total["with_mentor"] += has
+        total["in_care"] += bool(cats)
+        for c in cats:
+            by_category[c]["total"] += 1
+            by_category[c]["with_mentor"] += has
+    aid = aid_list(model, day)["totals"]
+    return {
+        "as_of": day.isoformat(),
+        "by_category": by_category,
+        "by_grade": dict(sorted(by_grade.items())),
+        "total": total,
+        "aid": {k: aid.get(k, "0.00") for k in rules.AID_KINDS if k in aid},
+    }
+
+
+# --- the reassignment queue ----------------------------------------------------------------
+
+PUPIL_REASONS = {"graduated", "transferred", "dropped_out", "mentor_left"}
+
+
+def _reason(ended_reason: str | None) -> str:
+    if ended_reason is None:
+        return "new"
+    return ended_reason if ended_reason in PUPIL_REASONS else "unpaired"
+
+
+def queue(model: SchoolModel, day: dt.date) -> dict:
+    capacity = model.rules_on(day).capacity
+    mentors = []
+    for s in model.staff.values():
+        if not (s.joined <= day and (s.left is None or s.left > day)):
+            continue
+        load = sum(1 for p in s.pairings if p.active_on(day))
+        if load >= capacity:
+            continue
+        ended = [p for p in s.pairings if p.end is not None and p.end <= day]
+        last = max(ended, key=lambda p: p.end) if ended else None
+        since = max(s.joined, last.end) if last else s.joined
+        mentors.append(
+            {
+                "staff": s.id,
+                "name": s.name,
+                "free_places": capacity - load,
+                "waiting_since": since.isoformat(),
+                "reason": _reason(last.reason) if last else "new",
+                "grade": s.grade,
+                "class": s.class_,
+            }
+        )
+    pupils = []
+    for pupil in model.pupils.values():
+        if pupil.registered > day or status_on(pupil, day) != "enrolled":
+            continue
+        cats = categories_on(pupil, day)
+        if not cats or mentor_on(pupil, day) is not None:
+            continue
+        ended = [p for p in pupil.pairings if p.end is not None and p.end <= day]
+        last = max(ended, key=lambda p: p.end) if ended else None
+        since = pupil.registered
+        for d in pupil.timeline:
+            if d.date <= day and not d.retracted and (d.what == "category+" or (d.what == "status" and d.value == "enrolled")):
+                since = max(since, d.date)
+        if last:
+            since = max(since, last.end)
+        profile = profile_on(pupil, day)
+        pupils.append(
+            {
+                "pupil": pupil.id,
+                "name": profile.get("name"),
+                "categories": cats,
+                "waiting_since": since.isoformat(),
+                "reason": _reason(last.reason) if last else "new",
+                "grade": profile.get("grade"),
+                "class": profile.get("class"),
+                "need": rules.need_rank(cats),
+                "last_mentor": last.staff if last else None,
+            }
+        )
+    pupils.sort(key=lambda r: (r["need"], r["waiting_since"], r["pupil"]))
+    mentors.sort(key=lambda r: (r["waiting_since"], r["staff"]))
+    return {
+        "as_of": day.isoformat(),
+        "mentors": mentors,
+        "pupils": pupils,
+        "suggestions": suggest(mentors, pupils),
+    }
+
+
+def suggest(mentors: list[dict], pupils: list[dict]) -> list[dict]:
+    """Greedy pairs in the pupils' order of need: a mentor who teaches the pupil's class, then
+    the pupil's grade, then anyone who waited longest; never the mentor the pupil just lost."""
+    free = {m["staff"]: m["free_places"] for m in mentors}
+    pairs = []
+    for p in pupils:
+        best, best_score = None, None
+        for m in mentors:
+            if free[m["staff"]] <= 0 or m["staff"] == p["last_mentor"]:
+                continue
+            same_grade = m["grade"] is not None and m["grade"] == p["grade"]
+            score = (0 if same_grade and m["class"] == p["class"] else 1 if same_grade else 2, m["waiting_since"], m["staff"])
+            if best_score is None or score < best_score:
+                best, best_score = m, score
+        if best is None:
+            continue
+        free[best["staff"]] -= 1
+        pairs.append({"staff": best["staff"], "pupil": p["pupil"]})
+    return pairs
