@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """careterm quickstart: set up the virtual environment and run things in it.
 
-    python3 quickstart.py test [pytest args]
+    python3 quickstart.py demo [careterm args]   # careterm on a demo school
+    python3 quickstart.py test [pytest args]     # the whole test suite
 
 Standard library only, Python 3.11+. Each subcommand is a function registered in SUBCOMMANDS;
 add one there (e.g. `demo`) to extend the script.
@@ -156,7 +157,26 @@ def cmd_test(args: list[str]) -> int:
         return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT, env=env)
 
 
+DEMO_STORE = ROOT / ".demo" / "careterm-demo.sqlite"
+
+
+def cmd_demo(args: list[str]) -> int:
+    """Open careterm on a demo school (built once into .demo/; args go to careterm)."""
+    python = ensure_venv()
+    env = dict(os.environ, CARETERM_STORE=str(DEMO_STORE))
+    env.setdefault("CARETERM_USER", "admin")
+    if not DEMO_STORE.exists():
+        DEMO_STORE.parent.mkdir(exist_ok=True)
+        say(f"building the demo school into {DEMO_STORE}")
+        built = subprocess.call([str(python), "-m", "careterm.cli", "demo"], cwd=ROOT, env=env)
+        if built != 0:
+            DEMO_STORE.unlink(missing_ok=True)
+            return built
+    return subprocess.call([str(python), "-m", "careterm.cli", *args], cwd=ROOT, env=env)
+
+
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "demo": cmd_demo,
     "test": cmd_test,
 }
 
