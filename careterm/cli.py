@@ -15,135 +15,37 @@ import time
 from typing import Any, Callable, Sequence
 
 from careterm.i18n import LANGS, Translator
+from careterm.values import parse_date, parse_int, parse_time, split_list
+from careterm.workspace import Workspace
 from events import commands as C
 from events.errors import Refused
-from events.store import Store, StoreError, default_store_path, is_postgres
+from events.store import StoreError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
-
-
-# --- parsing values (bad values are refusals, exit 1, naming the option) -------------------
-
-
-def parse_date(value: str | None, field: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise Refused(field, "bad_date", value=value) from None
-
-
-def parse_int(value: str | None, field: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise Refused(field, "bad_number", value=value) from None
-
-
-def parse_time(value: str | None, field: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise Refused(field, "bad_time", value=value) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def split_list(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 # --- the session: store, service, language -------------------------------------------------
 
 
-class Session:
+class Session(Workspace):
+    """A workspace driven by the parsed command line."""
+
     def __init__(self, args: argparse.Namespace):
+        super().__init__(
+            url=args.store,
+            actor=args.actor,
+            lang=args.lang,
+            school=getattr(args, "school", None),
+            source="cli",
+        )
         self.args = args
-        self.url = args.store or os.environ.get("CARETERM_STORE") or str(default_store_path())
-        self.actor = args.actor or os.environ.get("CARETERM_USER")
-        self.lang_override = args.lang or os.environ.get("CARETERM_LANG")
-        self.t = Translator(self.lang_override or "zh")
         self.json = bool(getattr(args, "json", False))
-        self._store: Store | None = None
-        self._service = None
-        self._schools: dict | None = None
-
-    def store(self, *, create: bool = False) -> Store:
-        if self._store is None:
-            self._store = Store(self.url, create=create)
-        return self._store
-
-    @property
-    def service(self):
-        """The write side: folds the log to check commands against it."""
-        if self._service is None:
-            from events.service import Service
-
-            self._service = Service(self.store())
-            self._service.catch_up()
-            self._set_language()
-        return self._service
-
-    def schools(self) -> dict[str, tuple[str, str, str]]:
-        """id -> (name, language, time zone), from the persisted directory (cheap)."""
-        if self._schools is None:
-            from projections.readmodel import directory
-
-            self._schools = directory(self.store()).schools
-        return self._schools
-
-    def _set_language(self) -> None:
-        if self.lang_override:
-            return
-        school = self.schools().get(self.school_id(required=False) or "")
-        if school is not None:
-            self.t = Translator(school[1])
-
-    def school_id(self, *, required: bool = True) -> str | None:
-        schools = self.schools()
-        wanted = getattr(self.args, "school", None) or os.environ.get("CARETERM_SCHOOL")
-        if wanted:
-            if required and wanted not in schools:
-                raise Refused("--school", "unknown_school", school=wanted)
-            return wanted
-        if len(schools) == 1:
-            return next(iter(schools))
-        if not schools:
-            if required:
-                raise StoreError(self.t("store.missing", path=self.url))
-            return None
-        if self._service is not None:
-            # a district store: the school of the acting user, if only one has them
-            mine = [sid for sid, s in self._service.state.schools.items() if self.actor in s.staff]
-            if len(mine) == 1:
-                return mine[0]
-        if required:
-            raise Refused("--school", "several_schools", schools=sorted(schools))
-        return None
-
-    def today(self, school: str | None) -> dt.date:
-        from zoneinfo import ZoneInfo
-
-        zone = self.schools().get(school or "", ("", "", "Asia/Shanghai"))[2]
-        return self.store().clock().astimezone(ZoneInfo(zone)).date()
 
     def view(self):
         """(read model, as-of date) for a view command: current, or replayed as known at a time."""
-        from projections import readmodel
-
-        school = self.school_id()
-        self._set_language()
         known_at = parse_time(getattr(self.args, "known_at", None), "--known-at")
-        as_of = parse_date(getattr(self.args, "as_of", None), "--as-of") or self.today(school)
-        if known_at is not None and getattr(self.args, "as_of", None) is None:
-            from zoneinfo import ZoneInfo
-
-            as_of = min(as_of, known_at.astimezone(ZoneInfo(self.schools()[school][2])).date())
-        return readmodel.load(self.store(), school, known_at=known_at), as_of
+        as_of = parse_date(getattr(self.args, "as_of", None), "--as-of")
+        return self.model_as_of(as_of, known_at)
 
     def emit(self, data: dict, text: Callable[[dict], None]) -> int:
         if self.json:
@@ -152,19 +54,6 @@ class Session:
             text(data)
         return EXIT_OK
 
-    def context(self, state, *, date_field: str = "--date") -> C.Context:
-        school = self.school_id()
-        today = self.today(school)
-        day = parse_date(getattr(self.args, "date", None), date_field) or today
-        return C.Context(
-            school=school,
-            actor=self.require_actor(),
-            today=today,
-            date=day,
-            source="cli",
-            note=getattr(self.args, "note", None) or "",
-        )
-
     def require_actor(self) -> str:
         if not self.actor:
             raise UsageError("--as STAFF_ID (or CARETERM_USER) is needed to record anything")
@@ -172,8 +61,8 @@ class Session:
 
     def write(self, build: Callable[[Any, C.Context], list]) -> int:
         self.require_actor()
-        service = self.service
-        events = service.execute(lambda state: build(state, self.context(state)))
+        day = parse_date(getattr(self.args, "date", None), "--date")
+        events = self.record(build, date=day, note=getattr(self.args, "note", None) or "")
         self.print_events(events)
         return EXIT_OK
 
@@ -190,10 +79,6 @@ class Session:
                 f"{self.t('recorded')} #{row['seq']}  {self.t('type.' + row['type'])}  "
                 f"{row['subject']}  {row['date']}  {row['id']}"
             )
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
 
 
 class UsageError(Exception):
@@ -586,7 +471,7 @@ def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
 
 def cmd_audit(s: Session) -> int:
     a = s.args
-    s._set_language()
+    s.set_language()
     rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [])
     if s.json:
         print_json({"events": rows})
@@ -599,7 +484,7 @@ def cmd_history(s: Session) -> int:
     a = s.args
     from projections.readmodel import load
 
-    s._set_language()
+    s.set_language()
     if a.pupil_id not in load(s.store(), s.school_id()).pupils:
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
     rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
@@ -875,6 +760,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_STORE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as bug:  # never a traceback for the user; details on request
         if os.environ.get("CARETERM_DEBUG"):
             raise

@@ -1,0 +1,149 @@
+"""A person's session on a store, shared by the command line and the TUI (no Textual here).
+
+It opens the store, knows the schools (from a small persisted directory), the school's date and
+language, folds the write side when something is recorded, and loads read models for views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from careterm.i18n import Translator
+from events import commands as C
+from events.errors import Refused
+from events.store import Store, StoreError, default_store_path
+
+
+class Workspace:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        actor: str | None = None,
+        lang: str | None = None,
+        school: str | None = None,
+        source: str = "cli",
+    ):
+        self.url = url or os.environ.get("CARETERM_STORE") or str(default_store_path())
+        self.actor = actor or os.environ.get("CARETERM_USER")
+        self.lang_override = lang or os.environ.get("CARETERM_LANG")
+        self.wanted_school = school or os.environ.get("CARETERM_SCHOOL")
+        self.source = source
+        self.t = Translator(self.lang_override or "zh")
+        self._store: Store | None = None
+        self._service = None
+        self._schools: dict | None = None
+
+    # -- the store ---------------------------------------------------------------------------
+
+    def store(self, *, create: bool = False) -> Store:
+        if self._store is None:
+            self._store = Store(self.url, create=create)
+        return self._store
+
+    @property
+    def service(self):
+        """The write side: folds the log to check commands against it (incremental)."""
+        if self._service is None:
+            from events.service import Service
+
+            self._service = Service(self.store())
+            self._service.catch_up()
+            self.set_language()
+        return self._service
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    # -- schools, language, date ---------------------------------------------------------------
+
+    def schools(self, *, refresh: bool = False) -> dict[str, tuple[str, str, str]]:
+        """id -> (name, language, time zone), from the persisted directory (cheap)."""
+        if self._schools is None or refresh:
+            from projections.readmodel import directory
+
+            self._schools = directory(self.store()).schools
+        return self._schools
+
+    def set_language(self) -> None:
+        if self.lang_override:
+            return
+        school = self.schools().get(self.school_id(required=False) or "")
+        if school is not None:
+            self.t = Translator(school[1])
+
+    def school_id(self, *, required: bool = True) -> str | None:
+        schools = self.schools()
+        if self.wanted_school:
+            if required and self.wanted_school not in schools:
+                raise Refused("--school", "unknown_school", school=self.wanted_school)
+            return self.wanted_school
+        if len(schools) == 1:
+            return next(iter(schools))
+        if not schools:
+            if required:
+                raise StoreError(self.t("store.missing", path=self.url))
+            return None
+        if self._service is not None:
+            # a district store: the school of the acting user, if only one has them
+            mine = [sid for sid, s in self._service.state.schools.items() if self.actor in s.staff]
+            if len(mine) == 1:
+                return mine[0]
+        if required:
+            raise Refused("--school", "several_schools", schools=sorted(schools))
+        return None
+
+    def zone(self, school: str | None = None) -> ZoneInfo:
+        return ZoneInfo(self.schools().get(school or self.school_id(required=False) or "", ("", "", "Asia/Shanghai"))[2])
+
+    def today(self, school: str | None = None) -> dt.date:
+        """The school's date now, in its time zone."""
+        return self.store().clock().astimezone(self.zone(school)).date()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def model(self, known_at: dt.datetime | None = None):
+        from projections import readmodel
+
+        return readmodel.load(self.store(), self.school_id(), known_at=known_at)
+
+    def model_as_of(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None):
+        """(read model, as-of date): current, or replayed as known at a time.
+
+        With only `known_at`, the date asked is the day of that time (the record on that day).
+        """
+        school = self.school_id()
+        self.set_language()
+        if as_of is None:
+            as_of = self.today(school)
+            if known_at is not None:
+                as_of = min(as_of, known_at.astimezone(self.zone(school)).date())
+        return self.model(known_at), as_of
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def require_actor(self) -> str:
+        if not self.actor:
+            raise Refused("--as", "actor_not_staff", staff="")
+        return self.actor
+
+    def context(self, *, date: dt.date | None = None, note: str = "") -> C.Context:
+        school = self.school_id()
+        today = self.today(school)
+        return C.Context(
+            school=school,
+            actor=self.require_actor(),
+            today=today,
+            date=date or today,
+            source=self.source,
+            note=note,
+        )
+
+    def record(self, build: Callable[[Any, C.Context], list], *, date: dt.date | None = None, note: str = "") -> list:
+        """Check and store one action; returns the events as stored, or raises Refused."""
+        self.require_actor()
+        return self.service.execute(lambda state: build(state, self.context(date=date, note=note)))
