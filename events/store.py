@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import parse_qs, unquote, urlparse
@@ -136,6 +137,9 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             return c.fetchone()[0]
 
 
+_CREATE_LOCK = 0x63617265  # "care": the advisory lock key for creating a PostgreSQL store's tables
+
+
 def _postgres_recorder_class():
     from eventsourcing.postgres import PostgresApplicationRecorder
     from psycopg.sql import SQL, Identifier
@@ -176,6 +180,17 @@ def _postgres_recorder_class():
                 "SELECT GREATEST(COALESCE((SELECT MAX(notification_id) FROM {0}.{1}), 0),"
                 " COALESCE((SELECT MAX(id) FROM {0}.{2}), 0)) AS m"
             ).format(schema, table, chain_table)
+
+        def create_table(self) -> None:
+            # Processes opening a store at the same moment would run the library's CREATE TYPE /
+            # CREATE OR REPLACE FUNCTION together, which PostgreSQL fails with "tuple concurrently
+            # updated": they take turns under an advisory lock (held on its own connection).
+            with self.datastore.get_connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
+                try:
+                    super().create_table()
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
         def insert_events(  # type: ignore[override]
             self, stored_events: Sequence[StoredEvent], *, expected_head: int | None = None, **_: Any
@@ -303,6 +318,29 @@ def _postgres_env(url: str) -> dict[str, str]:
     return env
 
 
+def _set_wal(path: Path, wait: float = 30.0) -> None:
+    """Put a (new) SQLite file in WAL mode before the library opens it.
+
+    Changing the journal mode does not wait for other connections' locks: processes creating
+    one new file at once failed with "database is locked" in the library's own PRAGMA. Once the
+    file is in WAL mode the library only reads the mode.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn = sqlite3.connect(path, timeout=wait)
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                return
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise StoreError(f"cannot open the store {path}: {e}") from e
+            time.sleep(0.01)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -321,6 +359,7 @@ class Store:
                 raise StoreError(f"no store at {path}")
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                _set_wal(path)
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "APPLICATION_RECORDER_TOPIC": "events.store:ChainedSQLiteRecorder",
