@@ -161,7 +161,8 @@ def contact_worker(url: str, worker: int, n: int, shared: str, own: str, barrier
                 service.execute(lambda s, p=pupil, k=kind: C.contact(s, ctx(TODAY), p, kind=k))
                 done += 1
         results.put((worker, "ok", done))
-    except BaseException as e:  # report, never hang the parent
+    except BaseException as e:  # report, and release the others: never hang the parent
+        barrier.abort()
         results.put((worker, "error", repr(e)))
 
 
@@ -178,4 +179,18 @@ def pair_worker(url: str, worker: int, staff: str, pupil: str, barrier, results)
             except Refused as r:
                 results.put((worker, "refused", r.code))
     except BaseException as e:
+        barrier.abort()
+        results.put((worker, "error", repr(e)))
+
+
+def open_worker(url: str, worker: int, rounds: int, barrier, results) -> None:
+    """Open (and so create the tables of) the same store at the same moment as the others."""
+    try:
+        for _ in range(rounds):
+            barrier.wait(timeout=120)
+            with Store(url, create=True) as store:
+                store.head()
+        results.put((worker, "ok", rounds))
+    except BaseException as e:
+        barrier.abort()
         results.put((worker, "error", repr(e)))
