@@ -445,7 +445,8 @@ def _end_pairing(ctx: Context, pupil_id: str, staff_id: str, reason: str) -> Eve
     return _event(PairingEnded, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, staff=staff_id, reason=reason)
 
 
-def _exit(state: State, ctx: Context, pupil_id: str, cls, reason: str, **fields) -> list[Event]:
+def _exit(state: State, ctx: Context, pupil_id: str, cls, end_reason: str, **fields) -> list[Event]:
+    # `end_reason` is the pairing's; `fields` may hold the event's own `reason` (drop_out)
     school = school_of(state, ctx)
     actor(school, ctx, "pupil")
     day = check_date(school, ctx)
@@ -456,7 +457,7 @@ def _exit(state: State, ctx: Context, pupil_id: str, cls, reason: str, **fields)
     current = pupil.current_pairing()
     if current is not None:
         # the exit ends the pairing by itself; the mentor is owed a new pupil
-        events.append(_end_pairing(ctx, pupil_id, current.staff, reason))
+        events.append(_end_pairing(ctx, pupil_id, current.staff, end_reason))
     return events
 
 
