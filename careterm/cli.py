@@ -527,16 +527,13 @@ def cmd_verify(s: Session) -> int:
 
 
 def cmd_open(s: Session) -> int:
-    """No command: the TUI. Until it exists, a short overview of the store and what to type."""
-    state = s.service.state
-    school = state.schools.get(s.school_id(required=False) or "") if state.schools else None
-    if school is None:
-        print(s.t("store.missing", path=s.url))
-        return EXIT_OK
-    print(f"{school.name}  ({school.id})  {s.url}")
-    print(f"staff {len(school.staff)}  pupils {len(school.pupils)}  events {state.position}")
-    s.args._parser.print_help()
-    return EXIT_OK
+    """No command: the terminal app on the store."""
+    s.store()  # a missing store is said here, before the screen is taken over
+    s.set_language()
+    from careterm.tui.app import run
+    from careterm.tui.keymap import load_keymap
+
+    return run(s, keymap=load_keymap())
 
 
 # --- the parser ----------------------------------------------------------------------------

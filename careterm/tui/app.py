@@ -1,0 +1,410 @@
+"""The terminal app: staff browse and record, by keyboard, at 80×24, over SSH.
+
+All store work runs in worker threads (`Backend` behind a lock); handlers on the UI thread only
+paint. Another process's writes show within a second or two: a timer asks the store for its log
+position and reloads the open tab when it moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from dataclasses import replace
+from functools import partial
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, MaskedInput, OptionList, Static, TabbedContent, TabPane
+
+from careterm.i18n import Translator
+from careterm.tui.backend import Backend, When
+from careterm.tui.forms import FORMS, FormScreen
+from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, PupilsPane, QueuePane, status_cell
+from careterm.values import parse_date, parse_time
+from careterm.workspace import Workspace
+from events.errors import Refused
+
+TABS = ("home", "pupils", "queue", "compliance", "aid", "audit")
+PANES = {"home": HomePane, "pupils": PupilsPane, "queue": QueuePane, "compliance": CompliancePane, "aid": AidPane, "audit": AuditPane}
+POLL_SECONDS = 1.0
+
+
+def translate_bindings(node, t: Translator) -> None:
+    """Binding descriptions come from the catalog, by binding id (`key.<id>`)."""
+    bindings = node._bindings.key_to_bindings
+    for key, found in bindings.items():
+        bindings[key] = [replace(b, description=t(f"key.{b.id}")) if b.id else b for b in found]
+
+
+class Translated:
+    def on_mount(self) -> None:
+        translate_bindings(self, self.app.t)
+        self.refresh_bindings()
+
+
+class CaretermCommands(Provider):
+    """The command palette: every recording form and every tab, by name."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        matcher = self.matcher(query)
+        for key in FORMS:
+            name = app.t(f"form.{key}")
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(app.action_record, key), help=app.t("palette.record"))
+        for tab in TABS:
+            name = app.t(f"tab.{tab}")
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(app.action_tab, tab), help=app.t("palette.tab"))
+
+
+class CaretermApp(App):
+    CSS_PATH = "careterm.tcss"
+    TITLE = "careterm"
+    COMMANDS = App.COMMANDS | {CaretermCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        *[Binding(str(i + 1), f"tab('{tab}')", tab, id=f"tab.{tab}", show=False) for i, tab in enumerate(TABS)],
+        Binding("r", "record_menu", "Record", id="record"),
+        Binding("n", "record('contact')", "Contact", id="record.contact"),
+        Binding("t", "time_travel", "History", id="time_travel"),
+        Binding("escape", "back_to_now", "Now", id="back_to_now", show=False),
+    ]
+
+    def __init__(self, workspace: Workspace, *, keymap: dict[str, str] | None = None):
+        super().__init__()
+        self.ws = workspace
+        self.backend = Backend(workspace)
+        self.t = workspace.t
+        self.when = When()
+        self.today = dt.date.today()
+        self.seen_head = -1
+        self.pupils: list[tuple[str, str]] = []
+        self.staff: list[tuple[str, str]] = []
+        translate_bindings(self, self.t)
+        if keymap:
+            self.set_keymap(keymap)
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with TabbedContent(id="tabs"):
+            for i, tab in enumerate(TABS):
+                with TabPane(f"{i + 1} {self.t(f'tab.{tab}')}", id=f"tab-{tab}"):
+                    yield PANES[tab](id=f"pane-{tab}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "careterm"
+        self.set_subtitle()
+        self.start()
+        self.set_interval(POLL_SECONDS, self.poll)
+        try:  # closing the terminal (SSH hang-up) ends the app cleanly; records are already saved
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        except (NotImplementedError, RuntimeError, AttributeError):
+            pass
+
+    def set_subtitle(self) -> None:
+        parts = [self.ws.actor or "-", self.today.isoformat()]
+        if self.when.is_history:
+            parts.append(
+                self.t(
+                    "history.banner",
+                    as_of=self.when.as_of.isoformat() if self.when.as_of else "-",
+                    known_at=self.when.known_at.isoformat(timespec="minutes") if self.when.known_at else "-",
+                )
+            )
+        self.sub_title = " · ".join(parts)
+        self.screen.set_class(self.when.is_history, "history")
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="start")
+    def start(self) -> None:
+        """First load: who is who (for the forms' suggestions), today, the school's name."""
+        model, day = self.backend.model(When())
+        pupils = [(p.id, p.base.get("name", "")) for p in model.pupils.values()]
+        staff = [(s.id, s.name) for s in model.staff.values()]
+        head = self.backend.head()
+        self.call_from_thread(self._started, model.name, day, pupils, staff, head)
+
+    def _started(self, name: str, day: dt.date, pupils, staff, head: int) -> None:
+        self.title = f"careterm · {name}"
+        self.today, self.pupils, self.staff, self.seen_head = day, pupils, staff, head
+        self.set_subtitle()
+        self.reload_visible()
+
+    def reload_visible(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        active = (tabs.active or "tab-home").removeprefix("tab-")
+        self.query_one(f"#pane-{active}").reload()
+        if isinstance(self.screen, PupilScreen):
+            self.screen.reload()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.reload_visible()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll(self) -> None:
+        head = self.backend.head()
+        if head != self.seen_head:
+            self.call_from_thread(self._changed, head)
+
+    def _changed(self, head: int) -> None:
+        first = self.seen_head < 0
+        self.seen_head = head
+        if not first:
+            self.start()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_tab(self, tab: str) -> None:
+        if isinstance(self.screen, PupilScreen):
+            self.pop_screen()
+        self.query_one("#tabs", TabbedContent).active = f"tab-{tab}"
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_record_menu(self) -> None:
+        if self.when.is_history:
+            self.notify(self.t("history.read_only"), severity="warning")
+            return
+        self.push_screen(RecordMenu(), lambda key: key and self.action_record(key))
+
+    def action_record(self, key: str, prefill: dict | None = None) -> None:
+        if self.when.is_history:
+            self.notify(self.t("history.read_only"), severity="warning")
+            return
+        prefill = dict(prefill or {})
+        if key == "contact" and "PUPIL_ID" not in prefill:
+            mine = [p for p, _ in self.pupils if p in self._my_pupils()]
+            if len(mine) == 1:
+                prefill["PUPIL_ID"] = mine[0]
+        self.push_screen(FormScreen(FORMS[key], prefill=prefill, pupils=self.pupils, staff=self.staff), self._recorded)
+
+    def _my_pupils(self) -> list[str]:
+        try:
+            pane = self.query_one("#pane-home", HomePane)
+        except Exception:
+            return []
+        return getattr(pane, "my_pupils", [])
+
+    def record_now(self, key: str, values: dict) -> None:
+        """Record without a form (one key confirms a suggested pair)."""
+        self._record_now(key, values)
+
+    @work(thread=True, exclusive=True, group="record")
+    def _record_now(self, key: str, values: dict) -> None:
+        try:
+            events = self.backend.record(FORMS[key].build(values))
+        except Refused as refused:
+            self.call_from_thread(self.notify, self.t.refusal(refused.field, refused.code, refused.params), severity="error")
+            return
+        self.call_from_thread(self._recorded, events)
+
+    def _recorded(self, events) -> None:
+        if events:
+            self.notify(self.t("recorded") + "：" + "、".join(self.t(f"type.{e.type}") for e in events))
+            self.seen_head = -2  # force a reload on the next poll
+            self.poll()
+
+    def action_time_travel(self) -> None:
+        self.push_screen(TimeTravelScreen(self.when), self._travel)
+
+    def _travel(self, when: When | None) -> None:
+        if when is None:
+            return
+        self.when = when
+        self.set_subtitle()
+        self.reload_visible()
+
+    def action_back_to_now(self) -> None:
+        if self.when.is_history:
+            self._travel(When())
+
+    def open_pupil(self, pupil: str) -> None:
+        self.push_screen(PupilScreen(pupil))
+
+
+class PupilScreen(Translated, Screen):
+    """A pupil's file: profile, family, categories, mentor, duties, aid, the whole timeline."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="pupil.back"),
+        Binding("n", "contact", "Contact", id="pupil.contact"),
+    ]
+
+    def __init__(self, pupil: str):
+        super().__init__()
+        self.pupil = pupil
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(id="pupil-profile")
+            yield Static(id="pupil-duties")
+            yield Label(self.app.t("pupil.timeline"), classes="section")
+            yield DataTable(id="pupil-timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.reload()
+
+    def reload(self) -> None:
+        self.fetch(self.app.when)
+
+    @work(thread=True, exclusive=True)
+    def fetch(self, when) -> None:
+        data = self.app.backend.pupil_file(self.pupil, when)
+        self.app.call_from_thread(self.paint, data)
+
+    def paint(self, d: dict) -> None:
+        t = self.app.t
+        p = d["pupil"]
+        guardian = p.get("guardian") or {}
+        parents = "；".join(f"{x['name']}（{x['relation']}，{x['workplace']}，{x['phone']}）" for x in p.get("parents", []))
+        status = t("status." + str(p["status"]))
+        categories = "、".join(t("category." + c) for c in p["categories"]) or "-"
+        lines = [
+            f"[b]{p['name']}[/b]  {p['pupil']}  {t('col.grade')} {p['grade']}  {t('col.class')} {p['class']}  {status}",
+            f"{t('col.categories')}: {categories}",
+            f"{t('col.mentor')}: {p['mentor'] or '-'}",
+            f"{t('pupil.guardian')}: {guardian.get('name', '-')} {guardian.get('relation', '')} {guardian.get('phone', '')}",
+            f"{t('pupil.parents')}: {parents or '-'}",
+        ]
+        for key, value in (p.get("profile") or {}).items():
+            lines.append(f"{t('profile.' + key)}: {value}")
+        if d["aid"]:
+            grants = [f"{g['date']} {t('aid.' + g['kind'])} {g['amount'] or g['items']}" for g in d["aid"]]
+            lines.append(t("pupil.aid") + ": " + "；".join(grants))
+        self.query_one("#pupil-profile", Static).update("\n".join(lines))
+        duties = "  ".join(f"{t('duty.' + k)}: {status_cell(t, v['status'])}" for k, v in d["duties"].items())
+        self.query_one("#pupil-duties", Static).update(duties or t("pupil.no_duties"))
+        table = self.query_one("#pupil-timeline", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(t(f"col.{c}") for c in ("date", "type", "detail", "actor", "recorded_at", "flags")))
+        for r in reversed(d["timeline"]):
+            e = r["event"]
+            detail = getattr(e, "kind", None)
+            detail = t(f"kind.{detail}") if detail and getattr(e, "type", "") in ("ContactMade", "CareActivityHeld") else (detail or "")
+            if r["corrects"]:
+                detail = f"→ {r['corrects'][:8]}"
+            table.add_row(
+                r["date"],
+                t(f"type.{r['type']}"),
+                detail,
+                r["actor"],
+                (r["recorded_at"] or "")[:16].replace("T", " "),
+                ",".join(t(f"flag.{f}") for f in r["flags"]),
+            )
+
+    def action_contact(self) -> None:
+        self.app.action_record("contact", {"PUPIL_ID": self.pupil})
+
+
+class HelpScreen(Translated, ModalScreen):
+    BINDINGS = [Binding("escape,f1", "app.pop_screen", "Close", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        screen = self.app.screen_stack[-1] if self.app.screen_stack else None
+        tabs = self.app.query_one("#tabs", TabbedContent)
+        active = (tabs.active or "tab-home").removeprefix("tab-")
+        keys = []
+        seen = set()
+        for _, binding in sorted(self.app._bindings.key_to_bindings.items()):
+            for b in binding:
+                if b.id and b.id not in seen:
+                    seen.add(b.id)
+                    keys.append(f"  {self.app.get_key_display(b):>8}  {t(f'key.{b.id}')}")
+        pane = self.app.query_one(f"#pane-{active}")
+        for _, binding in sorted(pane._bindings.key_to_bindings.items()):
+            for b in binding:
+                if b.id and b.id not in seen:
+                    seen.add(b.id)
+                    keys.append(f"  {self.app.get_key_display(b):>8}  {t(f'key.{b.id}')}")
+        del screen
+        with VerticalScroll(id="help"):
+            yield Static(f"[b]{t(f'tab.{active}')}[/b]\n{t(f'help.{active}')}\n\n{t('help.keys')}\n" + "\n".join(keys))
+
+
+class RecordMenu(Translated, ModalScreen[str]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="menu.cancel")]
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        options = OptionList(*[t(f"form.{key}") for key in FORMS], id="record-menu")
+        yield options
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(list(FORMS)[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TimeTravelScreen(Translated, ModalScreen[When]):
+    """Any view as it was: as of a date (the state that day) and/or known at a time."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="travel.cancel")]
+
+    def __init__(self, when: When):
+        super().__init__()
+        self.when = when
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with VerticalScroll(id="form"):
+            yield Static(t("history.title"), classes="form-title")
+            yield Label(t("field.as_of"), classes="field-label")
+            yield MaskedInput(template="9999-99-99", value=self.when.as_of.isoformat() if self.when.as_of else "", id="as-of")
+            yield Label("", id="as-of-error", classes="error")
+            yield Label(t("field.known_at"), classes="field-label")
+            yield Input(value=self.when.known_at.isoformat() if self.when.known_at else "", placeholder="2026-03-01T18:00+08:00", id="known-at")
+            yield Label("", id="known-at-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button(t("button.go"), id="go", variant="primary")
+                yield Button(t("button.now"), id="now")
+
+    @on(Button.Pressed, "#go")
+    @on(Input.Submitted)
+    def _go(self) -> None:
+        raw_date = self.query_one("#as-of", MaskedInput).value.strip()
+        raw_time = self.query_one("#known-at", Input).value.strip()
+        try:
+            as_of = parse_date(raw_date, "--as-of") if raw_date.replace("-", "") else None
+            known_at = parse_time(raw_time, "--known-at") if raw_time else None
+        except Refused as refused:
+            target = "#as-of-error" if refused.field == "--as-of" else "#known-at-error"
+            self.query_one(target, Label).update(self.app.t(f"refused.{refused.code}", **refused.params))
+            return
+        self.dismiss(When(as_of, known_at))
+
+    @on(Button.Pressed, "#now")
+    def _now(self) -> None:
+        self.dismiss(When())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def run(workspace: Workspace, keymap: dict[str, str] | None = None) -> int:
+    app = CaretermApp(workspace, keymap=keymap)
+    app.run()
+    workspace.close()
+    return 0

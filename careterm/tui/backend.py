@@ -1,0 +1,140 @@
+"""What the TUI asks of the store, behind one lock (no Textual here).
+
+Every call runs in a worker thread, never on the UI thread; the lock keeps the one workspace
+(store connection, write-side state) used by one thread at a time. The views are the same
+functions the command line prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from careterm.workspace import Workspace
+from projections import views
+from projections.audit import audit, audit_row, signals
+from projections.compliance import compliance
+from projections.model import SchoolModel
+
+
+@dataclass(frozen=True)
+class When:
+    """The time travel control: None, None is now; otherwise history, clearly marked."""
+
+    as_of: dt.date | None = None
+    known_at: dt.datetime | None = None
+
+    @property
+    def is_history(self) -> bool:
+        return self.as_of is not None or self.known_at is not None
+
+
+class Backend:
+    def __init__(self, workspace: Workspace):
+        self.ws = workspace
+        self.lock = threading.Lock()
+
+    def _locked(self, fn: Callable[[], Any]) -> Any:
+        with self.lock:
+            return fn()
+
+    # -- cheap questions ---------------------------------------------------------------------
+
+    def head(self) -> int:
+        """The log position: when it moves, someone recorded something."""
+        return self._locked(lambda: self.ws.store().head())
+
+    def today(self) -> dt.date:
+        return self._locked(self.ws.today)
+
+    # -- views -------------------------------------------------------------------------------
+
+    def model(self, when: When) -> tuple[SchoolModel, dt.date]:
+        return self._locked(lambda: self.ws.model_as_of(when.as_of, when.known_at))
+
+    def view(self, name: str, when: When, **kw: Any) -> dict:
+        model, day = self.model(when)
+        if name == "compliance":
+            return compliance(model, day, kw.get("start"), kw.get("end"))
+        if name == "notice":
+            return views.aid_notice(model, day, kw["semester"]) or {"semester": kw["semester"], "notice": []}
+        return getattr(views, name)(model, day)
+
+    def home(self, when: When) -> dict:
+        """What needs doing: my pupils' duties due or overdue; for a leader, the school's."""
+        model, day = self.model(when)
+        comp = compliance(model, day)
+        me = self.ws.actor
+        mine = []
+        for pairing in comp["pairings"]:
+            for duty, result in pairing["duties"].items():
+                if result["status"] in ("overdue", "due_soon", "pending") and (pairing["staff"] == me):
+                    mine.append({"pupil": pairing["pupil"], "duty": duty, **result})
+        overdue = [
+            {"staff": p["staff"], "pupil": p["pupil"], "duty": d, **r}
+            for p in comp["pairings"]
+            for d, r in p["duties"].items()
+            if r["status"] == "overdue"
+        ]
+        queue = views.queue(model, day)
+        archive = views.archive(model, day)["pupils"]
+        dropped = [p for p in archive if p["status"] == "dropped_out"]
+        incidents = [
+            e
+            for e in model.entries.values()
+            if e.type == "IncidentReported" and not e.retracted and e.date <= day and (e.follow_up_date is None or e.follow_up_date > day)
+        ]
+        names = {p["pupil"]: p["name"] for p in archive}
+        me_staff = model.staff.get(me or "")
+        return {
+            "as_of": day,
+            "school": model.name,
+            "me": me_staff.name if me_staff else me,
+            "leader": bool(me_staff and {"leader", "admin", "auditor"} & set(me_staff.roles)),
+            "my_pupils": [p.pupil for p in (me_staff.pairings if me_staff else []) if p.active_on(day)],
+            "mine": mine,
+            "overdue": overdue,
+            "waiting_pupils": queue["pupils"],
+            "waiting_mentors": queue["mentors"],
+            "dropped_out": dropped,
+            "incidents": [{"id": e.id, "pupil": e.pupils[0], "need": e.kind, "date": e.date} for e in incidents],
+            "names": names,
+        }
+
+    def pupil_file(self, pupil: str, when: When) -> dict:
+        model, day = self.model(when)
+        rec = model.pupils[pupil]
+        row = views.pupil_row(model, rec, day)
+        comp = compliance(model, day)
+        duties = next((p["duties"] for p in comp["pairings"] if p["pupil"] == pupil), {})
+        aid = [g for g in views.aid_list(model, day)["grants"] if g["pupil"] == pupil]
+        timeline = self.history(pupil, when)
+        return {"pupil": row, "duties": duties, "aid": aid, "timeline": timeline, "as_of": day}
+
+    def history(self, pupil: str | None, when: When, *, actor: str | None = None, types: tuple[str, ...] = ()) -> list[dict]:
+        def read() -> list[dict]:
+            store = self.ws.store()
+            school = self.ws.school_id()
+            log = (
+                (seq, e)
+                for seq, e in store.read()
+                if (when.known_at is None or (e.recorded_at is not None and e.recorded_at <= when.known_at))
+                and (when.as_of is None or e.date <= when.as_of)
+            )
+            events = list(audit(log, school=school, pupil=pupil, actor=actor, types=types))
+            model = self.ws.model()
+            flags = signals(events, lambda d: model.rules_on(d).late_days, self.ws.zone())
+            return [dict(audit_row(seq, e), flags=flags.get(e.id, []), event=e) for seq, e in events]
+
+        return self._locked(read)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def record(self, build, *, date: dt.date | None = None, note: str = "") -> list:
+        """Check and store an action; raises events.errors.Refused with the field at fault."""
+        return self._locked(lambda: self.ws.record(build, date=date, note=note))
+
+    def close(self) -> None:
+        self._locked(self.ws.close)

@@ -1,0 +1,285 @@
+"""Recording forms: one spec per action of cli.md, one generic modal that shows any of them.
+
+A form calls the same command function as the command line; a refusal is shown in plain words
+beside the field it names, and nothing is written until the command accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, MaskedInput, Select, Static
+
+from careterm.values import parse_date, parse_int, split_list
+from events import commands as C
+from events import rules
+from events.errors import Refused
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the option or argument name of cli.md: refusals name it
+    kind: str = "text"  # text | date | choice | pupil | staff | number
+    choices: tuple[str, ...] = ()
+    choice_prefix: str = ""  # catalog prefix for the choices' labels
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    fields: tuple[Field, ...]
+    build: Callable[[dict[str, Any]], Callable]  # values -> (state, ctx) -> events
+    dated: bool = True  # has --date and --note
+
+
+PUPIL = Field("PUPIL_ID", "pupil")
+STAFF = Field("STAFF_ID", "staff")
+EVENT = Field("EVENT_ID")
+REASON = Field("--reason")
+
+
+def _opt(values: dict, name: str) -> Any:
+    value = values.get(name)
+    return value if value not in ("", None) else None
+
+
+FORMS: dict[str, Form] = {
+    f.key: f
+    for f in (
+        Form(
+            "contact",
+            (PUPIL, Field("--kind", "choice", rules.CONTACT_KINDS, "kind."), Field("--by", "staff", required=False)),
+            lambda v: lambda st, ctx: C.contact(st, ctx, v["PUPIL_ID"], kind=v["--kind"], by=_opt(v, "--by")),
+        ),
+        Form(
+            "activity",
+            (Field("--kind", "choice", rules.ACTIVITY_KINDS, "kind."), Field("--pupils")),
+            lambda v: lambda st, ctx: C.activity(st, ctx, kind=v["--kind"], pupils=split_list(v["--pupils"])),
+        ),
+        Form("pair", (STAFF, PUPIL), lambda v: lambda st, ctx: C.pair(st, ctx, v["STAFF_ID"], v["PUPIL_ID"])),
+        Form("unpair", (PUPIL, REASON), lambda v: lambda st, ctx: C.unpair(st, ctx, v["PUPIL_ID"], reason=v["--reason"])),
+        Form(
+            "aid",
+            (
+                PUPIL,
+                Field("--kind", "choice", rules.AID_KINDS, "aid."),
+                Field("--amount", required=False),
+                Field("--items", required=False),
+                Field("--fund", required=False),
+                Field("--basis", "choice", rules.BASES, "basis.", required=False),
+                Field("--override", required=False),
+            ),
+            lambda v: lambda st, ctx: C.grant_aid(
+                st,
+                ctx,
+                v["PUPIL_ID"],
+                kind=v["--kind"],
+                amount=_opt(v, "--amount"),
+                items=_opt(v, "--items"),
+                fund=v.get("--fund") or "",
+                basis=_opt(v, "--basis"),
+                override=_opt(v, "--override"),
+            ),
+        ),
+        Form("aid_revoke", (EVENT, REASON), lambda v: lambda st, ctx: C.revoke_aid(st, ctx, v["EVENT_ID"], reason=v["--reason"])),
+        Form("graduate", (PUPIL,), lambda v: lambda st, ctx: C.graduate(st, ctx, v["PUPIL_ID"])),
+        Form("transfer", (PUPIL, Field("--to")), lambda v: lambda st, ctx: C.transfer(st, ctx, v["PUPIL_ID"], to=v["--to"])),
+        Form("dropout", (PUPIL, REASON), lambda v: lambda st, ctx: C.drop_out(st, ctx, v["PUPIL_ID"], reason=v["--reason"])),
+        Form("return", (PUPIL,), lambda v: lambda st, ctx: C.return_pupil(st, ctx, v["PUPIL_ID"])),
+        Form(
+            "incident",
+            (PUPIL, Field("--need", "choice", rules.INCIDENT_NEEDS, "need."), Field("--description", required=False)),
+            lambda v: lambda st, ctx: C.report_incident(st, ctx, v["PUPIL_ID"], need=v["--need"], description=v.get("--description") or ""),
+        ),
+        Form(
+            "incident_resolve",
+            (EVENT, Field("--resolution", required=False)),
+            lambda v: lambda st, ctx: C.resolve_incident(st, ctx, v["EVENT_ID"], resolution=v.get("--resolution") or ""),
+        ),
+        Form(
+            "plan",
+            (PUPIL, Field("--goals"), Field("--measures", required=False), Field("--responsible", "staff", required=False)),
+            lambda v: lambda st, ctx: C.set_plan(
+                st, ctx, v["PUPIL_ID"], goals=v["--goals"], measures=v.get("--measures") or "", responsible=v.get("--responsible") or ""
+            ),
+        ),
+        Form("plan_review", (PUPIL, Field("--result")), lambda v: lambda st, ctx: C.review_plan(st, ctx, v["PUPIL_ID"], result=v["--result"])),
+        Form(
+            "inspect",
+            (STAFF, Field("--result", "choice", rules.INSPECTION_RESULTS, "result.")),
+            lambda v: lambda st, ctx: C.inspect_handbook(st, ctx, v["STAFF_ID"], result=v["--result"]),
+        ),
+        Form("retract", (EVENT, REASON), lambda v: lambda st, ctx: C.retract(st, ctx, v["EVENT_ID"], reason=v["--reason"])),
+        Form(
+            "correct",
+            (
+                EVENT,
+                REASON,
+                Field("--to-date", "date", required=False),
+                Field("--to-kind", "choice", rules.ACTIVITY_KINDS, "kind.", required=False),
+                Field("--to-note", required=False),
+            ),
+            lambda v: lambda st, ctx: C.correct(
+                st,
+                ctx,
+                v["EVENT_ID"],
+                reason=v["--reason"],
+                to_date=parse_date(_opt(v, "--to-date"), "--to-date"),
+                to_kind=_opt(v, "--to-kind"),
+                to_note=_opt(v, "--to-note"),
+            ),
+        ),
+    )
+}
+
+
+class FormScreen(ModalScreen[list]):
+    """Any recording form. Dismisses with the recorded events, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.submit"),
+    ]
+
+    def __init__(self, form: Form, *, prefill: dict[str, str] | None = None, pupils=(), staff=()):
+        super().__init__()
+        self.form = form
+        self.prefill = prefill or {}
+        self.pupils = list(pupils)  # (id, name)
+        self.staff = list(staff)
+
+    @property
+    def t(self):
+        return self.app.t
+
+    def _wid(self, name: str) -> str:
+        return "f-" + name.strip("-").lower().replace("_", "-")
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        with VerticalScroll(id="form"):
+            yield Static(t(f"form.{self.form.key}"), classes="form-title")
+            yield Label("", id="form-error", classes="error")
+            fields = list(self.form.fields)
+            if self.form.dated:
+                fields += [Field("--date", "date"), Field("--note", required=False)]
+            for f in fields:
+                label = t("field." + f.name.strip("-").lower().replace("-", "_")) + ("" if f.required else t("field.optional"))
+                yield Label(label, classes="field-label")
+                yield self._widget(f)
+                yield Label("", id=self._wid(f.name) + "-error", classes="error field-error")
+            with Horizontal(classes="buttons"):
+                yield Button(t("button.save"), id="save", variant="primary")
+                yield Button(t("button.cancel"), id="cancel")
+
+    def _widget(self, f: Field):
+        wid = self._wid(f.name)
+        value = self.prefill.get(f.name, "")
+        if f.kind == "choice":
+            options = [(self.t(f"{f.choice_prefix}{c}"), c) for c in f.choices]
+            default = value if value in f.choices else (Select.NULL if not f.required else f.choices[0])
+            return Select(options, value=default, allow_blank=not f.required, id=wid)
+        if f.kind == "date":
+            default = value or (self.app.today.isoformat() if f.name == "--date" else "")
+            return MaskedInput(template="9999-99-99", value=default, id=wid)
+        suggestions: list[str] = []
+        if f.kind == "pupil":
+            suggestions = [f"{pid} {name}" for pid, name in self.pupils]
+        elif f.kind == "staff":
+            suggestions = [f"{sid} {name}" for sid, name in self.staff]
+        suggester = SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
+        return Input(value=value, id=wid, suggester=suggester)
+
+    def _values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        fields = list(self.form.fields) + ([Field("--date", "date"), Field("--note", required=False)] if self.form.dated else [])
+        for f in fields:
+            widget = self.query_one("#" + self._wid(f.name))
+            raw = widget.value
+            if raw is Select.NULL or raw is None:
+                raw = ""
+            raw = str(raw).strip()
+            if f.kind in ("pupil", "staff"):
+                raw = self._resolve(raw, self.pupils if f.kind == "pupil" else self.staff)
+            if f.kind == "date" and raw.replace("-", "") == "":
+                raw = ""
+            if f.required and not raw and f.name != "--date":
+                raise Refused(f.name, "empty")
+            values[f.name] = raw
+        return values
+
+    @staticmethod
+    def _resolve(text: str, people: list[tuple[str, str]]) -> str:
+        """An id, "id name" as suggested, or a name that only one person has."""
+        head = text.split(" ", 1)[0]
+        ids = {pid for pid, _ in people}
+        if head in ids:
+            return head
+        named = [pid for pid, name in people if name == text]
+        return named[0] if len(named) == 1 else text
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.action_submit()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        for label in self.query(".error"):
+            label.update("")
+        try:
+            values = self._values()
+            day = parse_date(values.get("--date") or None, "--date") if self.form.dated else None
+            build = self.form.build(values)
+        except Refused as refused:
+            self.show_refusal(refused)
+            return
+        self.save(build, day, values.get("--note", ""))
+
+    @work(thread=True, exclusive=True, group="record")
+    def save(self, build, day, note) -> None:
+        try:
+            events = self.app.backend.record(build, date=day, note=note)
+        except Refused as refused:
+            self.app.call_from_thread(self.show_refusal, refused)
+            return
+        except Exception as problem:  # a store problem: say so, keep the form open
+            self.app.call_from_thread(self.show_problem, str(problem))
+            return
+        self.app.call_from_thread(self.dismiss, events)
+
+    def show_refusal(self, refused: Refused) -> None:
+        message = self.t(f"refused.{refused.code}", **refused.params)
+        target = self.query("#" + self._wid(refused.field) + "-error")
+        if target:
+            target.first().update(message)
+            try:
+                self.query_one("#" + self._wid(refused.field)).focus()
+            except Exception:
+                pass
+        else:
+            self.query_one("#form-error", Label).update(self.t.refusal(refused.field, refused.code, refused.params))
+
+    def show_problem(self, message: str) -> None:
+        self.query_one("#form-error", Label).update(self.t("store.error", message=message))
+
+
+__all__ = ["FORMS", "Form", "FormScreen", "Field", "parse_int"]
