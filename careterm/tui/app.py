@@ -290,6 +290,7 @@ class PupilScreen(Translated, Screen):
         self.query_one("#pupil-profile", Static).update("\n".join(lines))
         duties = "  ".join(f"{t('duty.' + k)}: {status_cell(t, v['status'])}" for k, v in d["duties"].items())
         self.query_one("#pupil-duties", Static).update(duties or t("pupil.no_duties"))
+        self.seq_of = {r["id"]: r["seq"] for r in d["timeline"]}
         table = self.query_one("#pupil-timeline", DataTable)
         table.clear(columns=True)
         table.add_columns(*(t(f"col.{c}") for c in ("date", "type", "detail", "actor", "recorded_at", "flags")))
@@ -298,7 +299,7 @@ class PupilScreen(Translated, Screen):
             detail = getattr(e, "kind", None)
             detail = t(f"kind.{detail}") if detail and getattr(e, "type", "") in ("ContactMade", "CareActivityHeld") else (detail or "")
             if r["corrects"]:
-                detail = f"→ {r['corrects'][:8]}"
+                detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
             table.add_row(
                 r["date"],
                 t(f"type.{r['type']}"),
