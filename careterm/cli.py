@@ -356,7 +356,15 @@ def cmd_archive(s: Session) -> int:
 
     model, day = s.view()
     cols = ("pupil", "name", "gender", "grade", "class", "categories", "status", "mentor")
-    return s.emit(archive(model, day), lambda d: _table(s, d["pupils"], cols))
+
+    def text(d: dict) -> None:
+        rows = [
+            dict(r, categories=[s.t(f"category.{c}") for c in r["categories"]], status=s.t(f"status.{r['status']}"))
+            for r in d["pupils"]
+        ]
+        _table(s, rows, cols)
+
+    return s.emit(archive(model, day), text)
 
 
 def cmd_stats(s: Session) -> int:
@@ -381,9 +389,11 @@ def cmd_queue(s: Session) -> int:
     model, day = s.view()
 
     def text(d: dict) -> None:
-        _table(s, d["pupils"], ("pupil", "name", "categories", "waiting_since", "reason"))
+        pupils = [dict(p, categories=[s.t(f"category.{c}") for c in p["categories"]], reason=s.t(f"reason.{p['reason']}")) for p in d["pupils"]]
+        _table(s, pupils, ("pupil", "name", "categories", "waiting_since", "reason"))
         print()
-        _table(s, d["mentors"], ("staff", "name", "free_places", "waiting_since", "reason"))
+        mentors = [dict(m, reason=s.t(f"reason.{m['reason']}")) for m in d["mentors"]]
+        _table(s, mentors, ("staff", "name", "free_places", "waiting_since", "reason"))
         print()
         _table(s, d["suggestions"], ("staff", "pupil"))
 
@@ -400,7 +410,7 @@ def cmd_compliance(s: Session) -> int:
 
     def text(d: dict) -> None:
         rows = [
-            {"staff": p["staff"], "pupil": p["pupil"], **{k: v["status"] for k, v in p["duties"].items()}}
+            {"staff": p["staff"], "pupil": p["pupil"], **{k: s.t(f"duty_status.{v['status']}") for k, v in p["duties"].items()}}
             for p in d["pairings"]
         ]
         _table(s, rows, ("staff", "pupil", "parent_call", "talk", "parent_phone_visit", "semester_report", "birthday"))
