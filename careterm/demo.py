@@ -530,13 +530,12 @@ class _School:
         plain = [s for s in self.staff.values() if s.roles == ("teacher",) and s is not self.pioneer]
         everyone = list(self.staff.values())
         r.shuffle(everyone)
-        styles = ["burst", "burst"] + ["laggard"] * 4 + ["weekly"] * 6 + ["prompt"] * 12
-        burst_pool = [s for s in plain]
-        r.shuffle(burst_pool)
-        for s in burst_pool[:2]:
+        # recording habits: two teachers fill their handbook just before each inspection, a few
+        # are often late, some write the week up on Sunday evening, the rest are prompt or normal
+        for s in r.sample(plain, 2):
             s.style = "burst"
         rest = [s for s in everyone if s.style != "burst"]
-        for s, style in zip(rest, styles[2:]):
+        for s, style in zip(rest, ["laggard"] * 4 + ["weekly"] * 6 + ["prompt"] * 12):
             s.style = style
         for s in self.staff.values():
             self.draw_habits(s)
@@ -949,8 +948,6 @@ class _School:
 
     def gen_inspections(self) -> None:
         """Handbook inspections (帮扶工作手册备查): mid-term and before the end of every term."""
-        r = self.rng
-        inspectors = [self.staff[self.principal_id], self.vice, self.dean, self.auditor]
         self.rounds: list[dt.date] = []
         for term in self.terms:
             for target in (term.start + 56 * DAY, term.end - 16 * DAY):
@@ -968,7 +965,6 @@ class _School:
                     self.rounds.append(inspect_day)
         for s in self.staff.values():
             s.inspections.sort()
-        self.inspections_planned = True
 
     def record_inspections(self) -> None:
         r = self.rng
