@@ -820,6 +820,8 @@ class _School:
                 if p.registered <= day - 2 * DAY and p.enrolled(day):
                     since = max([p.registered] + [q.end for q in p.pairings if q.end is not None]
                                 + [w for w, what in p.statuses if what == "enrolled" and w <= day])
+                    if since > day - 7 * DAY and p.pairings and p.pairings[-1].reason == "mentor_left":
+                        continue  # the leadership group reassigns at its next meeting
                     waiting.append((rules.need_rank(p.categories_on(day)), since, p.id, p))
             waiting.sort(key=lambda w: w[:3])
             for _, _, _, p in waiting:
@@ -1170,10 +1172,11 @@ class _School:
                 pupils = self.enrolled_pupils(day, frozenset({"orphan", "in_difficulty", "disabled", "economic_hardship"}))
                 self.activity(day, P, "holiday_visit", pupils, "春节前夕校领导带队走访慰问困境儿童、孤儿、残疾儿童家庭,送去米、油和慰问品")
                 for p in pupils:
-                    if "orphan" in p.categories_on(day):
+                    cats = p.categories_on(day)
+                    if "orphan" in cats or "in_difficulty" in cats:
                         self.push(self.office_ts(day), P.id, day, C.grant_aid, (p.id,),
-                                  {"kind": "donation", "amount": "1000.00", "fund": "县慈善总会春节慰问金"},
-                                  note="春节慰问")
+                                  {"kind": "donation", "amount": "1000.00" if "orphan" in cats else "500.00",
+                                   "fund": "县慈善总会春节慰问金"}, note="春节慰问")
             # Mid-Autumn: a video call with the parents for every left-behind pupil (亲情通话)
             ma = _mid_autumn(year)
             day = max((d for d in self.workdays if ma - 12 * DAY <= d < ma), default=None)
