@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import signal
 from dataclasses import replace
 from functools import partial
@@ -103,6 +104,9 @@ class CaretermApp(App):
 
     def on_mount(self) -> None:
         self.title = "careterm"
+        theme = os.environ.get("CARETERM_THEME")  # e.g. ansi-dark: the terminal's own 16 colours
+        if theme in self.available_themes:
+            self.theme = theme
         self.set_subtitle()
         self.start()
         self.set_interval(POLL_SECONDS, self.poll)
