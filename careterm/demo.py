@@ -808,7 +808,9 @@ class _School:
         staff = list(self.staff.values())
         for day in sorted(reviews):
             capacity = 1 if day < self.capacity_day else CAPACITY
-            mentors = [s for s in staff if s.joined <= day and (s.left is None or s.left > day + 30 * DAY)]
+            # no new pupil for a teacher about to move, nor in a retiring teacher's last term
+            mentors = [s for s in staff if s.joined <= day and (
+                s.left is None or s.left > day + (150 if s is self.retiree else 30) * DAY)]
             load = {s.id: 0 for s in mentors}
             waiting = []
             for p in self.pupils:
