@@ -21,7 +21,6 @@ When `until` is the real today, actions whose recording time is still in the fut
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import heapq
 import random
 from bisect import bisect_left, bisect_right
@@ -33,7 +32,7 @@ from events import rules
 from events.calendar import Term
 from events.errors import Refused
 from events.service import Service
-from events.types import Person, PupilDroppedOut
+from events.types import Person
 
 __all__ = ["build_demo", "DemoError", "CAPACITY"]
 
@@ -924,7 +923,7 @@ class _School:
         if "dropout_returned" in self.scenarios:
             p, d1, d2 = self.scenarios["dropout_returned"]
             teacher = self.class_teacher[(p.entry, p.cls)].id
-            self.struct(d1, 5, teacher, _drop_out, p.id, reason="随父母外出,连续多日未到校,经联系家长拒绝返校",
+            self.struct(d1, 5, teacher, C.drop_out, p.id, reason="随父母外出,连续多日未到校,经联系家长拒绝返校",
                         note="已上报控辍保学领导小组")
             self.struct(d2, 6, teacher, C.return_pupil, p.id, note="经班主任、帮扶教师多次家访劝返,复学")
             if _school_year(d2) != _school_year(d1):
@@ -932,7 +931,7 @@ class _School:
                             note="复学后按新学年编班")
         if "dropout" in self.scenarios:
             p, day = self.scenarios["dropout"]
-            self.struct(day, 5, self.class_teacher[(p.entry, p.cls)].id, _drop_out, p.id,
+            self.struct(day, 5, self.class_teacher[(p.entry, p.cls)].id, C.drop_out, p.id,
                         reason="厌学,在家帮忙务农,多次劝返未果", note="已上报乡镇控辍保学工作组")
         for s in (self.mover, self.retiree):
             if s.left is not None and s.left <= self.until:
@@ -1347,18 +1346,6 @@ def _double_aid(state, ctx: C.Context, pupil_id: str, *, override: str, **kw) ->
     else:
         raise DemoError(f"expected the double aid for {pupil_id} on {ctx.date} to be refused without override")
     return C.grant_aid(state, ctx, pupil_id, override=override, **kw)
-
-
-def _drop_out(state, ctx: C.Context, pupil_id: str, *, reason: str) -> list:
-    """`commands.drop_out`, or the same checks through `commands._exit` while drop_out passes
-    `reason` twice to `_exit` (TypeError: the event's reason and the pairing end's reason)."""
-    try:
-        return C.drop_out(state, ctx, pupil_id, reason=reason)
-    except TypeError as e:
-        if "reason" not in str(e):
-            raise
-    return C._exit(state, ctx, pupil_id, functools.partial(PupilDroppedOut, reason=C.text(reason, "--reason")),
-                   "dropped_out")
 
 
 def _school_name(index: int, rng: random.Random, used: set[str]) -> str:
