@@ -43,6 +43,7 @@ from events.types import (
     RulesSet,
     SchoolOpened,
     StaffJoined,
+    StaffAmended,
     StaffLeft,
     TermAdded,
 )
@@ -292,6 +293,42 @@ def add_staff(
     ]
 
 
+def amend_staff(
+    state: State,
+    ctx: Context,
+    staff_id: str,
+    *,
+    name: str | None = None,
+    roles: Sequence[str] | None = None,
+    grade: int | None = None,
+    class_: int | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "staff")
+    day = check_date(school, ctx)
+    staff = staff_of(school, staff_id)
+    if day < staff.joined:
+        raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = text(name, "--name")
+    if roles:
+        for role in roles:
+            choice(role, rules.ROLES, "--role")
+        changes["roles"] = list(dict.fromkeys(roles))
+    if grade is not None:
+        if grade not in rules.GRADES:
+            raise Refused("--grade", "bad_grade", grade=grade)
+        changes["grade"] = grade
+    if class_ is not None:
+        if class_ < 1:
+            raise Refused("--class", "bad_class", value=class_)
+        changes["class"] = class_
+    if not changes:
+        raise Refused("staff amend", "nothing_to_change")
+    return [_event(StaffAmended, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, changes=changes)]
+
+
 def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
     school = school_of(state, ctx)
     actor(school, ctx, "staff")
@@ -504,8 +541,10 @@ def pair(state: State, ctx: Context, staff_id: str, pupil_id: str) -> list[Event
     for other in pupil.pairings:
         if other.overlaps_from(day):
             raise Refused("PUPIL_ID", "pupil_has_mentor", pupil=pupil_id, staff=other.staff, since=other.start)
-    # capacity: at the new start and at every later start of this mentor's pairings
-    for moment in sorted({day} | {p.start for p in staff.pairings if p.start > day}):
+    # capacity: at the new start, at every later start of this mentor's pairings, and at every
+    # later change of the rules (a capacity lowered from a later date binds this pairing too)
+    later_rules = {when for when, *_ in school.rules if when > day}
+    for moment in sorted({day} | {p.start for p in staff.pairings if p.start > day} | later_rules):
         load = sum(1 for p in staff.pairings if p.active_on(moment))
         capacity = school.capacity_on(moment)
         if load + 1 > capacity:
