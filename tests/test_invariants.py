@@ -1,0 +1,301 @@
+"""Random command sequences on a real store never break the pairing rules.
+
+Hypothesis draws sequences of commands (mostly valid, some not: unknown ids, future dates,
+dates before the school opened, actors without the role) with back-dated effective dates, runs
+them through `events.service.Service` on a real SQLite file, and after every step checks the
+log itself (not the write side's state, which is what enforces the rules):
+- no pupil ever has two pairings that overlap;
+- no command but a rules change puts a mentor over the capacity in force on any date;
+- a pairing lies inside the pupil's enrolment and the mentor's employment;
+- a refused command wrote nothing (the store head did not move);
+- at the end, the chain verifies and a fresh rebuild of the state equals the live one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from events import commands as C
+from events import rules
+from events.errors import Refused
+from events.service import Service
+from events.store import Store
+from events.types import (
+    PairingAssigned,
+    PairingEnded,
+    PupilDroppedOut,
+    PupilGraduated,
+    PupilRegistered,
+    PupilReturned,
+    PupilTransferred,
+    RulesSet,
+    StaffJoined,
+    StaffLeft,
+)
+
+from helpers import OPENED, TODAY, ctx, setup_school
+
+# mostly valid ids (the first ones exist from the start), some that exist later or never
+STAFF = ["s0", "s1", "s2", "s0", "s1", "s2", "s3", "ghost"]
+PUPILS = ["p0", "p1", "p2", "p3", "p0", "p1", "p2", "p3", "p4", "nobody"]
+ACTORS = ["admin"] * 8 + ["s0", "ghost"]  # admin is admin and leader; s0 a teacher only
+SPAN = (TODAY - OPENED).days
+
+dates = st.integers(min_value=-3, max_value=SPAN + 2).map(lambda d: OPENED + dt.timedelta(days=d))
+staff_ids = st.sampled_from(STAFF)
+pupil_ids = st.sampled_from(PUPILS)
+
+
+def step(name: str, **kwargs) -> st.SearchStrategy:
+    return st.fixed_dictionaries({"name": st.just(name), "actor": st.sampled_from(ACTORS), "date": dates, **kwargs})
+
+
+STEPS = st.one_of(
+    step("pair", staff=staff_ids, pupil=pupil_ids),
+    step("pair", staff=staff_ids, pupil=pupil_ids),
+    step("pair", staff=staff_ids, pupil=pupil_ids),
+    step("unpair", pupil=pupil_ids),
+    step("add_staff", staff=staff_ids),
+    step("add_pupil", pupil=pupil_ids),
+    step("staff_leave", staff=staff_ids),
+    step("graduate", pupil=pupil_ids),
+    step("transfer", pupil=pupil_ids),
+    step("drop_out", pupil=pupil_ids),
+    step("return_pupil", pupil=pupil_ids),
+    step("contact", pupil=pupil_ids, by=st.sampled_from([None, "s0", "s1", "s3"])),
+    step("grant_aid", pupil=pupil_ids, kind=st.sampled_from(["living_subsidy", "grant", "tuition_waiver"]),
+         amount=st.sampled_from(["100.00", "50", "0", "12.345"])),
+    step("set_rules", capacity=st.integers(min_value=0, max_value=3)),
+    step("set_rules", capacity=st.integers(min_value=1, max_value=2)),
+)
+
+
+def command_for(s: dict):
+    c = ctx(s["date"], actor=s["actor"])
+    name = s["name"]
+    if name == "pair":
+        return lambda state: C.pair(state, c, s["staff"], s["pupil"])
+    if name == "unpair":
+        return lambda state: C.unpair(state, c, s["pupil"], reason="test")
+    if name == "add_staff":
+        return lambda state: C.add_staff(state, c, s["staff"], name="新老师")
+    if name == "add_pupil":
+        return lambda state: C.add_pupil(
+            state, c, s["pupil"], name="新同学", gender="M", birth=dt.date(2016, 1, 1), grade=2, class_=1,
+            categories=["orphan"],
+        )
+    if name == "staff_leave":
+        return lambda state: C.staff_leave(state, c, s["staff"])
+    if name == "graduate":
+        return lambda state: C.graduate(state, c, s["pupil"])
+    if name == "transfer":
+        return lambda state: C.transfer(state, c, s["pupil"], to="县二小")
+    if name == "drop_out":
+        return lambda state: C.drop_out(state, c, s["pupil"], reason="外出务工")
+    if name == "return_pupil":
+        return lambda state: C.return_pupil(state, c, s["pupil"])
+    if name == "contact":
+        return lambda state: C.contact(state, c, s["pupil"], kind="talk", by=s["by"])
+    if name == "grant_aid":
+        return lambda state: C.grant_aid(state, c, s["pupil"], kind=s["kind"], amount=s["amount"])
+    if name == "set_rules":
+        return lambda state: C.set_rules(state, c, capacity=s["capacity"])
+    raise AssertionError(name)
+
+
+# --- an independent reading of the log -----------------------------------------------------
+
+
+@dataclass
+class Span:
+    staff: str
+    pupil: str
+    start: dt.date
+    end: dt.date | None = None  # [start, end)
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+@dataclass
+class Log:
+    pairings: list[Span] = field(default_factory=list)
+    capacity: list[tuple[dt.date, int]] = field(default_factory=list)  # in log order
+    statuses: dict[str, list[tuple[dt.date, str]]] = field(default_factory=lambda: defaultdict(list))
+    employed: dict[str, tuple[dt.date, dt.date | None]] = field(default_factory=dict)
+
+    def capacity_on(self, day: dt.date) -> int:
+        found = rules.DEFAULT_CAPACITY
+        for when, cap in sorted(self.capacity, key=lambda r: r[0]):  # stable: later records win ties
+            if when <= day:
+                found = cap
+        return found
+
+    def status_on(self, pupil: str, day: dt.date) -> str | None:
+        status = None
+        for when, what in sorted(self.statuses[pupil], key=lambda r: r[0]):
+            if when <= day:
+                status = what
+        return status
+
+    def over_capacity(self) -> dict[tuple[str, dt.date], int]:
+        """(mentor, date) -> how many pupils over capacity, at every date where that can change."""
+        days = {p.start for p in self.pairings} | {p.end for p in self.pairings if p.end} | {d for d, _ in self.capacity}
+        over = {}
+        for mentor in {p.staff for p in self.pairings}:
+            mine = [p for p in self.pairings if p.staff == mentor]
+            for day in days:
+                load = sum(p.active_on(day) for p in mine)
+                if load > self.capacity_on(day):
+                    over[(mentor, day)] = load - self.capacity_on(day)
+        return over
+
+
+def read_log(store: Store) -> Log:
+    log = Log()
+    for _, e in store.read():
+        if isinstance(e, PairingAssigned):
+            log.pairings.append(Span(e.staff, e.pupil, e.date))
+        elif isinstance(e, PairingEnded):
+            open_ = [p for p in log.pairings if p.pupil == e.pupil and p.end is None]
+            assert len(open_) == 1, f"{e.pupil} ended with {len(open_)} open pairings"
+            assert open_[0].staff == e.staff
+            assert e.date >= open_[0].start, "a pairing ended before it started"
+            open_[0].end = e.date
+        elif isinstance(e, RulesSet) and e.capacity is not None:
+            log.capacity.append((e.date, e.capacity))
+        elif isinstance(e, PupilRegistered):
+            log.statuses[e.pupil].append((e.date, "enrolled"))
+        elif isinstance(e, PupilReturned):
+            log.statuses[e.pupil].append((e.date, "enrolled"))
+        elif isinstance(e, (PupilGraduated, PupilTransferred, PupilDroppedOut)):
+            log.statuses[e.pupil].append((e.date, type(e).__name__))
+        elif isinstance(e, StaffJoined):
+            log.employed[e.staff] = (e.date, None)
+        elif isinstance(e, StaffLeft):
+            log.employed[e.staff] = (log.employed[e.staff][0], e.date)
+    return log
+
+
+def check_log(log: Log) -> None:
+    by_pupil = defaultdict(list)
+    for p in log.pairings:
+        by_pupil[p.pupil].append(p)
+    for pupil, spans in by_pupil.items():
+        for i, a in enumerate(spans):
+            for b in spans[i + 1:]:
+                overlap = a.start < (b.end or dt.date.max) and b.start < (a.end or dt.date.max)
+                assert not overlap, f"{pupil} has overlapping pairings {a} and {b}"
+    for p in log.pairings:
+        if p.end == p.start:
+            continue  # ended the day it began: it never held
+        # the pupil is enrolled throughout the pairing
+        changes = [p.start] + [d for d, _ in log.statuses[p.pupil] if p.start < d and (p.end is None or d < p.end)]
+        for day in changes:
+            assert log.status_on(p.pupil, day) == "enrolled", f"{p} while {p.pupil} is {log.status_on(p.pupil, day)} on {day}"
+        # the mentor is employed when the pairing starts, and an open pairing's mentor has not left
+        joined, left = log.employed[p.staff]
+        assert joined <= p.start, f"{p} before {p.staff} joined on {joined}"
+        if left is not None:
+            assert p.end is not None, f"{p} still open after {p.staff} left on {left}"
+            # NOT checked here: p.end <= left. A back-dated leave may fall inside (or before) a
+            # pairing that was already closed: see test_backdated_leave_before_a_closed_pairing_ends
+
+
+# --- the property --------------------------------------------------------------------------
+
+
+EXAMPLES = int(os.environ.get("CARETERM_INVARIANT_EXAMPLES", "60"))  # more for a longer hunt
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(STEPS, min_size=1, max_size=40))
+def test_random_commands_keep_the_rules(steps):
+    tmp = Path(tempfile.mkdtemp(prefix="careterm-inv-"))
+    try:
+        with Store(tmp / "store.sqlite", create=True) as store:
+            service = Service(store)
+            setup_school(service, staff=["s0", "s1", "s2"], pupils=["p0", "p1", "p2", "p3"])
+            over = read_log(store).over_capacity()
+            assert over == {}
+            for s in steps:
+                head = store.head()
+                try:
+                    stored = service.execute(command_for(s))
+                except Refused as r:
+                    assert store.head() == head, f"refused {s} but the store moved"
+                    event(f"refused {s['name']}: {r.code}")
+                    continue
+                event(f"done {s['name']}")
+                assert store.head() == head + len(stored)
+                log = read_log(store)
+                check_log(log)
+                now_over = log.over_capacity()
+                if s["name"] != "set_rules":
+                    # only a rules change may leave a mentor over capacity (pairings made earlier)
+                    worse = {k: v for k, v in now_over.items() if v > over.get(k, 0)}
+                    assert not worse, f"{s} put mentors over capacity: {worse}"
+                over = now_over
+            store.verify()
+            rebuilt = Service(store)
+            rebuilt.catch_up()
+            assert rebuilt.state == service.state
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- what the property found, pinned down ---------------------------------------------------
+
+
+def _service(tmp_path) -> tuple[Store, Service]:
+    store = Store(tmp_path / "store.sqlite", create=True)
+    service = Service(store)
+    setup_school(service, staff=["s0"], pupils=["p0", "p1"])
+    return store, service
+
+
+def test_pair_respects_a_capacity_lowered_from_a_later_date(tmp_path):
+    """Capacity 2 from 1 Sep, 1 from 2 Sep: a second pupil paired on 1 Sep would hold past 2 Sep."""
+    store, service = _service(tmp_path)
+    with store:
+        d1, d2 = OPENED, OPENED + dt.timedelta(days=1)
+        service.execute(lambda s: C.pair(s, ctx(d1), "s0", "p0"))
+        service.execute(lambda s: C.set_rules(s, ctx(d1), capacity=2))
+        service.execute(lambda s: C.set_rules(s, ctx(d2), capacity=1))
+        head = store.head()
+        try:
+            service.execute(lambda s: C.pair(s, ctx(d1), "s0", "p1"))
+        except Refused as r:
+            assert (r.field, r.code, r.params["date"], r.params["capacity"]) == ("STAFF_ID", "mentor_full", d2, 1)
+        else:
+            raise AssertionError("paired a mentor past the capacity in force from a later date")
+        assert store.head() == head
+
+
+@pytest.mark.xfail(
+    strict=True, reason="known bug, reported: staff_leave checks only open pairings, not closed ones ending later"
+)
+def test_backdated_leave_before_a_closed_pairing_ends(tmp_path):
+    """Paired 1 Sep, unpaired 3 Sep; a leave dated 2 Sep leaves a pairing with a mentor who had gone."""
+    store, service = _service(tmp_path)
+    with store:
+        service.execute(lambda s: C.pair(s, ctx(OPENED), "s0", "p0"))
+        service.execute(lambda s: C.unpair(s, ctx(OPENED + dt.timedelta(days=2)), "p0", reason="调整"))
+        try:
+            service.execute(lambda s: C.staff_leave(s, ctx(OPENED + dt.timedelta(days=1)), "s0"))
+        except Refused:
+            pass
+        check_log(read_log(store))
+        spans = read_log(store).pairings
+        left = read_log(store).employed["s0"][1]
+        assert all(left is None or (p.end is not None and p.end <= left) for p in spans)
