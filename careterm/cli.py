@@ -137,10 +137,14 @@ def cmd_demo(s: Session) -> int:
     from careterm.demo import build_demo
     from events.service import Service
 
-    schools = parse_int(a.schools, "--schools") or 1
+    schools = parse_int(a.schools, "--schools")
+    schools = 1 if schools is None else schools
     if schools < 1:
         raise Refused("--schools", "must_be_positive", value=schools)
-    until = parse_date(a.until, "--until") or dt.date.today()
+    today = s.today(None)  # the demo school's date (Asia/Shanghai), not the machine's
+    until = parse_date(a.until, "--until") or today
+    if until > today:
+        raise Refused("--until", "future_date", date=until, today=today)
     seed = parse_int(a.seed, "--seed") or 2026
     service = Service(store)
     started = time.perf_counter()
@@ -158,6 +162,14 @@ def cmd_staff_add(s: Session) -> int:
     grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
     return s.write(
         lambda st, ctx: C.add_staff(st, ctx, a.staff_id, name=a.name, roles=a.role or ["teacher"], grade=grade, class_=class_)
+    )
+
+
+def cmd_staff_amend(s: Session) -> int:
+    a = s.args
+    grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
+    return s.write(
+        lambda st, ctx: C.amend_staff(st, ctx, a.staff_id, name=a.name, roles=a.role, grade=grade, class_=class_)
     )
 
 
@@ -596,10 +608,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", dest="school_lang", metavar="zh|en", help="the school's language")
     p.add_argument("--timezone")
 
-    staff = sub.add_parser("staff", help="staff").add_subparsers(dest="staff_command", metavar="add|leave|list", parser_class=Parser, required=True)
+    staff = sub.add_parser("staff", help="staff").add_subparsers(dest="staff_command", metavar="add|amend|leave|list", parser_class=Parser, required=True)
     p = command("add", cmd_staff_add, parent=staff)
     p.add_argument("staff_id", metavar="STAFF_ID")
     p.add_argument("--name", required=True)
+    p.add_argument("--role", action="append")
+    p.add_argument("--grade")
+    p.add_argument("--class", dest="class_")
+    p = command("amend", cmd_staff_amend, parent=staff)
+    p.add_argument("staff_id", metavar="STAFF_ID")
+    p.add_argument("--name")
     p.add_argument("--role", action="append")
     p.add_argument("--grade")
     p.add_argument("--class", dest="class_")

@@ -43,6 +43,7 @@ from events.types import (
     RulesSet,
     SchoolOpened,
     StaffJoined,
+    StaffAmended,
     StaffLeft,
     TermAdded,
 )
@@ -290,6 +291,42 @@ def add_staff(
             class_=class_,
         )
     ]
+
+
+def amend_staff(
+    state: State,
+    ctx: Context,
+    staff_id: str,
+    *,
+    name: str | None = None,
+    roles: Sequence[str] | None = None,
+    grade: int | None = None,
+    class_: int | None = None,
+) -> list[Event]:
+    school = school_of(state, ctx)
+    actor(school, ctx, "staff")
+    day = check_date(school, ctx)
+    staff = staff_of(school, staff_id)
+    if day < staff.joined:
+        raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = text(name, "--name")
+    if roles:
+        for role in roles:
+            choice(role, rules.ROLES, "--role")
+        changes["roles"] = list(dict.fromkeys(roles))
+    if grade is not None:
+        if grade not in rules.GRADES:
+            raise Refused("--grade", "bad_grade", grade=grade)
+        changes["grade"] = grade
+    if class_ is not None:
+        if class_ < 1:
+            raise Refused("--class", "bad_class", value=class_)
+        changes["class"] = class_
+    if not changes:
+        raise Refused("staff amend", "nothing_to_change")
+    return [_event(StaffAmended, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, changes=changes)]
 
 
 def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:

@@ -38,6 +38,7 @@ from events.types import (
     RulesSet,
     SchoolOpened,
     StaffJoined,
+    StaffAmended,
     StaffLeft,
     TermAdded,
 )
@@ -203,6 +204,15 @@ def _staff_left(s: School, e: StaffLeft) -> None:
     _entry(s, e)
 
 
+def _staff_amended(s: School, e: StaffAmended) -> None:
+    staff = s.staff[e.staff]
+    staff.name = e.changes.get("name", staff.name)
+    staff.roles = list(e.changes.get("roles", staff.roles))
+    staff.grade = e.changes.get("grade", staff.grade)
+    staff.class_ = e.changes.get("class", staff.class_)
+    _entry(s, e)
+
+
 def _pupil_registered(s: School, e: PupilRegistered) -> None:
     p = Pupil(e.pupil, e.name, e.grade, e.class_, e.date, set(e.categories), [(e.date, "enrolled")])
     p.touch(e.date)
@@ -331,6 +341,7 @@ def _corrected(s: School, e: EntryCorrected) -> None:
 _HANDLERS = {
     StaffJoined: _staff_joined,
     StaffLeft: _staff_left,
+    StaffAmended: _staff_amended,
     PupilRegistered: _pupil_registered,
     PupilAmended: _pupil_amended,
     CategoryAdded: _category,

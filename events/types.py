@@ -88,6 +88,14 @@ class StaffLeft(Event, frozen=True, kw_only=True):
     staff: str
 
 
+class StaffAmended(Event, frozen=True, kw_only=True):
+    """Changed fields of a staff member: any of name, roles, grade, class (a class teacher moving
+    up with their class)."""
+
+    staff: str
+    changes: dict[str, Any] = {}
+
+
 class HandbookInspected(Event, frozen=True, kw_only=True):
     staff: str
     result: str  # ok | needs_improvement
@@ -239,6 +247,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RulesSet,
     StaffJoined,
     StaffLeft,
+    StaffAmended,
     HandbookInspected,
     PupilRegistered,
     PupilAmended,

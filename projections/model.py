@@ -43,6 +43,7 @@ from events.types import (
     RulesSet,
     SchoolOpened,
     StaffJoined,
+    StaffAmended,
     StaffLeft,
     TermAdded,
 )
@@ -238,6 +239,14 @@ def _staff_left(m: SchoolModel, seq: int, e: StaffLeft) -> None:
     m.staff[e.staff].left = e.date
 
 
+def _staff_amended(m: SchoolModel, seq: int, e: StaffAmended) -> None:
+    staff = m.staff[e.staff]
+    staff.name = e.changes.get("name", staff.name)
+    staff.roles = list(e.changes.get("roles", staff.roles))
+    staff.grade = e.changes.get("grade", staff.grade)
+    staff.class_ = e.changes.get("class", staff.class_)
+
+
 def _inspected(m: SchoolModel, seq: int, e: HandbookInspected) -> None:
     entry = EntryRec(e.id, e.type, e.date, e.actor, [], kind=e.result, by=e.staff, note=e.note)
     m.entries[e.id] = entry
@@ -381,6 +390,7 @@ _HANDLERS = {
     RulesSet: _rules_set,
     StaffJoined: _staff_joined,
     StaffLeft: _staff_left,
+    StaffAmended: _staff_amended,
     HandbookInspected: _inspected,
     PupilRegistered: _registered,
     PupilAmended: _amended,
