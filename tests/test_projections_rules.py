@@ -25,7 +25,7 @@ from events.store import Store
 from projections import readmodel
 from projections.audit import signals
 from projections.compliance import compliance
-from projections.views import aid_list, aid_notice, queue, staff_list, stats
+from projections.views import aid_list, aid_notice, archive, queue, staff_list, stats
 
 D = dt.date
 SCHOOL = "s1"
@@ -607,6 +607,44 @@ def test_stats_count_enrolled_pupils_with_and_without_a_mentor_and_sum_aid(schoo
     for g in ledger.values():
         assert {"id", "pupil", "kind", "amount", "items", "date", "fund", "revoked"} <= g.keys()
     assert aid_list(school.model(), D(2026, 4, 20))["grants"][2]["revoked"] is False
+    # the archive: a return shows `enrolled`; a graduate `graduated`, without a mentor
+    rows = {r["pupil"]: r for r in archive(school.model(), D(2026, 6, 25))["pupils"]}
+    assert (rows["P4"]["status"], rows["P3"]["status"], rows["P1"]["mentor"]) == ("enrolled", "graduated", "T1")
+    assert rows["P4"]["categories"] == ["orphan"]
+    assert archive(school.model(), D(2026, 5, 15))["pupils"][3]["status"] == "transferred"
+    # a retracted revocation: the grant counts again, at every as-of
+    revocation = next(e.id for _, e in school.store.read() if e.type == "AidRevoked")
+    school.do(lambda s, c: C.retract(s, c, revocation, reason="撤销有误"), D(2026, 6, 26))
+    assert stats(school.model(), D(2026, 6, 1))["aid"]["grant"] == "300.50"
+
+
+def test_a_higher_capacity_gives_mentors_free_places_from_its_date(school):
+    school.staff("T1")
+    school.pupil("P1", "left_behind")
+    school.pupil("P2", "orphan")
+    school.pair("T1", "P1", D(2025, 9, 1))
+    school.pupil("D0")
+    school.pair("admin", "D0", D(2025, 9, 1))
+    school.rules(D(2026, 3, 1), capacity=2)
+    before = queue(school.model(), D(2026, 2, 28))
+    assert before["mentors"] == [] and before["suggestions"] == []
+    after = queue(school.model(), D(2026, 3, 1))
+    assert {m["staff"]: m["free_places"] for m in after["mentors"]} == {"T1": 1, "admin": 1}
+    assert {s["pupil"] for s in after["suggestions"]} == {"P2"}
+    school.pair("T1", "P2", D(2026, 3, 2))
+    assert staff_list(school.model(), D(2026, 3, 2))["staff"][1]["mentees"] == ["P1", "P2"]
+
+
+def test_the_aid_notice_of_a_term_by_its_name(school):
+    school.term("2025秋", D(2025, 9, 1), D(2026, 1, 16))
+    school.term("2026春", D(2026, 2, 20), D(2026, 7, 10))
+    school.pupil("P1", "economic_hardship", name="王小明")
+    school.grant("P1", "living_subsidy", D(2025, 10, 10), amount="400")
+    school.grant("P1", "living_subsidy", D(2026, 3, 10), amount="500")
+    model = school.model()
+    assert [r["amount"] for r in aid_notice(model, D(2026, 6, 25), "2025秋")["notice"]] == ["400.00"]
+    assert [r["amount"] for r in aid_notice(model, D(2026, 6, 25), "2026春")["notice"]] == ["500.00"]
+    assert aid_notice(model, D(2026, 6, 25), "2025-2026-2") is None  # default names do not apply with terms
 
 
 def test_the_aid_notice_shows_name_class_kind_and_amount_only(school):
