@@ -154,7 +154,20 @@ def cmd_test(args: list[str]) -> int:
             url = stack.enter_context(throwaway_postgres())
             if url:
                 env["CARETERM_TEST_PG"] = url
-        return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT, env=env)
+        pytest = subprocess.Popen([str(python), "-m", "pytest", *args], cwd=ROOT, env=env)
+        try:
+            return pytest.wait()
+        except KeyboardInterrupt as e:
+            # Ctrl-C reached pytest too; a SIGTERM/SIGHUP sent to us alone is passed on.
+            # Let pytest print its summary, then make sure it is gone.
+            if isinstance(e, Terminated):
+                pytest.terminate()
+            try:
+                pytest.wait(timeout=15)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                pytest.kill()
+                pytest.wait()
+            raise
 
 
 DEMO_STORE = ROOT / ".demo" / "careterm-demo.sqlite"
@@ -181,8 +194,12 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
 }
 
 
-def _terminate(signum, frame):  # SIGTERM / SIGHUP: unwind so the cleanups run
-    raise KeyboardInterrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwind like Ctrl-C so that the cleanups run."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
 
 
 def main(argv: list[str]) -> int:
