@@ -1,0 +1,630 @@
+"""The terminal app driven by keyboard only (Textual's Pilot, 80×24) on a deterministic demo school.
+
+Every recording form is opened from the record menu (`r`, arrows, Enter), filled by Tab and typing,
+and saved with Ctrl+S; the test then reads the store to see the event with the right fields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+
+import pytest
+
+import tui_support as S
+from careterm.tui.forms import FORMS, FormScreen
+from events import commands as C
+from events.store import Store
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    return S.demo_store(tmp_path_factory)
+
+
+@pytest.fixture
+def facts(demo):
+    return demo[1]
+
+
+@pytest.fixture
+def store_path(demo, tmp_path):
+    """A private copy of the demo store (tests write to it)."""
+    return S.copy_store(demo[0], tmp_path)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def new_events(path, after: int) -> list:
+    with Store(str(path)) as store:
+        return [e for _, e in store.read(after)]
+
+
+def head_of(path) -> int:
+    with Store(str(path)) as store:
+        return store.head()
+
+
+async def started(app, pilot):
+    await S.wait_for(pilot, lambda: S.loaded(app), 15, "the first load")
+
+
+async def save_form(pilot) -> None:
+    """Ctrl+S, then wait until the form is gone (saved) or shows a refusal."""
+    app = pilot.app
+    form = app.screen
+    await S.send_keys(pilot, "ctrl+s")
+
+    def done():
+        if not isinstance(app.screen, FormScreen):
+            return True
+        return any(str(label.render()).strip() for label in form.query(".error"))
+
+    await S.wait_for(pilot, done, 10, "the form to save or refuse")
+    await S.settle(pilot)
+
+
+def errors(form) -> dict[str, str]:
+    return {label.id: str(label.render()).strip() for label in form.query(".error") if str(label.render()).strip()}
+
+
+# -- every recording form ------------------------------------------------------------------------
+#
+# Two sessions, one for a plain teacher (the mentor) and one for a leader; each form in turn, on the
+# same store, so a form's prerequisites are recorded by the forms before it (unpair, then pair the
+# pupil again; report an incident, then resolve it; set a plan, then review it).
+
+
+def form_cases(f: dict) -> dict:
+    """form key -> (group, steps(seen), check(event, seen)); `seen` maps event type -> last stored."""
+    mentor, pupil, others = f["mentor"], f["pupil"], f["other_pupils"]
+    contact_id = f["contacts"][-1][0]
+    corrected_id = f["contacts"][-2][0]
+    return {
+        # the mentor
+        "contact": (
+            "mentor",
+            lambda x: [("type", "f-pupil-id", pupil), ("choose", "f-kind", "home_visit"), ("type", "f-note", "家访 和爷爷谈了学习")],
+            lambda e, x: (e.type, e.pupil, e.kind, e.by, e.note) == ("ContactMade", pupil, "home_visit", mentor, "家访 和爷爷谈了学习"),
+        ),
+        "activity": (
+            "mentor",
+            lambda x: [("choose", "f-kind", "holiday_visit"), ("type", "f-pupils", ",".join(f["mentor_pupils"][:2]))],
+            lambda e, x: e.type == "CareActivityHeld" and e.kind == "holiday_visit" and e.pupils == f["mentor_pupils"][:2],
+        ),
+        "incident": (
+            "mentor",
+            lambda x: [("type", "f-pupil-id", pupil), ("choose", "f-need", "accommodation"), ("type", "f-description", "房屋漏雨")],
+            lambda e, x: (e.type, e.pupil, e.need, e.description) == ("IncidentReported", pupil, "accommodation", "房屋漏雨"),
+        ),
+        "incident_resolve": (
+            "mentor",
+            lambda x: [("type", "f-event-id", x["IncidentReported"].id), ("type", "f-resolution", "已由姑姑托管")],
+            lambda e, x: (e.type, e.incident, e.resolution) == ("IncidentResolved", x["IncidentReported"].id, "已由姑姑托管"),
+        ),
+        "plan": (
+            "mentor",
+            lambda x: [("type", "f-pupil-id", pupil), ("type", "f-goals", "提高作文水平"), ("type", "f-measures", "每周面批一篇"),
+                       ("type", "f-responsible", mentor)],
+            lambda e, x: (e.type, e.pupil, e.goals, e.measures, e.responsible) == ("HelpPlanSet", pupil, "提高作文水平", "每周面批一篇", mentor),
+        ),
+        "plan_review": (
+            "mentor",
+            lambda x: [("type", "f-pupil-id", pupil), ("type", "f-result", "作业按时完成")],
+            lambda e, x: (e.type, e.pupil, e.result) == ("HelpPlanReviewed", pupil, "作业按时完成"),
+        ),
+        "retract": (
+            "mentor",
+            lambda x: [("type", "f-event-id", contact_id), ("type", "f-reason", "记错了学生")],
+            lambda e, x: (e.type, e.corrects, e.reason) == ("EntryRetracted", contact_id, "记错了学生"),
+        ),
+        "correct": (
+            "mentor",
+            lambda x: [("type", "f-event-id", corrected_id), ("type", "f-reason", "类型选错"), ("choose", "f-to-kind", "talk"),
+                       ("type", "f-to-date", "20261101")],
+            lambda e, x: (e.type, e.corrects, e.reason, e.to_kind, e.to_date)
+            == ("EntryCorrected", corrected_id, "类型选错", "talk", dt.date(2026, 11, 1)),
+        ),
+        # a leader
+        "unpair": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", others[1]), ("type", "f-reason", "教师调岗")],
+            lambda e, x: (e.type, e.pupil, e.reason) == ("PairingEnded", others[1], "教师调岗"),
+        ),
+        "pair": (
+            "leader",
+            lambda x: [("type", "f-staff-id", f["free_mentors"][0]), ("type", "f-pupil-id", others[1])],
+            lambda e, x: (e.type, e.staff, e.pupil) == ("PairingAssigned", f["free_mentors"][0], others[1]),
+        ),
+        "aid": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", f["hardship"][0]), ("choose", "f-kind", "emergency"), ("type", "f-amount", "300"),
+                       ("type", "f-fund", "爱心基金"), ("choose", "f-basis", "illness_or_accident")],
+            lambda e, x: (e.type, e.pupil, e.kind, e.amount, e.fund, e.basis)
+            == ("AidGranted", f["hardship"][0], "emergency", "300.00", "爱心基金", "illness_or_accident"),
+        ),
+        "aid_revoke": (
+            "leader",
+            lambda x: [("type", "f-event-id", f["grant"]), ("type", "f-reason", "重复发放")],
+            lambda e, x: (e.type, e.grant, e.reason) == ("AidRevoked", f["grant"], "重复发放"),
+        ),
+        "graduate": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", others[2])],
+            lambda e, x: (e.type, e.pupil) == ("PupilGraduated", others[2]),
+        ),
+        "transfer": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", others[3]), ("type", "f-to", "县实验小学")],
+            lambda e, x: (e.type, e.pupil, e.to) == ("PupilTransferred", others[3], "县实验小学"),
+        ),
+        "dropout": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", others[4]), ("type", "f-reason", "随父母外出务工")],
+            lambda e, x: (e.type, e.pupil, e.reason) == ("PupilDroppedOut", others[4], "随父母外出务工"),
+        ),
+        "return": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", f["away"][0])],
+            lambda e, x: (e.type, e.pupil) == ("PupilReturned", f["away"][0]),
+        ),
+        "inspect": (
+            "leader",
+            lambda x: [("type", "f-staff-id", mentor), ("choose", "f-result", "needs_improvement")],
+            lambda e, x: (e.type, e.staff, e.result) == ("HandbookInspected", mentor, "needs_improvement"),
+        ),
+    }
+
+
+def test_every_form_is_driven(facts):
+    assert set(form_cases(facts)) == set(FORMS)
+
+
+@pytest.mark.parametrize("group", ["mentor", "leader"])
+def test_record_every_form_by_keyboard(group, facts, store_path):
+    """Open each form from the record menu, fill it by Tab and typing, Ctrl+S; the store has the event."""
+    actor = facts["mentor"] if group == "mentor" else S.LEADER
+    cases = {k: c for k, c in form_cases(facts).items() if c[0] == group}
+    done: list[str] = []
+
+    async def go():
+        app = S.make_app(store_path, actor)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            seen: dict = {}
+            for key, (_, steps, check) in cases.items():
+                before = head_of(store_path)
+                await S.open_form(pilot, key)
+                form = app.screen
+                for how, wid, value in steps(seen):
+                    if how == "type":
+                        await S.type_into(pilot, wid, value)
+                    else:
+                        await S.choose(pilot, wid, value)
+                await save_form(pilot)
+                assert not isinstance(app.screen, FormScreen), f"form {key} refused: {errors(form)}\n{S.screen_text(app)}"
+                events = new_events(store_path, before)
+                assert events, f"form {key}: nothing was written"
+                for e in events:
+                    seen[e.type] = e
+                main = next((e for e in events if check(e, seen)), None)
+                assert main is not None, f"form {key}: {events}"
+                assert (main.actor, main.source, main.recorded_at) == (actor, "tui", S.NOW), main
+                assert main.date == S.UNTIL, main
+                done.append(key)
+
+    run(go())
+    assert done == list(cases)
+
+
+# -- refusals shown beside the field, nothing written ----------------------------------------------
+
+
+def test_refusals_shown_beside_the_field(facts, store_path):
+    """Unknown pupil, empty field, a date in the future (then fixed and saved), a role one lacks."""
+    before = head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            form = app.screen
+            # an unknown pupil
+            await S.type_into(pilot, "f-pupil-id", "99999999")
+            await save_form(pilot)
+            assert app.screen is form
+            assert errors(form) == {"f-pupil-id-error": "找不到学生 99999999"}
+            assert app.focused is form.query_one("#f-pupil-id")
+            # an empty required field
+            await S.type_into(pilot, "f-pupil-id", "")
+            await save_form(pilot)
+            assert errors(form) == {"f-pupil-id-error": "不能为空"}
+            # a date in the future: the message beside #f-date, in Chinese, and the focus on it
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await S.type_into(pilot, "f-date", "20261225")
+            assert form.query_one("#f-date").value == "2026-12-25"
+            await save_form(pilot)
+            assert app.screen is form, "the form closed: something was recorded"
+            assert errors(form) == {"f-date-error": "日期 2026-12-25 在今天（2026-11-20）之后，不能记录未来的事"}
+            assert app.focused is form.query_one("#f-date")
+            assert head_of(store_path) == before
+            # fixed, it saves
+            await S.type_into(pilot, "f-date", "20261119")
+            await save_form(pilot)
+            assert not isinstance(app.screen, FormScreen), errors(form)
+            # a plain teacher may not inspect handbooks (the form opened from the palette, Ctrl+P)
+            await S.send_keys(pilot, "ctrl+p")
+            await pilot.pause(0.2)
+            await S.send_keys(pilot, *list("检查帮扶手册"))
+            await S.wait_for(pilot, lambda: _palette_has_hits(app), 5, "palette hits")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the inspect form")
+            form = app.screen
+            assert form.form.key == "inspect"
+            await S.type_into(pilot, "f-staff-id", facts["mentor"])
+            await save_form(pilot)
+            assert app.screen is form
+            shown = errors(form)
+            assert list(shown) == ["form-error"], shown
+            assert facts["mentor"] in shown["form-error"] and "leader" in shown["form-error"], shown
+
+    run(go())
+    [event] = new_events(store_path, before)
+    assert (event.type, event.pupil, event.date) == ("ContactMade", facts["pupil"], dt.date(2026, 11, 19))
+
+
+def _palette_has_hits(app) -> bool:
+    from textual.command import CommandList
+
+    return app.screen.query_one(CommandList).option_count > 0
+
+
+# -- the mentor's day: a talk from the Home tab, the duty turns ok --------------------------------
+
+
+def test_talk_from_home_turns_the_duty_ok(facts, store_path):
+    pupil = facts["pupil"]
+    before = head_of(store_path)
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "4")
+            table = app.query_one("#compliance-table", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 0, 10, "the compliance table")
+            assert _talk_status(app, pupil) == "overdue"
+            await S.send_keys(pilot, "1")
+            await S.settle(pilot)
+            # Enter on the overdue talk in 我的待办 opens the form for that pupil and duty
+            mine = app.query_one("#home-mine", DataTable)
+            await S.focus(pilot, "home-mine")
+            keys = [str(k.value) for k in mine.rows]
+            target = next(i for i, k in enumerate(keys) if k.startswith(f"{pupil}|talk|"))
+            await S.send_keys(pilot, *["down"] * (target - mine.cursor_row))
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the prefilled form")
+            form = app.screen
+            assert (form.query_one("#f-pupil-id").value, form.query_one("#f-kind").value) == (pupil, "talk")
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 5, "the form to close")
+            # a few keystrokes: n, the pupil (Tab, id), the kind (Tab, Enter, arrows, Enter), Ctrl+S
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            await S.type_into(pilot, "f-pupil-id", pupil)
+            await S.choose(pilot, "f-kind", "talk")
+            await save_form(pilot)
+            assert not isinstance(app.screen, FormScreen)
+            await S.send_keys(pilot, "4")
+            await S.wait_for(pilot, lambda: _talk_status(app, pupil) == "ok", 10, "the talk to turn ok")
+
+    run(go())
+    [event] = new_events(store_path, before)
+    assert (event.type, event.pupil, event.kind, event.by) == ("ContactMade", pupil, "talk", facts["mentor"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app._recorded sets seen_head=-2 to force a reload, but _changed treats any negative seen_head as the first "
+    "load and skips start(): the open tab is not refreshed after one's own record (only a racing timer poll or a tab "
+    "switch refreshes it)",
+)
+def test_open_tab_refreshes_after_recording(facts, store_path, monkeypatch):
+    """Home still lists the talk as overdue after it was recorded (the timer poll is slowed down here so that
+    only the refresh that recording asks for can repaint the tab)."""
+    import careterm.tui.app as tui_app
+
+    monkeypatch.setattr(tui_app, "POLL_SECONDS", 3600)
+    pupil = facts["pupil"]
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            mine = app.query_one("#home-mine", DataTable)
+            assert _home_has(mine, pupil, "talk")
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            await S.type_into(pilot, "f-pupil-id", pupil)
+            await S.choose(pilot, "f-kind", "talk")
+            await save_form(pilot)
+            assert not isinstance(app.screen, FormScreen)
+            await S.wait_for(pilot, lambda: not _home_has(mine, pupil, "talk"), 3, "home to drop the recorded talk")
+
+    run(go())
+
+
+def _talk_status(app, pupil: str) -> str | None:
+    from textual.widgets import DataTable
+
+    from events.rules import DUTIES
+
+    table = app.query_one("#compliance-table", DataTable)
+    talk_col = 2 + list(DUTIES).index("talk")
+    for row_key in table.rows:
+        if row_key.value == pupil:
+            text = str(table.get_row(row_key)[talk_col])
+            return {"✓": "ok", "✗": "overdue", "!": "due_soon"}.get(text[:1], text)
+    return None
+
+
+def _home_has(table, pupil: str, duty: str) -> bool:
+    return any(str(k.value).startswith(f"{pupil}|{duty}|") for k in table.rows)
+
+
+# -- the queue: `y` confirms a suggested pair --------------------------------------------------------
+
+
+def test_queue_y_confirms_a_suggested_pair(facts, store_path):
+    pupil = facts["other_pupils"][0]
+    ws = S.workspace(store_path, S.LEADER)
+    ws.record(lambda st, ctx: C.unpair(st, ctx, pupil, reason="教师调离"))
+    ws.close()
+    before = head_of(store_path)
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "3")
+            table = app.query_one("#queue-suggestions", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 0, 10, "a suggested pair")
+            suggested = [str(k.value) for k in table.rows]
+            assert any(s.endswith("|" + pupil) for s in suggested), suggested
+            target = next(i for i, s in enumerate(suggested) if s.endswith("|" + pupil))
+            await S.focus(pilot, "queue-suggestions")  # after `3` the focus is on the tab bar (see the xfail below)
+            await S.send_keys(pilot, *["down"] * (target - table.cursor_row))
+            await S.send_keys(pilot, "y")
+            await S.wait_for(pilot, lambda: head_of(store_path) > before, 10, "the pairing to be stored")
+            await S.send_keys(pilot, "2")  # the tab is refreshed when shown again
+            await S.send_keys(pilot, "3")
+            await S.wait_for(pilot, lambda: not any(str(k.value).endswith("|" + pupil) for k in table.rows), 10, "the queue to refresh")
+            return suggested[target].split("|")[0]
+
+    staff = run(go())
+    [event] = new_events(store_path, before)
+    assert (event.type, event.staff, event.pupil, event.source) == ("PairingAssigned", staff, pupil, "tui")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after a tab key (1-6) the focus stays on the tab bar, so the pane's own keys (`/` search on 学生, `y` on 结对) "
+    "do nothing until the user presses Tab",
+)
+def test_pane_keys_work_right_after_switching_tab(facts, store_path):
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "2")
+            await S.send_keys(pilot, "slash")
+            assert app.focused is not None and app.focused.id == "pupil-search", app.focused
+
+    run(go())
+
+
+# -- time travel --------------------------------------------------------------------------------------
+
+
+def test_time_travel_banner_read_only_and_back(facts, store_path):
+    before = head_of(store_path)
+
+    async def go():
+        from careterm.tui.app import TimeTravelScreen
+
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE, notifications=True) as pilot:
+            await started(app, pilot)
+            now_subtitle = app.sub_title
+            await S.send_keys(pilot, "t")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
+            screen = app.screen
+            # a bad date is refused on the screen
+            await S.type_into(pilot, "as-of", "20261340")
+            await S.send_keys(pilot, "enter")
+            assert app.screen is screen
+            assert str(screen.query_one("#as-of-error").render()).strip()
+            # a good one goes back in time
+            await S.type_into(pilot, "as-of", "20260301")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, TimeTravelScreen), 5, "back to the tabs")
+            await S.settle(pilot)
+            assert app.when.is_history and app.when.as_of == dt.date(2026, 3, 1)
+            assert "历史：截至 2026-03-01" in app.sub_title and "只读" in app.sub_title, app.sub_title
+            assert app.screen.has_class("history")
+            summary = str(app.query_one("#home-summary").render())
+            assert "2026-03-01" in summary, summary
+            # recording is refused while in history: no form opens, a warning says why
+            for key in ("n", "r"):
+                await S.send_keys(pilot, key)
+                await pilot.pause()
+                assert not isinstance(app.screen, FormScreen)
+                assert app._notifications and "不能记录" in list(app._notifications)[-1].message
+            # Esc comes back to now
+            await S.send_keys(pilot, "escape")
+            await S.settle(pilot)
+            assert not app.when.is_history
+            assert app.sub_title == now_subtitle
+            assert not app.screen.has_class("history")
+
+    run(go())
+    assert new_events(store_path, before) == []
+
+
+# -- help, tabs, keymap, language ----------------------------------------------------------------------
+
+
+def test_tabs_help_and_a_user_keymap(facts, store_path):
+    """Keys 1-6 switch tabs; F1 opens help (F1 or Esc closes it); a keymap rebinds record.contact to Ctrl+N."""
+    from careterm.tui.app import TABS, HelpScreen
+
+    async def go():
+        from textual.widgets import TabbedContent
+
+        app = S.make_app(store_path, S.LEADER, keymap={"record.contact": "ctrl+n"})
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            tabs = app.query_one("#tabs", TabbedContent)
+            for i, tab in reversed(list(enumerate(TABS))):
+                await S.send_keys(pilot, str(i + 1))
+                assert tabs.active == f"tab-{tab}"
+            assert tabs.active == "tab-home"
+            for close in ("f1", "escape"):
+                await S.send_keys(pilot, "f1")
+                await S.wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "help")
+                text = S.screen_text(app)
+                assert "今日" in text and "记录联系" in text, text
+                assert "^n" in text, "help shows the rebound key"
+                await S.send_keys(pilot, close)
+                await S.wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), 5, f"help to close ({close})")
+            await S.send_keys(pilot, "ctrl+n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "ctrl+n to open the contact form")
+            assert app.screen.form.key == "contact"
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 5, "the form to close")
+
+    run(go())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the Home pane binds `n` again under its own id (home.record_contact), so after rebinding record.contact "
+    "`n` still opens the contact form on Home, and Help lists `n` twice",
+)
+def test_user_keymap_frees_the_old_key(facts, store_path):
+    async def go():
+        app = S.make_app(store_path, facts["mentor"], keymap={"record.contact": "ctrl+n"})
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.focus(pilot, "home-mine")
+            await S.send_keys(pilot, "n")
+            await pilot.pause(0.3)
+            assert not isinstance(app.screen, FormScreen)
+
+    run(go())
+
+
+def test_english(facts, store_path):
+    async def go():
+        app = S.make_app(store_path, facts["mentor"], lang="en")
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            text = S.screen_text(app)
+            for name in ("1 Today", "2 Pupils", "3 Pairing", "4 Compliance", "5 Aid", "6 Audit"):
+                assert name in text, text
+            assert "今日" not in text
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            await S.type_into(pilot, "f-pupil-id", "99999999")
+            await save_form(pilot)
+            assert errors(app.screen) == {"f-pupil-id-error": "no pupil 99999999"}
+
+    run(go())
+
+
+# -- another process records: the open app shows it without restart -----------------------------
+
+
+def test_a_second_writer_shows_up_without_restart(facts, store_path):
+    pupil = facts["pupil"]
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            mine = app.query_one("#home-mine", DataTable)
+            assert _home_has(mine, pupil, "talk")
+
+            def other_writer():
+                ws = S.workspace(store_path, facts["mentor"])
+                try:
+                    ws.record(lambda st, ctx: C.contact(st, ctx, pupil, kind="talk"), note="from another terminal")
+                finally:
+                    ws.close()
+
+            writer = threading.Thread(target=other_writer)
+            writer.start()
+            await asyncio.get_running_loop().run_in_executor(None, writer.join)
+            start = time.monotonic()
+            await S.wait_for(pilot, lambda: not _home_has(mine, pupil, "talk"), 5, "the other writer's talk to show")
+            assert time.monotonic() - start < 3.0
+            # and on the audit tab, as the newest entry
+            await S.send_keys(pilot, "6")
+            table = app.query_one("#audit-table", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 0 and _last_audit_type(table) == "帮扶联系", 5, "the audit tab")
+
+    run(go())
+
+
+def _last_audit_type(table) -> str:
+    return str(table.get_row_at(table.row_count - 1)[1])
+
+
+# -- bindings have ids ------------------------------------------------------------------------------
+
+
+def _binding_classes():
+    from careterm.tui import app as tui_app
+    from careterm.tui import forms, panes
+
+    classes = [tui_app.CaretermApp, tui_app.PupilScreen, tui_app.HelpScreen, tui_app.RecordMenu, tui_app.TimeTravelScreen, forms.FormScreen]
+    classes += [getattr(panes, name) for name in dir(panes) if name.endswith("Pane")]
+    return classes
+
+
+def test_every_binding_has_an_id():
+    from textual.binding import Binding
+
+    missing, ids = [], []
+    for cls in _binding_classes():
+        for b in cls.__dict__.get("BINDINGS", []):
+            if not isinstance(b, Binding) or not b.id:
+                missing.append((cls.__name__, b))
+            else:
+                ids.append(b.id)
+    assert not missing, missing
+    assert len(ids) == len(set(ids)), sorted(ids)
+
+
+def test_every_binding_id_has_a_description_in_both_catalogs():
+    import json
+    from importlib import resources
+
+    ids = [b.id for cls in _binding_classes() for b in cls.__dict__.get("BINDINGS", [])]
+    for lang in ("zh", "en"):
+        catalog = json.loads(resources.files("careterm").joinpath(f"locale/{lang}.json").read_text(encoding="utf-8"))
+        assert not [i for i in ids if f"key.{i}" not in catalog], lang
