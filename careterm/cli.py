@@ -471,24 +471,23 @@ def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
     """Audit rows straight from the log, as of a date and as known at a time, with flags."""
     from zoneinfo import ZoneInfo
 
-    from projections.audit import audit, audit_row, full_row, signals
+    from projections.audit import audit_row, full_row, trail
     from projections.readmodel import load
 
     store = s.store()
     school = s.school_id()
-    known_at = parse_time(getattr(s.args, "known_at", None), "--known-at")
-    as_of = parse_date(getattr(s.args, "as_of", None), "--as-of")
-    log = (
-        (seq, e)
-        for seq, e in store.read()
-        if (known_at is None or (e.recorded_at is not None and e.recorded_at <= known_at))
-        and (as_of is None or e.date <= as_of)
-    )
-    events = list(audit(log, school=school, **filters))
     model = load(store, school)
-    flags = signals(events, lambda day: model.rules_on(day).late_days, ZoneInfo(model.timezone))
+    rows = trail(
+        store.read(),
+        school=school,
+        late_days_on=lambda day: model.rules_on(day).late_days,
+        zone=ZoneInfo(model.timezone),
+        as_of=parse_date(getattr(s.args, "as_of", None), "--as-of"),
+        known_at=parse_time(getattr(s.args, "known_at", None), "--known-at"),
+        **filters,
+    )
     row = full_row if with_data else audit_row
-    return [dict(row(seq, e), flags=flags.get(e.id, [])) for seq, e in events]
+    return [dict(row(seq, e), flags=flags) for seq, e, flags in rows]
 
 
 def cmd_audit(s: Session) -> int:

@@ -141,9 +141,9 @@ def staff_of(school: School, staff_id: str, field: str = "STAFF_ID") -> Staff:
     return staff
 
 
-def enrolled_on(pupil: Pupil, day: dt.date, field: str = "PUPIL_ID") -> None:
+def enrolled_on(pupil: Pupil, day: dt.date, field: str = "PUPIL_ID", date_field: str = "--date") -> None:
     if day < pupil.registered:
-        raise Refused("--date", "before_registration", pupil=pupil.id, date=day, registered=pupil.registered)
+        raise Refused(date_field, "before_registration", pupil=pupil.id, date=day, registered=pupil.registered)
     status = pupil.status_on(day)
     if status != "enrolled":
         raise Refused(field, "pupil_not_enrolled", pupil=pupil.id, status=status, date=day)
@@ -340,9 +340,12 @@ def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
         raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
     events = [_event(StaffLeft, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id)]
     for pairing in staff.pairings:
+        # a back-dated leave must not contradict pairings recorded after it
+        if pairing.start > day:
+            raise Refused("--date", "pairing_starts_later", pupil=pairing.pupil, start=pairing.start)
+        if pairing.end is not None and pairing.end > day:
+            raise Refused("--date", "pairing_ends_later", pupil=pairing.pupil, end=pairing.end)
         if pairing.end is None:
-            if pairing.start > day:
-                raise Refused("--date", "pairing_starts_later", pupil=pairing.pupil, start=pairing.start)
             events.append(_end_pairing(ctx, pairing.pupil, staff_id, "mentor_left"))
     return events
 
@@ -814,7 +817,7 @@ def correct(
     if to_date is not None:
         check_date(school, ctx, to_date, "--to-date")
         for pupil_id in entry.pupils:
-            enrolled_on(school.pupils[pupil_id], to_date, "--to-date")
+            enrolled_on(school.pupils[pupil_id], to_date, "--to-date", "--to-date")
     return [
         _event(
             EntryCorrected,

@@ -146,17 +146,19 @@ class School:
     entries: dict[str, Entry] = field(default_factory=dict)
     grants: dict[str, Grant] = field(default_factory=dict)
     terms: list[Term] = field(default_factory=list)
-    # (from date, capacity, late days, cadences), in date order
-    rules: list[tuple[dt.date, int, int, dict[str, str]]] = field(default_factory=list)
+    # each `rules set` as recorded: (from date, order, capacity, late days, cadences), None = unchanged.
+    # Kept as changes, not totals, so a back-dated rule recorded later still holds under later ones.
+    rules: list[tuple[dt.date, int, int | None, int | None, dict[str, str]]] = field(default_factory=list)
 
     def rules_on(self, day: dt.date) -> tuple[int, int, dict[str, str]]:
-        found = (rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES))
-        for when, capacity, late, cadences in self.rules:
-            if when <= day:
-                found = (capacity, late, cadences)
-            else:
+        capacity, late, cadences = rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES)
+        for when, _, new_capacity, new_late, duties in self.rules:
+            if when > day:
                 break
-        return found
+            capacity = capacity if new_capacity is None else new_capacity
+            late = late if new_late is None else new_late
+            cadences.update(duties)
+        return capacity, late, cadences
 
     def capacity_on(self, day: dt.date) -> int:
         return self.rules_on(day)[0]
@@ -308,10 +310,8 @@ def _term_added(s: School, e: TermAdded) -> None:
 
 
 def _rules_set(s: School, e: RulesSet) -> None:
-    capacity, late, cadences = s.rules_on(e.date)
-    cadences = {**cadences, **e.duties}
-    s.rules.append((e.date, e.capacity or capacity, late if e.late_days is None else e.late_days, cadences))
-    s.rules.sort(key=lambda r: r[0])
+    s.rules.append((e.date, len(s.rules), e.capacity, e.late_days, dict(e.duties)))
+    s.rules.sort(key=lambda r: (r[0], r[1]))
     _entry(s, e)
 
 

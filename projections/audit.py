@@ -108,3 +108,31 @@ def signals(events: list[tuple[int, Event]], late_days_on, zone) -> dict[str, li
                 if "backfill" not in flags[eid]:
                     flags[eid].append("backfill")
     return flags
+
+
+def trail(
+    log: Iterable[tuple[int, Event]],
+    *,
+    school: str,
+    late_days_on,
+    zone,
+    as_of=None,
+    known_at=None,
+    pupil: str | None = None,
+    actor: str | None = None,
+    types: Iterable[str] = (),
+) -> list[tuple[int, Event, list[str]]]:
+    """The audit trail of a school: (seq, event, flags), as of a date and as known at a time.
+
+    The flags are judged over the whole trail, then the filters apply: an inspection filtered out
+    of the rows still marks the burst of back-filled entries before it.
+    """
+    events = [
+        (seq, e)
+        for seq, e in log
+        if e.school == school
+        and (known_at is None or (e.recorded_at is not None and e.recorded_at <= known_at))
+        and (as_of is None or e.date <= as_of)
+    ]
+    flags = signals(events, late_days_on, zone)
+    return [(seq, e, flags.get(e.id, [])) for seq, e in audit(events, pupil=pupil, actor=actor, types=types)]

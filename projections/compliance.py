@@ -6,7 +6,9 @@ The rules are in ../shared/domain.md and cli.md ("Duty status"):
   above N; `due` is the day the count reaches N. `missed` counts the times it went overdue.
 - a calendar duty (month, semester, school year) is `met` once done in the current period, else
   `pending`; `missed` counts past periods that ended unmet while the pairing held all of them.
-- the parent duties apply to left-behind pupils only; rules and terms in force on a day judge it.
+- the parent duties apply to left-behind pupils only; each day is judged by the rules (cadences)
+  in force on it, so periods missed under an earlier cadence stay missed. The school calendar is
+  the terms known on the day asked.
 - a rate is the share of owed duty-time that was met: for a rolling duty each school day of an
   active pairing in the range is owed and met unless overdue; for a calendar duty each period
   that ended in the range, with the pairing active for all of it, is owed and met if done.
@@ -17,69 +19,90 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from events import rules
-from events.calendar import Period, default_semester, school_year, semester
-from projections.model import PairingRec, PupilRec, SchoolModel, categories_on, profile_on
+from events.calendar import Period, Term, default_semester, school_year, semester
+from projections.model import PairingRec, PupilRec, SchoolModel, profile_on
 
 ONE_DAY = dt.timedelta(days=1)
+CALENDAR_KINDS = ("month", "semester", "year")
 
 
 def rolling_days(cadence: str) -> int | None:
     return int(cadence[:-1]) if cadence.endswith("d") else None
 
 
-class Calendar:
-    """School days and the cadences in force, precomputed day by day over [first, last]."""
+def semester_span(day: dt.date, terms: Sequence[Term]) -> Period:
+    """The semester of a day, running until the next one starts (a holiday follows its term)."""
+    if not terms:
+        return default_semester(day)
+    found = semester(day, terms)
+    later = [t.start for t in terms if t.start > found.start]
+    end = (min(later) - ONE_DAY) if later else max(found.end, day)
+    return Period(found.name, found.start, end)
 
-    def __init__(self, model: SchoolModel, first: dt.date, last: dt.date):
-        self.model = model
+
+class Calendar:
+    """School days and the cadences in force, day by day over [first, last], as known on `as_of`."""
+
+    def __init__(self, model: SchoolModel, first: dt.date, last: dt.date, as_of: dt.date):
         self.first = first
         self.last = last
+        self.terms = model.terms_on(as_of)
         n = (last - first).days + 1
-        terms = model.terms
-        starts = [t.start for t in terms]
+        starts = [t.start for t in self.terms]
         self.school_day = []
         for i in range(n):
             day = first + dt.timedelta(days=i)
-            if not terms:
+            if not self.terms:
                 self.school_day.append(True)
                 continue
             k = bisect.bisect_right(starts, day) - 1
-            self.school_day.append(k >= 0 and terms[k].start <= day <= terms[k].end)
-        # cadence of each duty per day, from the rules in force that day
+            self.school_day.append(k >= 0 and self.terms[k].start <= day <= self.terms[k].end)
+        # the cadence of each duty per day, from the rules in force that day
         self.cadences: dict[str, list[str]] = {duty: [] for duty in rules.DUTIES}
-        rule_list = model.rules
-        j = -1
-        current = model.rules_on(first - ONE_DAY).cadences if rule_list else dict(rules.DEFAULT_CADENCES)
+        changes = model.rules_changes()
+        current = model.rules_on(first).cadences
+        j = 0
+        while j < len(changes) and changes[j].date <= first:
+            j += 1
         for i in range(n):
             day = first + dt.timedelta(days=i)
-            while j + 1 < len(rule_list) and rule_list[j + 1].date <= day:
+            while j < len(changes) and changes[j].date <= day:
+                current = changes[j].cadences
                 j += 1
-                current = rule_list[j].cadences
             for duty in rules.DUTIES:
                 self.cadences[duty].append(current.get(duty, rules.DEFAULT_CADENCES[duty]))
 
     def index(self, day: dt.date) -> int:
         return (day - self.first).days
 
+    def cadence(self, duty: str, day: dt.date) -> str:
+        return self.cadences[duty][self.index(day)]
+
     def period(self, kind: str, day: dt.date) -> Period:
         if kind == "month":
-            nxt = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            return Period(f"{day:%Y-%m}", day.replace(day=1), nxt - ONE_DAY)
+            following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            return Period(f"{day:%Y-%m}", day.replace(day=1), following - ONE_DAY)
         if kind == "year":
             return school_year(day)
-        return semester_span(day, self.model)
+        return semester_span(day, self.terms)
 
 
-def semester_span(day: dt.date, model: SchoolModel) -> Period:
-    """The semester of a day, running until the next one starts (a holiday follows its term)."""
-    if not model.terms:
-        return default_semester(day)
-    found = semester(day, model.terms)
-    later = [t.start for t in model.terms if t.start > found.start]
-    end = (min(later) - ONE_DAY) if later else max(found.end, day)
-    return Period(found.name, found.start, end)
+def holds(pupil: PupilRec, category: str) -> Callable[[dt.date], bool]:
+    """Whether the pupil is in a category on a day, from their timeline (registration, changes)."""
+    changes: list[tuple[dt.date, bool]] = [(pupil.registered, category in pupil.base.get("categories", []))]
+    for d in pupil.timeline:
+        if not d.retracted and d.value == category and d.what in ("category+", "category-"):
+            changes.append((d.date, d.what == "category+"))
+    days = [day for day, _ in changes]
+
+    def on(day: dt.date) -> bool:
+        k = bisect.bisect_right(days, day) - 1
+        return k >= 0 and changes[k][1]
+
+    return on
 
 
 @dataclass
@@ -111,49 +134,52 @@ def done_dates(model: SchoolModel, pupil: PupilRec, until: dt.date) -> dict[str,
     return {kind: sorted(days) for kind, days in found.items()}
 
 
-def applies(duty: str, pupil: PupilRec, day: dt.date) -> bool:
-    return duty not in rules.LEFT_BEHIND_DUTIES or "left_behind" in categories_on(pupil, day)
+@dataclass
+class Span:
+    """One pairing's days to judge: [start, last_day], on `as_of`, rates over [range_from, range_to]."""
+
+    pairing: PairingRec
+    last_day: dt.date
+    as_of: dt.date
+    range_from: dt.date
+    range_to: dt.date
 
 
 def evaluate_pairing(
-    model: SchoolModel,
-    cal: Calendar,
-    pairing: PairingRec,
-    as_of: dt.date,
-    range_from: dt.date,
-    range_to: dt.date,
+    model: SchoolModel, cal: Calendar, pairing: PairingRec, as_of: dt.date, range_from: dt.date, range_to: dt.date
 ) -> dict[str, DutyResult]:
     """Each duty's result for one pairing, on `as_of`, with owed/met counts over the range."""
     pupil = model.pupils[pairing.pupil]
     last_day = as_of if pairing.end is None else min(as_of, pairing.end - ONE_DAY)
+    span = Span(pairing, last_day, as_of, range_from, range_to)
     done = done_dates(model, pupil, as_of)
-    left_behind_on_end = "left_behind" in categories_on(pupil, last_day)
+    left_behind = holds(pupil, "left_behind")
     results: dict[str, DutyResult] = {}
     for duty in rules.DUTIES:
-        cadence_now = cal.cadences[duty][cal.index(last_day)]
+        applies = left_behind if duty in rules.LEFT_BEHIND_DUTIES else (lambda day: True)
         dates = done.get(duty, [])
-        result = DutyResult(last=dates[bisect.bisect_right(dates, last_day) - 1] if dates and dates[0] <= last_day else None)
-        if rolling_days(cadence_now) is not None:
-            _rolling(cal, pairing, duty, pupil, dates, last_day, range_from, range_to, result)
-        elif cadence_now != "off":
-            _calendar(cal, pairing, duty, pupil, cadence_now, dates, last_day, as_of, range_from, range_to, result)
-        if cadence_now == "off" or (duty in rules.LEFT_BEHIND_DUTIES and not left_behind_on_end):
+        k = bisect.bisect_right(dates, last_day) - 1
+        result = DutyResult(last=dates[k] if k >= 0 else None)
+        cadence_now = cal.cadence(duty, last_day)
+        # every cadence this duty had during the pairing counts its own days or periods
+        seen = set(cal.cadences[duty][cal.index(pairing.start) : cal.index(last_day) + 1]) | {cadence_now}
+        if any(rolling_days(c) for c in seen):
+            _rolling(cal, span, duty, applies, dates, result)
+        for kind in CALENDAR_KINDS:
+            if kind in seen:
+                _calendar(cal, span, duty, applies, kind, dates, result, current=kind == cadence_now)
+        if cadence_now == "off" or not applies(last_day):
             result.status = None  # the duty does not apply on the day asked: absent from the view
         results[duty] = result
     return results
 
 
-def _rolling(cal, pairing, duty, pupil, dates, last_day, range_from, range_to, result: DutyResult) -> None:
+def _rolling(cal: Calendar, span: Span, duty: str, applies, dates: list[dt.date], result: DutyResult) -> None:
     done_set = set(dates)
-    # the anchor: the later of the pairing's start and the last time done on or before it
-    elapsed = 0
-    overdue = False
-    status = "ok"
-    n_today = None
-    left_behind_cache: dict[dt.date, bool] = {}
-    day = pairing.start
-    anchor = pairing.start
-    while day < last_day:
+    pairing = span.pairing
+    elapsed, overdue, status = 0, False, "ok"
+    day = anchor = pairing.start
+    while day < span.last_day:
         day += ONE_DAY
         i = cal.index(day)
         if day in done_set:
@@ -161,55 +187,49 @@ def _rolling(cal, pairing, duty, pupil, dates, last_day, range_from, range_to, r
         elif cal.school_day[i]:
             elapsed += 1
         n = rolling_days(cal.cadences[duty][i])
-        if n is None:
+        if n is None or not applies(day):
             continue
-        n_today = n
         status = "ok" if elapsed < n - 2 else ("due_soon" if elapsed <= n else "overdue")
         if status == "overdue" and not overdue:
             overdue = True
             result.missed += 1
-        if range_from <= day <= range_to and cal.school_day[i]:
-            if duty in rules.LEFT_BEHIND_DUTIES:
-                month = day.replace(day=1)
-                if month not in left_behind_cache:
-                    left_behind_cache[month] = applies(duty, pupil, day)
-                if not left_behind_cache[month]:
-                    continue
+        if span.range_from <= day <= span.range_to and cal.school_day[i]:
             result.owed += 1
             result.met += status != "overdue"
-    n = n_today or rolling_days(cal.cadences[duty][cal.index(last_day)])
-    result.status = status if last_day > pairing.start else "ok"
+    n = rolling_days(cal.cadence(duty, span.last_day))
+    if n is None:
+        return  # judged by a calendar cadence today: the status comes from there
+    result.status = status
     # due: the day the count of school days since the anchor reaches n
     count, day, due = 0, anchor, None
-    limit = cal.last
-    while day < limit:
+    while day < cal.last:
         day += ONE_DAY
         if cal.school_day[cal.index(day)]:
             count += 1
             if count >= n:
                 due = day
                 break
-    if due is None and not cal.model.terms:
-        due = anchor + dt.timedelta(days=n)
     result.due = due
 
 
-def _calendar(cal, pairing, duty, pupil, kind, dates, last_day, as_of, range_from, range_to, result: DutyResult) -> None:
+def _calendar(cal: Calendar, span: Span, duty: str, applies, kind: str, dates, result: DutyResult, *, current: bool) -> None:
     def done_in(p: Period, until: dt.date) -> bool:
         k = bisect.bisect_left(dates, p.start)
         return k < len(dates) and dates[k] <= min(p.end, until)
 
-    current = cal.period(kind, last_day)
-    result.status = "met" if done_in(current, last_day) else "pending"
-    result.due = None if result.status == "met" else current.end
+    pairing = span.pairing
+    if current:
+        period = cal.period(kind, span.last_day)
+        result.status = "met" if done_in(period, span.last_day) else "pending"
+        result.due = None if result.status == "met" else period.end
     # past periods: ended before the day asked, and on or before the pairing's last day
-    period = cal.period(kind, max(pairing.start, cal.first))
-    while period.end < as_of and period.end <= last_day:
+    period = cal.period(kind, pairing.start)
+    while period.end < span.as_of and period.end <= span.last_day:
         held_all = pairing.start <= period.start and (pairing.end is None or pairing.end > period.end)
-        if held_all and applies(duty, pupil, period.end) and cal.cadences[duty][cal.index(period.end)] == kind:
+        if held_all and applies(period.end) and cal.cadence(duty, period.end) == kind:
             met = done_in(period, period.end)
             result.missed += not met
-            if range_from <= period.end <= range_to:
+            if span.range_from <= period.end <= span.range_to:
                 result.owed += 1
                 result.met += met
         following = cal.period(kind, period.end + ONE_DAY)
@@ -234,9 +254,6 @@ class Rate:
 
 @dataclass
 class ComplianceView:
-    as_of: dt.date
-    range_from: dt.date
-    range_to: dt.date
     pairings: list[dict] = field(default_factory=list)
     mentors: dict[str, Rate] = field(default_factory=dict)
     classes: dict[tuple[int, int], Rate] = field(default_factory=dict)
@@ -244,27 +261,29 @@ class ComplianceView:
 
 
 def compliance(model: SchoolModel, as_of: dt.date, range_from: dt.date | None = None, range_to: dt.date | None = None) -> dict:
+    terms = model.terms_on(as_of)
     if range_from is None:
-        range_from = semester_span(as_of, model).start
-    if range_to is None or range_to > as_of:
-        range_to = min(range_to or as_of, as_of)
-    first = min(model.opened or as_of, range_from, *(p.start for pupil in model.pupils.values() for p in pupil.pairings)) if model.pupils else (model.opened or as_of)
-    cal = Calendar(model, first - ONE_DAY, as_of + dt.timedelta(days=400))
-    view = ComplianceView(as_of, range_from, range_to)
+        range_from = semester_span(as_of, terms).start
+    range_to = as_of if range_to is None else min(range_to, as_of)
+    starts = [p.start for pupil in model.pupils.values() for p in pupil.pairings]
+    first = min([model.opened or as_of, range_from, *starts])
+    cal = Calendar(model, first - ONE_DAY, as_of + dt.timedelta(days=400), as_of)
+    view = ComplianceView()
     for pupil in model.pupils.values():
         for pairing in pupil.pairings:
-            if pairing.start > as_of or (pairing.end is not None and pairing.end <= range_from and pairing.end <= as_of):
+            if pairing.start > as_of or (pairing.end is not None and pairing.end <= range_from):
                 continue
-            active_now = pairing.active_on(as_of)
             results = evaluate_pairing(model, cal, pairing, as_of, range_from, range_to)
-            rate = view.mentors.setdefault(pairing.staff, Rate())
             profile = profile_on(pupil, min(as_of, pairing.end or as_of))
-            klass = view.classes.setdefault((profile.get("grade"), profile.get("class")), Rate())
+            rates = (
+                view.mentors.setdefault(pairing.staff, Rate()),
+                view.classes.setdefault((profile.get("grade"), profile.get("class")), Rate()),
+                view.school,
+            )
             for r in results.values():
-                rate.add(r)
-                klass.add(r)
-                view.school.add(r)
-            if active_now:
+                for rate in rates:
+                    rate.add(r)
+            if pairing.active_on(as_of):
                 view.pairings.append(
                     {
                         "staff": pairing.staff,

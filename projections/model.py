@@ -48,7 +48,7 @@ from events.types import (
     TermAdded,
 )
 
-SCHEMA = 1  # bump when the model's shape or the fold changes: persisted models are rebuilt
+SCHEMA = 2  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
 STATUS_OF = {
     "PupilGraduated": "graduated",
@@ -118,11 +118,20 @@ class EntryRec(msgspec.Struct):
 
 
 class RulesRec(msgspec.Struct, array_like=True):
+    """A `rules set` as recorded (None: unchanged), or the totals in force (from `rules_on`)."""
+
     date: dt.date
     seq: int
-    capacity: int
-    late_days: int
+    capacity: int | None
+    late_days: int | None
     cadences: dict[str, str]
+
+
+class TermRec(msgspec.Struct, array_like=True):
+    name: str
+    start: dt.date
+    end: dt.date
+    entered: dt.date  # the entry's own date: as of an earlier day the term was not yet known
 
 
 class SchoolModel(msgspec.Struct):
@@ -135,21 +144,43 @@ class SchoolModel(msgspec.Struct):
     pupils: dict[str, PupilRec] = {}
     staff: dict[str, StaffRec] = {}
     entries: dict[str, EntryRec] = {}
-    terms: list[Term] = []
-    rules: list[RulesRec] = []
-    inspections: list[EntryRec] = []
+    terms: list[TermRec] = []
+    rules: list[RulesRec] = []  # changes, in (date, seq) order
     pupil_of_entry: dict[str, str] = {}  # timeline entry id -> pupil (registration, amendments, exits)
 
     # -- questions about a date --------------------------------------------------------------
 
     def rules_on(self, day: dt.date) -> RulesRec:
+        """The rules in force on a day: the defaults, then every change effective by then."""
         found = RulesRec(day, 0, rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES))
         for r in self.rules:
-            if r.date <= day:
-                found = r
-            else:
+            if r.date > day:
                 break
+            found = _apply_rules(found, r)
         return found
+
+    def rules_changes(self) -> list[RulesRec]:
+        """The totals in force from each change on, in date order."""
+        current = RulesRec(dt.date.min, 0, rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES))
+        totals = []
+        for r in self.rules:
+            current = _apply_rules(current, r)
+            totals.append(current)
+        return totals
+
+    def terms_on(self, day: dt.date) -> list[Term]:
+        """The school calendar as known on a day (terms entered by then), by start date."""
+        return [Term(t.name, t.start, t.end) for t in self.terms if t.entered <= day]
+
+
+def _apply_rules(current: RulesRec, change: RulesRec) -> RulesRec:
+    return RulesRec(
+        change.date,
+        change.seq,
+        current.capacity if change.capacity is None else change.capacity,
+        current.late_days if change.late_days is None else change.late_days,
+        {**current.cadences, **change.cadences},
+    )
 
 
 def pupil_timeline(pupil: PupilRec, day: dt.date) -> list[Dated]:
@@ -213,21 +244,12 @@ def _school_opened(m: SchoolModel, seq: int, e: SchoolOpened) -> None:
 
 
 def _term_added(m: SchoolModel, seq: int, e: TermAdded) -> None:
-    m.terms.append(Term(e.name, e.start, e.end))
+    m.terms.append(TermRec(e.name, e.start, e.end, e.date))
     m.terms.sort(key=lambda t: t.start)
 
 
 def _rules_set(m: SchoolModel, seq: int, e: RulesSet) -> None:
-    current = m.rules_on(e.date)
-    m.rules.append(
-        RulesRec(
-            e.date,
-            seq,
-            e.capacity or current.capacity,
-            current.late_days if e.late_days is None else e.late_days,
-            {**current.cadences, **e.duties},
-        )
-    )
+    m.rules.append(RulesRec(e.date, seq, e.capacity, e.late_days, dict(e.duties)))
     m.rules.sort(key=lambda r: (r.date, r.seq))
 
 
@@ -248,9 +270,7 @@ def _staff_amended(m: SchoolModel, seq: int, e: StaffAmended) -> None:
 
 
 def _inspected(m: SchoolModel, seq: int, e: HandbookInspected) -> None:
-    entry = EntryRec(e.id, e.type, e.date, e.actor, [], kind=e.result, by=e.staff, note=e.note)
-    m.entries[e.id] = entry
-    m.inspections.append(entry)
+    m.entries[e.id] = EntryRec(e.id, e.type, e.date, e.actor, [], kind=e.result, by=e.staff, note=e.note)
 
 
 def _registered(m: SchoolModel, seq: int, e: PupilRegistered) -> None:

@@ -70,7 +70,7 @@ def staff_list(model: SchoolModel, day: dt.date) -> dict:
                 "grade": s.grade,
                 "class": s.class_,
                 "joined": s.joined.isoformat(),
-                "left": _iso(s.left),
+                "left": _iso(s.left) if s.left is not None and s.left <= day else None,
             }
         )
     return {"as_of": day.isoformat(), "staff": rows}
@@ -88,6 +88,7 @@ def _revoked(grant: EntryRec, day: dt.date) -> bool:
 
 
 def aid_list(model: SchoolModel, day: dt.date) -> dict:
+    terms = model.terms_on(day)
     rows = []
     for g in sorted(_grants(model, day), key=lambda g: (g.date, g.id)):
         rows.append(
@@ -102,7 +103,7 @@ def aid_list(model: SchoolModel, day: dt.date) -> dict:
                 "revoked": _revoked(g, day),
                 "basis": g.data.get("basis"),
                 "override": g.data.get("override"),
-                "semester": semester_span(g.date, model).name,
+                "semester": semester_span(g.date, terms).name,
             }
         )
     totals: dict[str, Decimal] = {}
@@ -113,7 +114,7 @@ def aid_list(model: SchoolModel, day: dt.date) -> dict:
 
 
 def semesters(model: SchoolModel, day: dt.date) -> list[str]:
-    names = [t.name for t in model.terms if t.start <= day]
+    names = [t.name for t in model.terms_on(day) if t.start <= day]
     if not names:
         first = model.opened or day
         current, seen = first, []
@@ -127,13 +128,14 @@ def semesters(model: SchoolModel, day: dt.date) -> list[str]:
 
 def aid_notice(model: SchoolModel, day: dt.date, semester_name: str) -> dict | None:
     """The public notice (公示): name, class, kind and amount only. None if no such semester."""
+    terms = model.terms_on(day)
     if semester_name not in semesters(model, day) and not any(
-        semester_span(g.date, model).name == semester_name for g in _grants(model, day)
+        semester_span(g.date, terms).name == semester_name for g in _grants(model, day)
     ):
         return None
     rows = []
     for g in sorted(_grants(model, day), key=lambda g: (g.date, g.id)):
-        if _revoked(g, day) or semester_span(g.date, model).name != semester_name:
+        if _revoked(g, day) or semester_span(g.date, terms).name != semester_name:
             continue
         p = profile_on(model.pupils[g.pupils[0]], g.date)
         rows.append(
@@ -223,10 +225,7 @@ def queue(model: SchoolModel, day: dt.date) -> dict:
             continue
         ended = [p for p in pupil.pairings if p.end is not None and p.end <= day]
         last = max(ended, key=lambda p: p.end) if ended else None
-        since = pupil.registered
-        for d in pupil.timeline:
-            if d.date <= day and not d.retracted and (d.what == "category+" or (d.what == "status" and d.value == "enrolled")):
-                since = max(since, d.date)
+        since = _in_care_since(pupil, day)
         if last:
             since = max(since, last.end)
         profile = profile_on(pupil, day)
@@ -251,6 +250,29 @@ def queue(model: SchoolModel, day: dt.date) -> dict:
         "pupils": pupils,
         "suggestions": suggest(mentors, pupils),
     }
+
+
+def _in_care_since(pupil: PupilRec, day: dt.date) -> dt.date:
+    """When the pupil last came to need a mentor: registered or returned with a care category, or
+    given a first category. A second category does not restart the wait."""
+    cats = set(pupil.base.get("categories", []))
+    since = pupil.registered
+    enrolled = True
+    for d in pupil.timeline:
+        if d.date > day:
+            break
+        if d.retracted:
+            continue
+        was_waiting = enrolled and bool(cats)
+        if d.what == "category+":
+            cats.add(d.value)
+        elif d.what == "category-":
+            cats.discard(d.value)
+        elif d.what == "status":
+            enrolled = d.value == "enrolled"
+        if enrolled and cats and not was_waiting:
+            since = d.date
+    return since
 
 
 def suggest(mentors: list[dict], pupils: list[dict]) -> list[dict]:

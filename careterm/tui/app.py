@@ -25,7 +25,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Mas
 from careterm.i18n import Translator
 from careterm.tui.backend import Backend, When
 from careterm.tui.forms import FORMS, FormScreen
-from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, PupilsPane, QueuePane, status_cell
+from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, Pane, PupilsPane, QueuePane, status_cell
 from careterm.values import parse_date, parse_time
 from careterm.workspace import Workspace
 from events.errors import Refused
@@ -153,8 +153,11 @@ class CaretermApp(App):
             self.screen.reload()
 
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.reload_visible()
+        # the pane's own keys work at once: focus its first table or field, not the tab bar
+        pane = event.pane.query(Pane).first()
+        self.call_after_refresh(pane.focus_first)
 
     @work(thread=True, exclusive=True, group="poll")
     def poll(self) -> None:
@@ -163,7 +166,7 @@ class CaretermApp(App):
             self.call_from_thread(self._changed, head)
 
     def _changed(self, head: int) -> None:
-        first = self.seen_head < 0
+        first = self.seen_head == -1  # the first poll after start-up: start() already loaded
         self.seen_head = head
         if not first:
             self.start()

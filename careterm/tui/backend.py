@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from careterm.workspace import Workspace
 from projections import views
-from projections.audit import audit, audit_row, signals
+from projections.audit import audit_row, trail
 from projections.compliance import compliance
 from projections.model import SchoolModel
 
@@ -115,18 +115,19 @@ class Backend:
 
     def history(self, pupil: str | None, when: When, *, actor: str | None = None, types: tuple[str, ...] = ()) -> list[dict]:
         def read() -> list[dict]:
-            store = self.ws.store()
-            school = self.ws.school_id()
-            log = (
-                (seq, e)
-                for seq, e in store.read()
-                if (when.known_at is None or (e.recorded_at is not None and e.recorded_at <= when.known_at))
-                and (when.as_of is None or e.date <= when.as_of)
-            )
-            events = list(audit(log, school=school, pupil=pupil, actor=actor, types=types))
             model = self.ws.model()
-            flags = signals(events, lambda d: model.rules_on(d).late_days, self.ws.zone())
-            return [dict(audit_row(seq, e), flags=flags.get(e.id, []), event=e) for seq, e in events]
+            rows = trail(
+                self.ws.store().read(),
+                school=self.ws.school_id(),
+                late_days_on=lambda d: model.rules_on(d).late_days,
+                zone=self.ws.zone(),
+                as_of=when.as_of,
+                known_at=when.known_at,
+                pupil=pupil,
+                actor=actor,
+                types=types,
+            )
+            return [dict(audit_row(seq, e), flags=flags, event=e) for seq, e, flags in rows]
 
         return self._locked(read)
 

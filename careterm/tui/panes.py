@@ -43,6 +43,14 @@ class Pane(Widget):
             return
         self.app.call_from_thread(self.paint, data)
 
+    def focus_first(self) -> None:
+        """Focus the pane's first table (its keys then work at once), else its first field."""
+        for selector in ("DataTable", "Input"):
+            for widget in self.query(selector):
+                if widget.display and widget.focusable:
+                    widget.focus()
+                    return
+
     def load(self, when) -> Any:  # runs in a worker thread
         raise NotImplementedError
 
@@ -72,8 +80,6 @@ def status_cell(t, status: str | None):
 
 
 class HomePane(Pane):
-    BINDINGS = [Binding("n", "app.record('contact')", "Record", id="home.record_contact")]
-
     def compose(self) -> ComposeResult:
         yield Static(id="home-summary")
         yield Label(self.t("home.mine"), classes="section")
