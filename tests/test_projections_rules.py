@@ -192,9 +192,6 @@ def test_a_rule_change_mid_term_judges_the_later_days_by_the_new_cadence(school)
     assert status(school.duty("P2", "talk", D(2025, 11, 5))) == ("overdue", None, "2025-11-01", 1)
 
 
-@pytest.mark.xfail(strict=True, reason="projections.model._rules_set (and events.state._rules_set) compute a RulesSet's "
-                   "full rules from the rules known when it is *recorded*: a back-dated `rules set` recorded after a "
-                   "later-dated one is overridden by the later one's stale copy of the defaults")
 def test_back_dated_rules_stay_in_force_under_later_rules_that_do_not_touch_them(school):
     school.staff("T1")
     school.pupil("P1", "learning_difficulty")
@@ -256,9 +253,6 @@ def test_birthday_once_per_school_year(school):
     assert status(school.duty("P2", "birthday", D(2025, 9, 10))) == ("pending", "2025-05-20", "2026-08-31", 0)
 
 
-@pytest.mark.xfail(strict=True, reason="projections.compliance._calendar walks only periods of the cadence in force "
-                   "on the day asked: months that ended unmet under `month` vanish from `missed` once the duty "
-                   "becomes `semester`")
 def test_periods_missed_under_earlier_rules_stay_missed(school):
     # domain.md: "the audit judges a date by the rules then in force"
     school.staff("T1")
@@ -336,9 +330,6 @@ def test_parent_duties_only_for_left_behind_pupils(school):
     assert set(school.duties("P2", D(2026, 3, 5))) == everything
 
 
-@pytest.mark.xfail(strict=True, reason="projections.compliance._rolling decides whether a parent duty is owed once "
-                   "per month, from the first day of the month it looks at: a pupil who becomes left-behind on "
-                   "the 15th owes nothing for that month in the rates")
 def test_a_parent_duty_is_owed_from_the_day_the_pupil_becomes_left_behind(school):
     school.staff("T1")
     school.pupil("P1", "learning_difficulty")
@@ -493,9 +484,6 @@ def test_queue_reasons_and_waiting_since(school):
     assert {p["pupil"] for p in before["pupils"]} == {"Plate", "Pnew"}
 
 
-@pytest.mark.xfail(strict=True, reason="projections.views.queue restarts a pupil's waiting_since at every category "
-                   "added: a pupil waiting since registration jumps back in the queue when a second category is "
-                   "recorded")
 def test_a_second_category_does_not_restart_the_wait(school):
     school.pupil("P1", "left_behind", day=D(2025, 9, 1))
     school.do(lambda s, c: C.amend_pupil(s, c, "P1", add_categories=["psychological"]), D(2025, 10, 1))
@@ -730,8 +718,6 @@ def test_backfill_flag_for_a_burst_of_late_entries_before_an_inspection(school):
 # --- as-of: what an entry effective later may not show ---------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="projections.views.staff_list shows `left` (an extra key) as-of a date before "
-                   "the StaffLeft entry is effective: a later entry leaks into the as-of view")
 def test_staff_list_as_of_does_not_show_a_later_leaving_date(school):
     school.staff("T1")
     school.do(lambda s, c: C.staff_leave(s, c, "T1"), D(2026, 3, 1))
@@ -742,13 +728,11 @@ def test_staff_list_as_of_does_not_show_a_later_leaving_date(school):
     assert after["T1"]["active"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="ambiguity, literal reading of cli.md ('--as-of DATE: entries effective after "
-                   "it are ignored'): the read model applies every TermAdded to every as-of, whatever its --date")
 def test_term_added_after_as_of_date_is_not_known_then(school):
-    # Reading chosen: `terms add` is an entry like any other, effective from its --date; as of an
-    # earlier date the school had no such term, so (no terms at all) every day is a school day.
-    # The other reading (a term describes its own dates, whenever it was entered) is defensible:
-    # reported to the lead, who decides.
+    # Reading (literal cli.md, "--as-of DATE: entries effective after it are ignored"): `terms
+    # add` is an entry like any other, effective from its --date; as of an earlier date the school
+    # had no such term, so (no terms at all) every day is a school day. The other reading (a term
+    # describes its own dates, whenever it was entered) was defensible; the lead chose this one.
     school.staff("T1")
     school.pupil("P1", "learning_difficulty")
     school.pair("T1", "P1", D(2026, 1, 5))

@@ -471,8 +471,6 @@ def test_audit_flags_late_and_backfill(world):
     assert rows[world.ids["inspect"]]["flags"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="careterm.cli._log_rows computes the flags over the filtered rows only: with "
-                   "--type, --pupil or in `history` the inspection is filtered out and the backfill flags vanish")
 def test_audit_flags_do_not_depend_on_the_filters(world):
     url = world.url
     burst = {world.ids[f"burst{n}"] for n in range(3)}
