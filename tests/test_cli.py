@@ -193,11 +193,9 @@ class School:
         return {m["staff"]: m for m in self.read("staff", "list")["staff"]}
 
     def snapshot(self) -> dict:
-        """{"events", "head"}: `verify --json` through the CLI on PostgreSQL; on SQLite the same
-        two values read straight from the file (no subprocess: the refusal tables are long)."""
-        if is_pg(self.url):
-            return self.verify()
-        return sqlite_snapshot(self.url)
+        """{"events", "head"}: what `verify --json` reports for an intact store, read straight from
+        the database (no subprocess: the refusal tables are long). Any write changes it."""
+        return pg_snapshot(self.url) if is_pg(self.url) else sqlite_snapshot(self.url)
 
     def refused(self, *args: Any, field: str, actor: str | None = "admin", code: int = 1, **kw: Any) -> Run:
         """The command is refused (exit 1), stderr names `field`, and nothing is written."""
@@ -278,11 +276,14 @@ def is_pg(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
+CHAIN, VIEWS = "careterm_chain", "careterm_views"
+
+
 def sqlite_tables(conn) -> tuple[str, str]:
     """(events table, chain table) of a careterm SQLite file."""
     names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    events = next(n for n in names if not n.startswith("careterm_"))
-    return events, "careterm_chain"
+    events = next(n for n in names if n not in (CHAIN, VIEWS))
+    return events, CHAIN
 
 
 def sqlite_snapshot(path: str) -> dict:
@@ -300,6 +301,25 @@ def sqlite_snapshot(path: str) -> dict:
         conn.close()
     assert count == links == (top or 0), (count, links, top)
     return {"events": count, "head": head[0] if head else "0" * 64}
+
+
+def pg_snapshot(url: str) -> dict:
+    """The same two values as sqlite_snapshot, from a PostgreSQL schema."""
+    import psycopg
+    from psycopg import sql
+
+    schema = _schema_of(url)
+    with psycopg.connect(_server_of(url), autocommit=True, connect_timeout=10) as conn:
+        names = [n for (n,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))]
+        events = next(n for n in names if n not in (CHAIN, VIEWS))
+        count, top = conn.execute(sql.SQL("SELECT COUNT(*), MAX(notification_id) FROM {}.{}").format(
+            sql.Identifier(schema), sql.Identifier(events))).fetchone()
+        links, head = conn.execute(sql.SQL(
+            "SELECT (SELECT COUNT(*) FROM {0}.{1}), (SELECT hash FROM {0}.{1} ORDER BY id DESC LIMIT 1)"
+        ).format(sql.Identifier(schema), sql.Identifier(CHAIN))).fetchone()
+    assert count == links == (top or 0), (count, links, top)
+    return {"events": count, "head": head or "0" * 64}
 
 
 @pytest.fixture(scope="session")
@@ -362,6 +382,13 @@ def school(store_url, sqlite_base) -> School:
 
 
 @pytest.fixture
+def pg_school(pg_url, sqlite_base) -> School:
+    """A copy of the base school on a PostgreSQL schema only."""
+    copy_to_pg(sqlite_base, pg_url)
+    return School(pg_url, dict(sqlite_base.ids), dict(sqlite_base.known))
+
+
+@pytest.fixture
 def sqlite_school(sqlite_url, sqlite_base) -> School:
     """A copy of the base school on a SQLite file: for rule flows whose storage side the
     PostgreSQL variants of the other tests already cover."""
@@ -389,7 +416,6 @@ class Ok:
     actor: str = "admin"
     pupils: tuple[str, ...] = ()  # whose history must show every event
     date: str | None = None
-    pg: bool = True  # False: a variant of another case, run on SQLite only
 
 
 WRITES = {
@@ -398,7 +424,11 @@ WRITES = {
                     {"staff": "T9", "name": "新老师", "roles": ["teacher", "counselor"]}, date="2026-02-01"),
     "staff add class teacher": Ok(("staff", "add", "T8", "--name", "班主任", "--role", "class_teacher", "--grade", "4",
                                    "--class", "1"), ("StaffJoined",), "staff/T8",
-                                  {"roles": ["class_teacher"], "grade": 4, "class": 1}, pg=False),
+                                  {"roles": ["class_teacher"], "grade": 4, "class": 1}),
+    "staff amend": Ok(("staff", "amend", "T1", "--name", "王老师", "--role", "teacher", "--role", "class_teacher",
+                       "--grade", "3", "--class", "2"), ("StaffAmended",), "staff/T1",
+                      {"staff": "T1", "changes": {"name": "王老师", "roles": ["teacher", "class_teacher"], "grade": 3,
+                                                  "class": 2}}),
     "staff leave, no mentee": Ok(("staff", "leave", "T2"), ("StaffLeft",), "staff/T2", {"staff": "T2"}),
     "pupil add": Ok(("pupil", "add", "P9", "--name", "小雨", "--gender", "F", "--birth", "2017-09-09", "--grade", "2",
                      "--class", "3", "--category", "left_behind", "--category", "economic_hardship",
@@ -420,23 +450,23 @@ WRITES = {
                   ("ContactMade",), "pupil/P1", {"pupil": "P1", "kind": "parent_call", "by": "T1", "note": "视频通话"},
                   actor="T1", pupils=("P1",), date="2026-03-03"),
     "contact by another": Ok(("contact", "P3", "--kind", "home_visit", "--by", "T3"), ("ContactMade",), "pupil/P3",
-                             {"kind": "home_visit", "by": "T3"}, pupils=("P3",), pg=False),
+                             {"kind": "home_visit", "by": "T3"}, pupils=("P3",)),
     "activity": Ok(("activity", "--kind", "birthday", "--pupils", "P1,P3,P4", "--date", "2026-05-20"),
                    ("CareActivityHeld",), "school", {"kind": "birthday", "pupils": ["P1", "P3", "P4"]},
                    pupils=("P1", "P3", "P4"), date="2026-05-20"),
     "activity holiday visit": Ok(("activity", "--kind", "holiday_visit", "--pupils", "P2"), ("CareActivityHeld",),
-                                 "school", {"kind": "holiday_visit", "pupils": ["P2"]}, pupils=("P2",), pg=False),
+                                 "school", {"kind": "holiday_visit", "pupils": ["P2"]}, pupils=("P2",)),
     "aid grant amount": Ok(("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "1200", "--fund", "扶助基金"),
                            ("AidGranted",), "pupil/P2",
                            {"pupil": "P2", "kind": "tuition_waiver", "amount": "1200.00", "fund": "扶助基金"},
                            pupils=("P2",)),
     "aid grant items": Ok(("aid", "grant", "P2", "--kind", "material", "--items", "冬衣两件"), ("AidGranted",),
-                          "pupil/P2", {"kind": "material", "items": "冬衣两件"}, pupils=("P2",), pg=False),
+                          "pupil/P2", {"kind": "material", "items": "冬衣两件"}, pupils=("P2",)),
     "aid revoke": Ok(("aid", "revoke", "{grant}", "--reason", "重复发放"), ("AidRevoked",), "pupil/P2",
                      {"pupil": "P2", "grant": "{grant}", "reason": "重复发放"}, pupils=("P2",)),
-    "graduate": Ok(("graduate", "P3"), ("PupilGraduated",), "pupil/P3", {"pupil": "P3"}, pupils=("P3",), pg=False),
+    "graduate": Ok(("graduate", "P3"), ("PupilGraduated",), "pupil/P3", {"pupil": "P3"}, pupils=("P3",)),
     "transfer": Ok(("transfer", "P3", "--to", "城关小学"), ("PupilTransferred",), "pupil/P3",
-                   {"pupil": "P3", "to": "城关小学"}, pupils=("P3",), pg=False),
+                   {"pupil": "P3", "to": "城关小学"}, pupils=("P3",)),
     "transfer ends the pairing": Ok(("transfer", "P4", "--to", "城关小学"), ("PupilTransferred", "PairingEnded"),
                                     "pupil/P4", {"pupil": "P4"}, pupils=("P4",)),
     "dropout": Ok(("dropout", "P3", "--reason", "外出打工"), ("PupilDroppedOut",), "pupil/P3",
@@ -445,7 +475,7 @@ WRITES = {
     "inspect": Ok(("inspect", "T1", "--result", "needs_improvement"), ("HandbookInspected",), "staff/T1",
                   {"staff": "T1", "result": "needs_improvement"}, actor="L1"),
     "inspect by auditor": Ok(("inspect", "T3", "--result", "ok"), ("HandbookInspected",), "staff/T3",
-                             {"result": "ok"}, actor="AU", pg=False),
+                             {"result": "ok"}, actor="AU"),
     "terms add": Ok(("terms", "add", "--name", "2025秋", "--start", "2025-09-01", "--end", "2026-01-20"),
                     ("TermAdded",), "school", {"name": "2025秋", "start": "2025-09-01", "end": "2026-01-20"}),
     "rules set": Ok(("rules", "set", "--capacity", "2", "--duty", "talk=10d", "--duty", "birthday=year",
@@ -481,18 +511,13 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in WRITES.items() if c.pg])
-def test_write_command(school, case):
-    """exit 0; --json prints the recorded events; they show in `audit` and in each pupil's history."""
-    check_write(school, case)
+@pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in WRITES.items()])
+def test_write_command(sqlite_school, case):
+    """exit 0; --json prints the recorded events; they show in `audit` or in each pupil's history.
 
-
-@pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in WRITES.items() if not c.pg])
-def test_write_command_variant(sqlite_school, case):
-    check_write(sqlite_school, case)
-
-
-def check_write(school: School, case: Ok) -> None:
+    One command per test, on SQLite; test_every_command_in_one_journey runs them all on PostgreSQL.
+    """
+    school = sqlite_school
     case = dataclasses.replace(case, args=_fill(case.args, school.ids), data=_fill(case.data, school.ids))
     before = school.known  # the copy of the base, as verified when it was built
     today = school_today().isoformat()
@@ -508,19 +533,93 @@ def check_write(school: School, case: Ok) -> None:
         assert rows[0]["corrects"] == school.ids["contact"]
     else:
         assert all(r["corrects"] is None for r in rows)
-
-    logged = {e["id"]: e for e in school.audit()}
-    assert len(logged) == before["events"] + len(rows)
-    for r in rows:
-        assert audit_part(logged[r["id"]]) == audit_part(r)
-    # `history` reads the log like `audit` does: each case's histories on SQLite; on PostgreSQL
-    # test_history_includes_corrections_retractions_and_activities covers it
-    for pupil in case.pupils if not is_pg(school.url) else ():
+    if not case.pupils:
+        logged = {e["id"]: e for e in school.audit()}
+        assert len(logged) == before["events"] + len(rows)
+        for r in rows:
+            assert audit_part(logged[r["id"]]) == audit_part(r)
+    for pupil in case.pupils:
         shown = {e["id"]: e for e in school.history(pupil)}
         for r in rows:
             assert r["id"] in shown, f"{r['type']} missing from the history of {pupil}"
             assert audit_part(shown[r["id"]]) == audit_part(r)
             assert shown[r["id"]]["data"] == r["data"]
+
+
+def test_every_command_in_one_journey(pg_school):
+    """Every writing command in turn on one PostgreSQL store (test_write_command runs each one on
+    SQLite): each prints its events, and in the end every one of them is in `audit`, in log order,
+    and in its pupils' histories."""
+    school = pg_school
+    ids, base_events = school.ids, school.known["events"]
+    steps: list[tuple[tuple[str, ...], str, tuple[str, ...], tuple[str, ...]]] = [
+        # (args, actor, expected types, pupils whose history shows them)
+        (("staff", "add", "T9", "--name", "新老师", "--role", "counselor"), "admin", ("StaffJoined",), ()),
+        (("staff", "amend", "T9", "--name", "新老师甲", "--role", "teacher", "--role", "counselor"), "admin",
+         ("StaffAmended",), ()),
+        (("pupil", "add", "P9", "--name", "小雨", "--gender", "F", "--birth", "2017-09-09", "--grade", "2", "--class",
+          "3", "--category", "left_behind", "--parent", "李强,父亲,广东东莞,13700000000", "--date", "2026-03-02"),
+         "CT", ("PupilRegistered",), ("P9",)),
+        (("pupil", "amend", "P3", "--grade", "5", "--add-category", "economic_hardship", "--remove-category",
+          "left_behind"), "CT", ("PupilAmended", "CategoryAdded", "CategoryRemoved"), ("P3",)),
+        (("pair", "T2", "P3"), "L1", ("PairingAssigned",), ("P3",)),
+        (("contact", "P1", "--kind", "parent_call"), "T1", ("ContactMade",), ("P1",)),
+        (("activity", "--kind", "birthday", "--pupils", "P1,P3,P4"), "T3", ("CareActivityHeld",), ("P1", "P3", "P4")),
+        (("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "1200.5"), "CT", ("AidGranted",), ("P2",)),
+        (("aid", "revoke", ids["grant"], "--reason", "重复"), "L1", ("AidRevoked",), ("P2",)),
+        (("plan", "set", "P2", "--goals", "数学及格", "--responsible", "T1"), "T1", ("HelpPlanSet",), ("P2",)),
+        (("plan", "review", "P2", "--result", "有进步"), "T1", ("HelpPlanReviewed",), ("P2",)),
+        (("incident", "report", "P3", "--need", "custody"), "T2", ("IncidentReported",), ("P3",)),
+        (("incident", "resolve", ids["incident"], "--resolution", "已安置"), "admin", ("IncidentResolved",), ("P2",)),
+        (("inspect", "T1", "--result", "ok"), "AU", ("HandbookInspected",), ()),
+        (("terms", "add", "--name", "2026秋", "--start", "2026-09-01", "--end", "2027-01-20"), "admin", ("TermAdded",),
+         ()),
+        (("rules", "set", "--capacity", "2", "--duty", "talk=10d"), "L1", ("RulesSet",), ()),
+        (("correct", ids["contact"], "--reason", "日期", "--to-date", "2025-10-12", "--to-kind", "counseling"), "T1",
+         ("EntryCorrected",), ("P1",)),
+        (("unpair", "P1", "--reason", "调整"), "L1", ("PairingEnded",), ("P1",)),
+        (("staff", "leave", "T2"), "admin", ("StaffLeft", "PairingEnded"), ()),
+        (("transfer", "P4", "--to", "城关小学"), "CT", ("PupilTransferred", "PairingEnded"), ("P4",)),
+        (("return", "P6"), "CT", ("PupilReturned",), ("P6",)),
+        (("graduate", "P1"), "CT", ("PupilGraduated",), ("P1",)),
+        (("dropout", "P9", "--reason", "随父母外出"), "CT", ("PupilDroppedOut",), ("P9",)),
+    ]
+    written: list[dict] = []
+    shows: dict[str, set[str]] = {}
+    for args, actor, types, pupils in steps:
+        rows = check_rows(school.write(*args, actor=actor), types, actor=actor)
+        assert rows[0]["seq"] == base_events + len(written) + 1
+        written += rows
+        for pupil in pupils:
+            shows.setdefault(pupil, set()).update(r["id"] for r in rows)
+    # the retraction of an activity that names three pupils shows in each one's history
+    activity = next(r for r in written if r["type"] == "CareActivityHeld")
+    rows = check_rows(school.write("retract", activity["id"], "--reason", "活动取消", actor="T3"), ["EntryRetracted"],
+                      actor="T3")
+    written += rows
+    for pupil in ("P1", "P3", "P4"):
+        shows[pupil].add(rows[0]["id"])
+    amount = next(r for r in written if r["type"] == "AidGranted")["data"]["amount"]
+    assert amount == "1200.50"
+    # every event type a command can record (all but the school's opening, see the init tests)
+    from events.types import EVENT_TYPES
+
+    assert {r["type"] for r in written} == {cls.__name__ for cls in EVENT_TYPES} - {"SchoolOpened"}
+
+    logged = school.audit()
+    assert [e["seq"] for e in logged] == list(range(1, len(logged) + 1))
+    by_id = {e["id"]: e for e in logged}
+    assert [by_id[r["id"]]["seq"] for r in written] == [r["seq"] for r in written]
+    assert [audit_part(e) for e in logged[-len(written):]] == [audit_part(r) for r in written]
+    for pupil, expected in shows.items():
+        shown = {e["id"]: e for e in school.history(pupil)}
+        assert expected <= set(shown), pupil
+        for r in written:
+            if r["id"] in expected:
+                assert shown[r["id"]]["data"] == r["data"]
+    assert school.verify()["events"] == len(logged)
+
+
 
 
 def test_write_without_json_says_what_was_recorded(sqlite_school):
@@ -830,8 +929,7 @@ USAGE = {
 
 @pytest.mark.parametrize("args", list(USAGE.values()), ids=list(USAGE))
 def test_bad_usage_exits_2_and_writes_nothing(sqlite_school, args):
-    sqlite_school.refused(*args, field="", code=2)
-    run = sqlite_school(*args)
+    run = sqlite_school.refused(*args, field="", code=2)
     assert "usage" in run.err.lower() or "careterm" in run.err, run
 
 

@@ -91,7 +91,7 @@ REFUSALS: dict[str, No] = {
     "malformed --known-at": No(("history", "P1", "--known-at", "yesterday"), "--known-at", "bad_time"),
     # --- unknown ids
     "unknown pupil": No(("contact", "PX", "--kind", "talk"), "PUPIL_ID", "unknown_pupil", pg=True),
-    "unknown staff to pair": No(("pair", "TX", "P3"), "STAFF_ID", "unknown_staff", pg=True),
+    "unknown staff to pair": No(("pair", "TX", "P3"), "STAFF_ID", "unknown_staff"),
     "unknown pupil to pair": No(("pair", "T2", "PX"), "PUPIL_ID", "unknown_pupil"),
     "unknown staff leaves": No(("staff", "leave", "TX"), "STAFF_ID", "unknown_staff"),
     "unknown staff inspected": No(("inspect", "TX", "--result", "ok"), "STAFF_ID", "unknown_staff"),
@@ -100,7 +100,7 @@ REFUSALS: dict[str, No] = {
                                        "unknown_pupil"),
     "unknown pupil aided": No(("aid", "grant", "PX", "--kind", "tuition_waiver", "--amount", "1"), "PUPIL_ID",
                               "unknown_pupil"),
-    "unknown grant revoked": No(("aid", "revoke", "nope", "--reason", "r"), "EVENT_ID", "unknown_grant", pg=True),
+    "unknown grant revoked": No(("aid", "revoke", "nope", "--reason", "r"), "EVENT_ID", "unknown_grant"),
     "a contact is not a grant": No(("aid", "revoke", "{contact}", "--reason", "r"), "EVENT_ID", "unknown_grant"),
     "unknown entry retracted": No(("retract", "nope", "--reason", "r"), "EVENT_ID", "unknown_entry"),
     "unknown entry corrected": No(("correct", "nope", "--reason", "r", "--to-note", "x"), "EVENT_ID", "unknown_entry",
@@ -112,25 +112,24 @@ REFUSALS: dict[str, No] = {
     "unknown --responsible": No(("plan", "set", "P2", "--goals", "g", "--responsible", "TX"), "--responsible",
                                 "unknown_staff"),
     "amend an unknown pupil": No(("pupil", "amend", "PX", "--grade", "4"), "PUPIL_ID", "unknown_pupil"),
-    "history of an unknown pupil": No(("history", "PX"), "PUPIL_ID", "unknown_pupil", pg=True),
+    "history of an unknown pupil": No(("history", "PX"), "PUPIL_ID", "unknown_pupil"),
     "unknown --school": No(("--school", "nope", "audit"), "--school", "unknown_school"),
     # --- unknown values of enumerated options
     "unknown contact --kind": No(("contact", "P1", "--kind", "chat"), "--kind", "unknown_value", pg=True),
     "unknown activity --kind": No(("activity", "--kind", "party", "--pupils", "P1"), "--kind", "unknown_value"),
-    "unknown --role": No(("staff", "add", "T9", "--name", "x", "--role", "boss"), "--role", "unknown_value", pg=True),
-    "unknown --gender": No(p9(gender="X"), "--gender", "unknown_value", pg=True),
-    "unknown --category": No(p9(category="poor"), "--category", "unknown_value", pg=True),
+    "unknown --role": No(("staff", "add", "T9", "--name", "x", "--role", "boss"), "--role", "unknown_value"),
+    "unknown --gender": No(p9(gender="X"), "--gender", "unknown_value"),
+    "unknown --category": No(p9(category="poor"), "--category", "unknown_value"),
     "unknown amended --gender": No(("pupil", "amend", "P1", "--gender", "male"), "--gender", "unknown_value"),
     "unknown --add-category": No(("pupil", "amend", "P1", "--add-category", "poor"), "--add-category",
                                  "unknown_value"),
-    "unknown aid --kind": No(("aid", "grant", "P2", "--kind", "pension", "--amount", "1"), "--kind", "unknown_value",
-                             pg=True),
+    "unknown aid --kind": No(("aid", "grant", "P2", "--kind", "pension", "--amount", "1"), "--kind", "unknown_value"),
     "unknown --basis": No(("aid", "grant", "P3", "--kind", "living_subsidy", "--amount", "1", "--basis", "rich"),
                           "--basis", "unknown_value", pg=True),
-    "unknown --result": No(("inspect", "T1", "--result", "great"), "--result", "unknown_value", pg=True),
+    "unknown --result": No(("inspect", "T1", "--result", "great"), "--result", "unknown_value"),
     "unknown --need": No(("incident", "report", "P2", "--need", "money"), "--need", "unknown_value"),
     "unknown --to-kind": No(("correct", "{contact}", "--reason", "r", "--to-kind", "chat"), "--to-kind",
-                            "unknown_value", pg=True),
+                            "unknown_value"),
     "--to-kind of an entry without a kind": No(("correct", "{incident}", "--reason", "r", "--to-kind", "talk"),
                                                "--to-kind", "entry_has_no_kind"),
     "unknown --duty": No(("rules", "set", "--duty", "nap=7d"), "--duty", "unknown_value"),
@@ -209,6 +208,11 @@ REFUSALS: dict[str, No] = {
     "transfer to nowhere": No(("transfer", "P3", "--to", " "), "--to", "empty"),
     "dropout without a reason": No(("dropout", "P3", "--reason", " "), "--reason", "empty"),
     # --- staff and pupils that exist, or not
+    "amend an unknown staff member": No(("staff", "amend", "TX", "--name", "x"), "STAFF_ID", "unknown_staff"),
+    "amend a staff member with nothing": No(("staff", "amend", "T1"), "staff amend", "nothing_to_change"),
+    "amended --role unknown": No(("staff", "amend", "T1", "--role", "boss"), "--role", "unknown_value"),
+    "a leader may not amend staff": No(("staff", "amend", "T1", "--name", "x"), "--as", "actor_lacks_role",
+                                       actor="L1"),
     "staff id taken": No(("staff", "add", "T1", "--name", "x"), "STAFF_ID", "staff_exists"),
     "leave twice": No(("staff", "leave", "GONE"), "STAFF_ID", "staff_already_left"),
     "leave before a pairing starts": No(("staff", "leave", "T3", "--date", "2026-02-01"), "--date",
@@ -233,8 +237,7 @@ REFUSALS: dict[str, No] = {
     "a teacher may not grant aid": No(("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "1"), "--as",
                                       "actor_lacks_role", actor="T1"),
     "only a leader may --override": No(("aid", "grant", "P2", "--kind", "grant", "--amount", "1", "--date",
-                                        "2025-12-01", "--override", "特困"), "--as", "actor_lacks_role", actor="CT",
-                                       pg=True),
+                                        "2025-12-01", "--override", "特困"), "--as", "actor_lacks_role", actor="CT"),
     "a teacher may not inspect": No(("inspect", "T1", "--result", "ok"), "--as", "actor_lacks_role", actor="T2"),
     "a teacher may not set rules": No(("rules", "set", "--capacity", "2"), "--as", "actor_lacks_role", actor="T1"),
     "a class teacher may not add terms": No(("terms", "add", "--name", "秋", "--start", "2026-09-01", "--end",
@@ -349,17 +352,15 @@ def test_contact_on_a_day_when_the_by_staff_was_not_yet_there(sqlite_school):
                actor="T9")
 
 
-# --- bugs found (reported; strict xfail: they turn red once fixed, then drop the mark) ----------
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `correct ID --to-date D` with D before the pupil's registration names --date, not --to-date "
-    "(events.commands.enrolled_on raises Refused('--date', 'before_registration') whatever its field)"))
 def test_to_date_before_registration_names_to_date(sqlite_school):
+    """Reported and fixed (b7c7a5e): the refusal named --date, which the user had not given."""
     school = sqlite_school
     contact = school.write("contact", "P3", "--kind", "talk", "--date", "2025-09-15")[0]["id"]
     run = school.refused("correct", contact, "--reason", "r", "--to-date", "2025-09-05", field="--to-date")
     assert message("--to-date", "before_registration").search(run.err), run
+
+
+# --- bugs found (reported; strict xfail: they turn red once fixed, then drop the mark) ----------
 
 
 @pytest.mark.xfail(strict=True, reason=(
