@@ -1047,3 +1047,11 @@ def test_demo_on_an_empty_sqlite_store(sqlite_url):
     assert run.code == 0, run
     assert run.json()["events"] > 0
     assert careterm("demo", store=sqlite_url).code == 1
+    # a reader that goes away early (`careterm audit | head`): no traceback, no error
+    proc = subprocess.Popen([*PROGRAM, "--store", sqlite_url, "audit"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=clean_env(), cwd=ROOT)
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and proc.returncode in (0, 141, -13), (proc.returncode, err)

@@ -352,6 +352,19 @@ def test_contact_on_a_day_when_the_by_staff_was_not_yet_there(sqlite_school):
                actor="T9")
 
 
+def test_the_actor_must_be_staff_now_whatever_the_effective_date(sqlite_school):
+    """cli.md: the actor must be current staff when the command is recorded; the date does not matter."""
+    school = sqlite_school
+    school.write("staff", "add", "C9", "--name", "新班主任", "--role", "class_teacher", "--date", "2026-03-01")
+    rows = school.write("pupil", "add", "P8", "--name", "小林", "--gender", "M", "--birth", "2016-01-01", "--grade",
+                        "1", "--class", "1", "--date", "2025-10-01", actor="C9")
+    check_rows(rows, ["PupilRegistered"], actor="C9", date="2025-10-01")
+    # GONE left on 2025-12-31: may no longer record, not even what happened while on the staff
+    school.refused("contact", "P1", "--kind", "talk", "--date", "2025-11-01", actor="GONE", field="--as")
+    # but may still be named as the one who made a contact back then
+    check_rows(school.write("contact", "P1", "--kind", "talk", "--by", "GONE", "--date", "2025-11-01"), ["ContactMade"])
+
+
 def test_to_date_before_registration_names_to_date(sqlite_school):
     """Reported and fixed (b7c7a5e): the refusal named --date, which the user had not given."""
     school = sqlite_school
@@ -399,3 +412,24 @@ def test_exit_on_the_day_of_an_entry_is_consistent(sqlite_school):
     assert run.code == 0, run
     again = school("contact", "P1", "--kind", "talk", "--date", "2025-10-10", actor="T1")
     assert again.code == 0, f"the exit was accepted on a day with a contact, but a contact that day is refused:\n{again}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: the hardship basis of a grant is judged on the pupil's categories today, not on the grant's "
+    "date: P3 (economic_hardship only since 2026-11-01) gets a living_subsidy dated 2025-10-01 without "
+    "--basis (events.commands.grant_aid uses pupil.categories, the current set)"))
+def test_hardship_basis_judged_on_the_grant_date_not_today(sqlite_school):
+    school = sqlite_school
+    school.write("pupil", "amend", "P3", "--add-category", "economic_hardship", "--date", "2026-11-01")
+    school.refused("aid", "grant", "P3", "--kind", "living_subsidy", "--amount", "100", "--date", "2025-10-01",
+                   field="--basis")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: the other side of the same rule: P2 was economic_hardship until 2026-11-01, yet a grant dated "
+    "2026-03-01 (late entry of aid given then) is refused for want of a hardship basis"))
+def test_hardship_basis_of_a_late_entry_is_the_category_it_had(sqlite_school):
+    school = sqlite_school
+    school.write("pupil", "amend", "P2", "--remove-category", "economic_hardship", "--date", "2026-11-01")
+    check_rows(school.write("aid", "grant", "P2", "--kind", "grant", "--amount", "100", "--date", "2026-03-01"),
+               ["AidGranted"])
