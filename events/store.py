@@ -116,6 +116,16 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                     raise OperationalError(e) from e
                 raise
 
+    def select_school(self, prefix: str, after: int, upto: int | None, limit: int) -> list[tuple]:
+        """(seq, topic, state) of the streams starting with `prefix` (one school's), in log order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, topic, state FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                "AND substr(originator_id, 1, ?) = ? ORDER BY rowid LIMIT ?",
+                (after, upto if upto is not None else 2**62, len(prefix), prefix, limit),
+            )
+            return [tuple(r) for r in c.fetchall()]
+
     def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -163,6 +173,7 @@ def _postgres_recorder_class():
             )
             self._views = Identifier(VIEWS_TABLE)
             self._schema = schema
+            self._table = table
             self._insert_one = SQL(
                 "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
                 "VALUES (%s, %s, %s, %s) RETURNING notification_id"
@@ -231,6 +242,18 @@ def _postgres_recorder_class():
                 raise IntegrityError(e) from e
             except psycopg.OperationalError as e:
                 raise OperationalError(e) from e
+
+        def select_school(self, prefix: str, after: int, upto: int | None, limit: int) -> list[tuple]:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(
+                    SQL(
+                        "SELECT notification_id, topic, state FROM {}.{} WHERE notification_id > %s "
+                        "AND notification_id <= %s AND starts_with(originator_id, %s) "
+                        "ORDER BY notification_id LIMIT %s"
+                    ).format(self._schema, self._table),
+                    (after, upto if upto is not None else 2**62, prefix, limit),
+                )
+                return [(r["notification_id"], r["topic"], bytes(r["state"])) for r in curs.fetchall()]
 
         def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -423,26 +446,42 @@ class Store:
             raise StoreError(str(e)) from e
 
     def read(
-        self, after: int = 0, *, batch: int = 2000, upto: int | None = None, topics: Sequence[str] = ()
+        self,
+        after: int = 0,
+        *,
+        batch: int = 2000,
+        upto: int | None = None,
+        topics: Sequence[str] = (),
+        school: str | None = None,
     ) -> Iterator[tuple[int, Event]]:
-        """Yield (seq, event) in log order after position `after` (up to `upto`, of `topics`)."""
+        """Yield (seq, event) in log order after position `after` (up to `upto`, of `topics`).
+
+        With `school`, only that school's streams are read (filtered in the database, so the
+        other schools' events of a district store cost no decoding).
+        """
         position = after
         decode = self.mapper.decode
         while True:
             try:
-                rows = self.recorder.select_notifications(
-                    position, batch, stop=upto, topics=topics, inclusive_of_start=False
-                )
+                if school is not None:
+                    rows = self.recorder.select_school(f"{school}/", position, upto, batch)
+                else:
+                    rows = [
+                        (n.id, n.topic, n.state)
+                        for n in self.recorder.select_notifications(
+                            position, batch, stop=upto, topics=topics, inclusive_of_start=False
+                        )
+                    ]
             except PersistenceError as e:
                 raise StoreError(str(e)) from e
-            for n in rows:
+            for seq, topic, state in rows:
                 try:
-                    yield n.id, decode(n.topic, n.state)
+                    yield seq, decode(topic, state)
                 except MapperDeserialisationError as e:
-                    raise StoreError(f"event #{n.id}: {e}") from e
+                    raise StoreError(f"event #{seq}: {e}") from e
             if len(rows) < batch:
                 return
-            position = rows[-1].id
+            position = rows[-1][0]
 
     # -- persisted read models ---------------------------------------------------------------
 

@@ -69,7 +69,7 @@ def load(store: Store, school: str, *, known_at: dt.datetime | None = None, save
     head = store.head()
     if model is not None and head == position:
         return model
-    model = fold(store.read(position, upto=head), school, model)
+    model = fold(store.read(position, upto=head, school=school), school, model)
     if save:
         store.save_view(_name(school), SCHEMA, head, _encoder.encode(model))
     return model
