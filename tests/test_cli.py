@@ -924,12 +924,15 @@ USAGE = {
     "pupil add without gender": ("pupil", "add", "P9", "--name", "x", "--birth", "2016-01-01", "--grade", "1",
                                  "--class", "1"),
     "verify with an unknown option": ("verify", "--deep"),
+    "verify --head without a value": ("verify", "--head"),
+    "history without a pupil": ("history",),
+    "aid revoke without --reason": ("aid", "revoke", "{grant}"),
 }
 
 
 @pytest.mark.parametrize("args", list(USAGE.values()), ids=list(USAGE))
 def test_bad_usage_exits_2_and_writes_nothing(sqlite_school, args):
-    run = sqlite_school.refused(*args, field="", code=2)
+    run = sqlite_school.refused(*_fill(args, sqlite_school.ids), field="", code=2)
     assert "usage" in run.err.lower() or "careterm" in run.err, run
 
 
