@@ -46,7 +46,8 @@ def _program() -> list[str]:
 
 
 PROGRAM = _program()
-_XDG = tempfile.mkdtemp(prefix="careterm-cli-tests-")  # never touch the user's own data dir
+# never the user's own data dir (nothing is written there: every test names its store)
+_XDG = os.path.join(tempfile.gettempdir(), "careterm-cli-tests-xdg")
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
