@@ -50,7 +50,8 @@ class Workspace:
         if self._service is None:
             from events.service import Service
 
-            self._service = Service(self.store())
+            # one school's write side: a district store's other schools cost nothing here
+            self._service = Service(self.store(), school=self.school_id(required=False))
             self._service.catch_up()
             self.set_language()
         return self._service

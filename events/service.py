@@ -28,15 +28,19 @@ Command = Callable[[State], list[Event]]
 
 
 class Service:
-    def __init__(self, store: Store, *, max_attempts: int = 200):
+    """The write side of a store, or of one school of it (`school`): then only that school's
+    events are folded, and only that school's new events make a command check again."""
+
+    def __init__(self, store: Store, *, school: str | None = None, max_attempts: int = 200):
         self.store = store
+        self.school = school
         self.state = State()
         self.max_attempts = max_attempts
         self._batch: list[Event] | None = None
 
     def catch_up(self) -> State:
         if self._batch is None:
-            for seq, event in self.store.read(self.state.position):
+            for seq, event in self.store.read(self.state.position, school=self.school):
                 self.state.apply(seq, event)
         return self.state
 
@@ -69,7 +73,9 @@ class Service:
             if not events:
                 return []
             try:
-                stored = self.store.append_seqs(events, expected_head=self.state.position)
+                if self.school is not None and any(e.school != self.school for e in events):
+                    raise StoreError(f"a command of school {self.school} wrote another school's events")
+                stored = self.store.append_seqs(events, expected_head=self.state.position, school=self.school)
             except (HeadMoved, IntegrityError):
                 # someone else wrote first: wait a little (jittered), then check again
                 time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 25)))

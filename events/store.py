@@ -35,6 +35,7 @@ from events.codec import MsgspecMapper, NullTranscoder
 from events.types import Event
 
 CHAIN_TABLE = "careterm_chain"
+HEADS_TABLE = "careterm_heads"  # each school's last seq: the guard of a school's commands
 VIEWS_TABLE = "careterm_views"  # persisted read models: state and the log position it reached
 # One row holds a read model and its position, so both are written in one statement; a slower
 # reader never moves a newer saved position back.
@@ -54,6 +55,18 @@ class HeadMoved(Exception):
     """Someone appended after the position a command was checked against."""
 
 
+def school_of_stream(stream: str) -> str:
+    return stream.partition("/")[0]
+
+
+def school_heads(stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> dict[str, int]:
+    """The last seq each school reached in this insert."""
+    heads: dict[str, int] = {}
+    for seq, s in zip(ids, stored_events):
+        heads[school_of_stream(s.originator_id)] = seq
+    return heads
+
+
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -63,6 +76,9 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {VIEWS_TABLE} (name TEXT PRIMARY KEY, schema INTEGER NOT NULL,"
             " position INTEGER NOT NULL, state BLOB NOT NULL)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (school TEXT PRIMARY KEY, position INTEGER NOT NULL)"
         )
         return statements
 
@@ -81,14 +97,23 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"DELETE FROM {VIEWS_TABLE}")
 
     def insert_events(  # type: ignore[override]
-        self, stored_events: Sequence[StoredEvent], *, expected_head: int | None = None, **_: Any
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        expected_head: int | None = None,
+        school: str | None = None,
+        **_: Any,
     ) -> Sequence[int]:
         with self.datastore.get_connection(commit=True) as conn:
             raw: sqlite3.Connection = conn._sqlite_conn
             try:
                 # IMMEDIATE takes the write lock before we read the head, so the check holds.
                 raw.execute("BEGIN IMMEDIATE")
-                head = raw.execute(self.select_max_notification_id_statement).fetchone()[0] or 0
+                if school is not None:  # the school's own head: other schools' writes don't conflict
+                    row = raw.execute(f"SELECT position FROM {HEADS_TABLE} WHERE school = ?", (school,)).fetchone()
+                    head = row[0] if row else 0
+                else:
+                    head = raw.execute(self.select_max_notification_id_statement).fetchone()[0] or 0
                 if expected_head is not None and head != expected_head:
                     raise HeadMoved(head)
                 row = raw.execute(f"SELECT hash FROM {CHAIN_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
@@ -106,6 +131,10 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                     ids.append(seq)
                     links.append((seq, prev))
                 raw.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?)", links)
+                raw.executemany(
+                    f"INSERT INTO {HEADS_TABLE} VALUES (?, ?) ON CONFLICT (school) DO UPDATE SET position = excluded.position",
+                    list(school_heads(stored_events, ids).items()),
+                )
                 raw.commit()
                 return ids
             except BaseException as e:
@@ -116,15 +145,33 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                     raise OperationalError(e) from e
                 raise
 
-    def select_school(self, prefix: str, after: int, upto: int | None, limit: int) -> list[tuple]:
-        """(seq, topic, state) of the streams starting with `prefix` (one school's), in log order."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT rowid, topic, state FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
-                "AND substr(originator_id, 1, ?) = ? ORDER BY rowid LIMIT ?",
-                (after, upto if upto is not None else 2**62, len(prefix), prefix, limit),
+    def select_rows(self, after: int, upto: int | None, limit: int, prefix: str | None = None) -> list[tuple]:
+        """(seq, topic, state) in log order, of the streams starting with `prefix` if given (one
+        school's). Plain tuples straight from sqlite3: the bulk path of catch-up and rebuild."""
+        where = "rowid > ? AND rowid <= ?"
+        params: list[Any] = [after, upto if upto is not None else 2**62]
+        if prefix is not None:
+            where += " AND substr(originator_id, 1, ?) = ?"
+            params += [len(prefix), prefix]
+        with self.datastore.get_connection(commit=False) as conn:
+            cursor = conn._sqlite_conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(
+                f"SELECT rowid, topic, state FROM {self.events_table_name} WHERE {where} ORDER BY rowid LIMIT ?",
+                (*params, limit),
             )
-            return [tuple(r) for r in c.fetchall()]
+            return cursor.fetchall()
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            # stores made before the heads table: fill it from the log once
+            c.execute(f"SELECT COUNT(*) FROM {HEADS_TABLE}")
+            if c.fetchone()[0] == 0:
+                c.execute(
+                    f"INSERT OR IGNORE INTO {HEADS_TABLE} SELECT substr(originator_id, 1, instr(originator_id, '/') - 1), "
+                    f"MAX(rowid) FROM {self.events_table_name} GROUP BY 1"
+                )
 
     def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
         with self.datastore.transaction(commit=False) as c:
@@ -171,9 +218,15 @@ def _postgres_recorder_class():
                     " position bigint NOT NULL, state bytea NOT NULL)"
                 ).format(schema, Identifier(VIEWS_TABLE))
             )
+            self.sql_create_statements.append(
+                SQL("CREATE TABLE IF NOT EXISTS {}.{} (school text PRIMARY KEY, position bigint NOT NULL)").format(
+                    schema, Identifier(HEADS_TABLE)
+                )
+            )
             self._views = Identifier(VIEWS_TABLE)
             self._schema = schema
             self._table = table
+            self._heads = SQL("{}.{}").format(schema, Identifier(HEADS_TABLE))
             self._insert_one = SQL(
                 "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
                 "VALUES (%s, %s, %s, %s) RETURNING notification_id"
@@ -200,11 +253,25 @@ def _postgres_recorder_class():
                 conn.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
                 try:
                     super().create_table()
+                    with conn.cursor() as curs:  # stores made before the heads table: fill it once
+                        curs.execute(SQL("SELECT COUNT(*) AS n FROM {}").format(self._heads))
+                        if curs.fetchone()["n"] == 0:
+                            curs.execute(
+                                SQL(
+                                    "INSERT INTO {} SELECT split_part(originator_id, '/', 1), MAX(notification_id) "
+                                    "FROM {}.{} GROUP BY 1 ON CONFLICT (school) DO NOTHING"
+                                ).format(self._heads, self._schema, self._table)
+                            )
                 finally:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
 
         def insert_events(  # type: ignore[override]
-            self, stored_events: Sequence[StoredEvent], *, expected_head: int | None = None, **_: Any
+            self,
+            stored_events: Sequence[StoredEvent],
+            *,
+            expected_head: int | None = None,
+            school: str | None = None,
+            **_: Any,
         ) -> Sequence[int]:
             import psycopg
 
@@ -212,8 +279,13 @@ def _postgres_recorder_class():
                 with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
                     # The library's EXCLUSIVE table lock serialises writers (ids in commit order).
                     self._lock_table(curs)
-                    curs.execute(self.max_notification_id_statement)
-                    head = curs.fetchone()["max"] or 0
+                    if school is not None:  # the school's own head: other schools don't conflict
+                        curs.execute(SQL("SELECT position FROM {} WHERE school = %s").format(self._heads), (school,))
+                        row = curs.fetchone()
+                        head = row["position"] if row else 0
+                    else:
+                        curs.execute(self.max_notification_id_statement)
+                        head = curs.fetchone()["max"] or 0
                     if expected_head is not None and head != expected_head:
                         raise HeadMoved(head)
                     curs.execute(self._last_link)
@@ -236,6 +308,12 @@ def _postgres_recorder_class():
                         )
                         links.append((seq, prev))
                     curs.executemany(self._insert_links, links)
+                    curs.executemany(
+                        SQL(
+                            "INSERT INTO {} VALUES (%s, %s) ON CONFLICT (school) DO UPDATE SET position = excluded.position"
+                        ).format(self._heads),
+                        list(school_heads(stored_events, ids).items()),
+                    )
                     self._notify_channel(curs)
                     return ids
             except psycopg.errors.UniqueViolation as e:
@@ -243,17 +321,22 @@ def _postgres_recorder_class():
             except psycopg.OperationalError as e:
                 raise OperationalError(e) from e
 
-        def select_school(self, prefix: str, after: int, upto: int | None, limit: int) -> list[tuple]:
-            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        def select_rows(self, after: int, upto: int | None, limit: int, prefix: str | None = None) -> list[tuple]:
+            from psycopg.rows import tuple_row
+
+            where = SQL("notification_id > %s AND notification_id <= %s")
+            params: list[Any] = [after, upto if upto is not None else 2**62]
+            if prefix is not None:
+                where += SQL(" AND starts_with(originator_id, %s)")
+                params.append(prefix)
+            with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
                 curs.execute(
-                    SQL(
-                        "SELECT notification_id, topic, state FROM {}.{} WHERE notification_id > %s "
-                        "AND notification_id <= %s AND starts_with(originator_id, %s) "
-                        "ORDER BY notification_id LIMIT %s"
-                    ).format(self._schema, self._table),
-                    (after, upto if upto is not None else 2**62, prefix, limit),
+                    SQL("SELECT notification_id, topic, state FROM {}.{} WHERE ").format(self._schema, self._table)
+                    + where
+                    + SQL(" ORDER BY notification_id LIMIT %s"),
+                    (*params, limit),
                 )
-                return [(r["notification_id"], r["topic"], bytes(r["state"])) for r in curs.fetchall()]
+                return [(seq, topic, bytes(state)) for seq, topic, state in curs.fetchall()]
 
         def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -413,25 +496,28 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def append(self, events: Sequence[Event], *, expected_head: int | None) -> list[Event]:
-        """Store events atomically if the log head is still `expected_head`.
+    def append(self, events: Sequence[Event], *, expected_head: int | None, school: str | None = None) -> list[Event]:
+        """Store events atomically if the log head (with `school`: that school's last seq) is
+        still `expected_head`.
 
         The store stamps `recorded_at` (its clock, UTC). Returns the events as stored.
         Raises HeadMoved, IntegrityError (a stream version taken), or StoreError.
         """
-        return [event for _, event in self.append_seqs(events, expected_head=expected_head)]
+        return [event for _, event in self.append_seqs(events, expected_head=expected_head, school=school)]
 
-    def append_seqs(self, events: Sequence[Event], *, expected_head: int | None) -> list[tuple[int, Event]]:
+    def append_seqs(
+        self, events: Sequence[Event], *, expected_head: int | None, school: str | None = None
+    ) -> list[tuple[int, Event]]:
         """Like `append`, returning (seq, event) pairs: each event with its place in the log."""
         now = self.clock()
         stamped = [msgspec.structs.replace(e, recorded_at=now) for e in events]
-        return list(zip(self.append_stamped(stamped, expected_head=expected_head), stamped))
+        return list(zip(self.append_stamped(stamped, expected_head=expected_head, school=school), stamped))
 
-    def append_stamped(self, events: Sequence[Event], *, expected_head: int | None) -> list[int]:
+    def append_stamped(self, events: Sequence[Event], *, expected_head: int | None, school: str | None = None) -> list[int]:
         """Store events whose recording time is already set (bulk builds); returns their seqs."""
         stored = [self.mapper.to_stored_event(e) for e in events]
         try:
-            return list(self.recorder.insert_events(stored, expected_head=expected_head))
+            return list(self.recorder.insert_events(stored, expected_head=expected_head, school=school))
         except (HeadMoved, IntegrityError):
             raise
         except PersistenceError as e:
@@ -449,7 +535,7 @@ class Store:
         self,
         after: int = 0,
         *,
-        batch: int = 2000,
+        batch: int = 5000,
         upto: int | None = None,
         topics: Sequence[str] = (),
         school: str | None = None,
@@ -463,8 +549,8 @@ class Store:
         decode = self.mapper.decode
         while True:
             try:
-                if school is not None:
-                    rows = self.recorder.select_school(f"{school}/", position, upto, batch)
+                if not topics:
+                    rows = self.recorder.select_rows(position, upto, batch, f"{school}/" if school else None)
                 else:
                     rows = [
                         (n.id, n.topic, n.state)
