@@ -40,19 +40,19 @@ def build_demo_file(path: Path) -> dict:
     try:
         summary = build_demo(Service(store), seed=SEED, until=UNTIL)
         model = readmodel.load(store, SCHOOL)  # persists the read models: later loads only catch up
-        facts = {"summary": summary, **_choose(store, model)}
+        facts = {"summary": summary, **choose_ids(store, model)}
     finally:
         store.close()
     return facts
 
 
-def _choose(store: Store, model) -> dict:
+def choose_ids(store: Store, model, day: dt.date = UNTIL) -> dict:
     """Ids the tests need, found in the demo (so a change of the demo does not break them)."""
     from projections import views
     from projections.compliance import compliance
     from projections.model import categories_on, status_on
 
-    comp = compliance(model, UNTIL)
+    comp = compliance(model, day)
     by_staff: dict[str, list[dict]] = {}
     for p in comp["pairings"]:
         by_staff.setdefault(p["staff"], []).append(p)
@@ -67,14 +67,14 @@ def _choose(store: Store, model) -> dict:
             break
     assert mentor, "the demo has no plain teacher with a talk overdue"
     mine = sorted(p["pupil"] for p in by_staff[mentor])
-    enrolled = sorted(p.id for p in model.pupils.values() if status_on(p, UNTIL) == "enrolled")
+    enrolled = sorted(p.id for p in model.pupils.values() if status_on(p, day) == "enrolled")
     others = [p for p in enrolled if p not in mine]
-    away = sorted(p.id for p in model.pupils.values() if status_on(p, UNTIL) in ("transferred", "dropped_out"))
+    away = sorted(p.id for p in model.pupils.values() if status_on(p, day) in ("transferred", "dropped_out"))
     hardship = sorted(
         p.id for p in model.pupils.values()
-        if status_on(p, UNTIL) == "enrolled" and {"economic_hardship", "in_difficulty", "orphan"} & set(categories_on(p, UNTIL))
+        if status_on(p, day) == "enrolled" and {"economic_hardship", "in_difficulty", "orphan"} & set(categories_on(p, day))
     )
-    queue = views.queue(model, UNTIL)
+    queue = views.queue(model, day)
     contacts = [e for e in model.entries.values() if e.type == "ContactMade" and e.actor == mentor and not e.retracted]
     contacts.sort(key=lambda e: (e.date, e.id))
     grants = [e for e in model.entries.values() if e.type == "AidGranted" and not e.retracted and not e.follow_up]
@@ -132,8 +132,25 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0, 
         except Exception:
             pass
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
+            raise AssertionError(f"timed out waiting for {what or condition}\n{_threads()}")
         await asyncio.sleep(0.05)
+
+
+def _threads() -> str:
+    """The stacks of the worker threads (what a timed-out wait was waiting for)."""
+    import sys
+    import threading
+    import traceback
+
+    frames = sys._current_frames()
+    out = []
+    for th in threading.enumerate():
+        if th is threading.main_thread() or th.ident not in frames:
+            continue
+        stack = "".join(traceback.format_stack(frames[th.ident], limit=8))
+        if "work_queue.get" not in stack:
+            out.append(f"--- {th.name}\n{stack}")
+    return "\n".join(out)
 
 
 def loaded(app) -> bool:
