@@ -19,7 +19,7 @@ from careterm.values import parse_date, parse_int, parse_time, split_list
 from careterm.workspace import Workspace
 from events import commands as C
 from events.errors import Refused
-from events.store import StoreError
+from events.store import StoreError, StoreMissing, is_postgres
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 
@@ -95,6 +95,19 @@ def print_json(value: Any) -> None:
 
 def cmd_init(s: Session) -> int:
     a = s.args
+    new_file = not is_postgres(s.url) and not os.path.exists(s.url)
+    try:
+        return _init(s, a)
+    except Refused:
+        if new_file:  # a refused init leaves no empty store behind
+            s.close()
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(s.url + suffix):
+                    os.remove(s.url + suffix)
+        raise
+
+
+def _init(s: Session, a: argparse.Namespace) -> int:
     store = s.store(create=True)
     if not store.is_empty():
         raise Refused("--store", "not_empty")
@@ -492,7 +505,15 @@ def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
 
 def cmd_audit(s: Session) -> int:
     a = s.args
+    from events.types import BY_NAME
+    from projections.readmodel import load
+
     s.set_language()
+    for name in a.type or []:
+        if name not in BY_NAME:
+            raise Refused("--type", "unknown_value", value=name, allowed=sorted(BY_NAME))
+    if a.pupil is not None and a.pupil not in load(s.store(), s.school_id()).pupils:
+        raise Refused("--pupil", "unknown_pupil", pupil=a.pupil)
     rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [])
     if s.json:
         print_json({"events": rows})
@@ -763,7 +784,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args._parser = parser
     session = Session(args)
     if session.lang_override and session.lang_override not in LANGS:
-        print(f"error: " + session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)}), file=sys.stderr)
+        message = session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)})
+        print(f"{session.t('error')}: {message}", file=sys.stderr)
         return EXIT_REFUSED
     handler = getattr(args, "handler", cmd_open)
     try:
@@ -775,11 +797,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"careterm: {usage}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as problem:
-        message = str(problem)
-        if message.startswith("no store at "):
+        if isinstance(problem, StoreMissing):
             message = session.t("store.missing", path=session.url)
         else:
-            message = session.t("store.error", message=message)
+            message = session.t("store.error", message=str(problem))
         print(f"{session.t('error')}: {message}", file=sys.stderr)
         return EXIT_STORE
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from careterm.i18n import Translator
 from events import commands as C
 from events.errors import Refused
-from events.store import Store, StoreError, default_store_path
+from events.store import Store, StoreMissing, default_store_path
 
 
 class Workspace:
@@ -59,6 +59,8 @@ class Workspace:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+            self._store = None
+            self._service = None
 
     # -- schools, language, date ---------------------------------------------------------------
 
@@ -87,7 +89,7 @@ class Workspace:
             return next(iter(schools))
         if not schools:
             if required:
-                raise StoreError(self.t("store.missing", path=self.url))
+                raise StoreMissing(self.url)
             return None
         if self._service is not None:
             # a district store: the school of the acting user, if only one has them

@@ -144,9 +144,8 @@ def staff_of(school: School, staff_id: str, field: str = "STAFF_ID") -> Staff:
 def enrolled_on(pupil: Pupil, day: dt.date, field: str = "PUPIL_ID", date_field: str = "--date") -> None:
     if day < pupil.registered:
         raise Refused(date_field, "before_registration", pupil=pupil.id, date=day, registered=pupil.registered)
-    status = pupil.status_on(day)
-    if status != "enrolled":
-        raise Refused(field, "pupil_not_enrolled", pupil=pupil.id, status=status, date=day)
+    if not pupil.at_school_on(day):
+        raise Refused(field, "pupil_not_enrolled", pupil=pupil.id, status=pupil.status_on(day), date=day)
 
 
 def staff_active_on(staff: Staff, day: dt.date, field: str = "STAFF_ID") -> None:
@@ -347,6 +346,8 @@ def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
             raise Refused("--date", "pairing_ends_later", pupil=pairing.pupil, end=pairing.end)
         if pairing.end is None:
             events.append(_end_pairing(ctx, pairing.pupil, staff_id, "mentor_left"))
+    if staff.needed_until is not None and staff.needed_until >= day:
+        raise Refused("--date", "staff_needed_later", staff=staff_id, later=staff.needed_until)
     return events
 
 
@@ -492,6 +493,8 @@ def _exit(state: State, ctx: Context, pupil_id: str, cls, end_reason: str, **fie
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
     enrolled_on(pupil, day)
+    if pupil.status_on(day) != "enrolled":  # already left that very day
+        raise Refused("PUPIL_ID", "pupil_not_enrolled", pupil=pupil_id, status=pupil.status_on(day), date=day)
     nothing_later(pupil, day)
     events = [_event(cls, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, **fields)]
     current = pupil.current_pairing()
@@ -538,7 +541,8 @@ def pair(state: State, ctx: Context, staff_id: str, pupil_id: str) -> list[Event
     if staff.left is not None:
         raise Refused("STAFF_ID", "staff_leaves_later", staff=staff_id, left=staff.left)
     enrolled_on(pupil, day)
-    later = [when for when, _ in pupil.statuses if when > day]
+    # a pairing may not start when the pupil leaves that day or changes status later
+    later = [when for when, status in pupil.statuses[1:] if when > day or (when == day and status != "enrolled")]
     if later:
         raise Refused("--date", "later_status_change", pupil=pupil_id, later=min(later))
     for other in pupil.pairings:
@@ -701,7 +705,7 @@ def grant_aid(
         text(override, "--override")
         actor(school, ctx, "override")
     enrolled_on(pupil, day)
-    if rules.needs_hardship_basis(kind) and not rules.has_hardship(pupil.categories, basis):
+    if rules.needs_hardship_basis(kind) and not rules.has_hardship(pupil.categories_on(day), basis):
         raise Refused("--basis", "no_hardship_basis", pupil=pupil_id, kind=kind)
     if kind in rules.SIMILAR_AID and override is None:
         period = semester(day, school.terms)

@@ -104,6 +104,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "correct_others": frozenset({"leader", "admin"}),
 }
 
+_AMOUNT = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
 _CADENCE = re.compile(r"^(?:([1-9][0-9]{0,2})d|month|semester|year|off)$")
 
 
@@ -121,9 +122,11 @@ def has_hardship(categories: set[str] | list[str], basis: str | None) -> bool:
 
 def parse_amount(text: str) -> str | None:
     """Yuan with at most two decimals, above zero, as the canonical "500.00"; None if invalid."""
+    if not isinstance(text, str) or not _AMOUNT.match(text.strip()):
+        return None  # digits with an optional point and decimals: no exponents, signs or spaces
     try:
         value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
+    except InvalidOperation:
         return None
     if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
         return None

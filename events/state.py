@@ -75,9 +75,14 @@ class Staff:
     grade: int | None = None
     class_: int | None = None
     pairings: list[Pairing] = field(default_factory=list)
+    needed_until: dt.date | None = None  # the last day an entry needs them on the staff (contact by, inspection)
 
     def active_on(self, day: dt.date) -> bool:
         return self.joined <= day and (self.left is None or day < self.left)
+
+    def needed(self, day: dt.date) -> None:
+        if self.needed_until is None or day > self.needed_until:
+            self.needed_until = day
 
 
 @dataclass
@@ -91,6 +96,9 @@ class Pupil:
     statuses: list[tuple[dt.date, str]] = field(default_factory=list)  # in date order
     pairings: list[Pairing] = field(default_factory=list)
     last_date: dt.date | None = None  # the latest effective date of anything about the pupil
+    last_care: dt.date | None = None  # the latest date of an entry that needs the pupil enrolled
+    initial_categories: frozenset[str] = frozenset()
+    category_changes: list[tuple[dt.date, int, str, bool]] = field(default_factory=list)
 
     def status_on(self, day: dt.date) -> str | None:
         status = None
@@ -101,12 +109,35 @@ class Pupil:
                 break
         return status
 
+    def at_school_on(self, day: dt.date) -> bool:
+        """Care may be recorded on a day the pupil is enrolled, including the day they leave (the
+        exit day is their last day at school: a talk that morning and an exit that day agree,
+        whichever was recorded first)."""
+        if self.status_on(day) == "enrolled":
+            return True
+        before = self.status_on(day - dt.timedelta(days=1))
+        return before == "enrolled" and any(when == day for when, _ in self.statuses[1:])
+
     def current_pairing(self) -> Pairing | None:
         return next((p for p in reversed(self.pairings) if p.end is None), None)
 
-    def touch(self, day: dt.date) -> None:
+    def touch(self, day: dt.date, *, care: bool = False) -> None:
         if self.last_date is None or day > self.last_date:
             self.last_date = day
+        if care and (self.last_care is None or day > self.last_care):
+            self.last_care = day
+
+    def categories_on(self, day: dt.date) -> set[str]:
+        """The pupil's care categories on a day (registration, then changes effective by then)."""
+        cats = set(self.initial_categories) if day >= self.registered else set()
+        for when, _, category, added in self.category_changes:
+            if when > day:
+                break
+            if added:
+                cats.add(category)
+            else:
+                cats.discard(category)
+        return cats
 
 
 @dataclass
@@ -217,6 +248,7 @@ def _staff_amended(s: School, e: StaffAmended) -> None:
 
 def _pupil_registered(s: School, e: PupilRegistered) -> None:
     p = Pupil(e.pupil, e.name, e.grade, e.class_, e.date, set(e.categories), [(e.date, "enrolled")])
+    p.initial_categories = frozenset(e.categories)
     p.touch(e.date)
     s.pupils[e.pupil] = p
     _entry(s, e, (e.pupil,))
@@ -236,10 +268,13 @@ def _pupil_amended(s: School, e: PupilAmended) -> None:
 
 def _category(s: School, e: CategoryAdded | CategoryRemoved) -> None:
     p = s.pupils[e.pupil]
-    if isinstance(e, CategoryAdded):
+    added = isinstance(e, CategoryAdded)
+    if added:
         p.categories.add(e.category)
     else:
         p.categories.discard(e.category)
+    p.category_changes.append((e.date, len(p.category_changes), e.category, added))
+    p.category_changes.sort()
     p.touch(e.date)
     _entry(s, e, (e.pupil,))
 
@@ -257,7 +292,7 @@ def _pairing_assigned(s: School, e: PairingAssigned) -> None:
     pairing = Pairing(e.staff, e.pupil, e.date)
     s.pupils[e.pupil].pairings.append(pairing)
     s.staff[e.staff].pairings.append(pairing)
-    s.pupils[e.pupil].touch(e.date)
+    s.pupils[e.pupil].touch(e.date, care=True)
     _entry(s, e, (e.pupil,))
 
 
@@ -271,13 +306,19 @@ def _pairing_ended(s: School, e: PairingEnded) -> None:
 
 
 def _pupil_record(s: School, e: Event) -> None:
-    s.pupils[e.pupil].touch(e.date)
+    s.pupils[e.pupil].touch(e.date, care=True)
     _entry(s, e, (e.pupil,))
+
+
+def _contact(s: School, e: ContactMade) -> None:
+    if e.by in s.staff:
+        s.staff[e.by].needed(e.date)
+    _pupil_record(s, e)
 
 
 def _activity(s: School, e: CareActivityHeld) -> None:
     for pupil in e.pupils:
-        s.pupils[pupil].touch(e.date)
+        s.pupils[pupil].touch(e.date, care=True)
     _entry(s, e, tuple(e.pupils))
 
 
@@ -300,6 +341,7 @@ def _incident_resolved(s: School, e: IncidentResolved) -> None:
 
 
 def _inspected(s: School, e: HandbookInspected) -> None:
+    s.staff[e.staff].needed(e.date)
     _entry(s, e)
 
 
@@ -334,7 +376,7 @@ def _corrected(s: School, e: EntryCorrected) -> None:
         target.date = e.to_date
         for pupil in target.pupils:
             if pupil in s.pupils:
-                s.pupils[pupil].touch(e.to_date)
+                s.pupils[pupil].touch(e.to_date, care=True)
     _entry(s, e, target.pupils)
 
 
@@ -352,7 +394,7 @@ _HANDLERS = {
     PupilReturned: _status,
     PairingAssigned: _pairing_assigned,
     PairingEnded: _pairing_ended,
-    ContactMade: _pupil_record,
+    ContactMade: _contact,
     CareActivityHeld: _activity,
     HelpPlanSet: _pupil_record,
     HelpPlanReviewed: _pupil_record,

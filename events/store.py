@@ -51,6 +51,10 @@ class StoreError(Exception):
     """The store cannot be reached or is damaged (exit code 3)."""
 
 
+class StoreMissing(StoreError):
+    """There is no store at that place (nothing was created)."""
+
+
 class HeadMoved(Exception):
     """Someone appended after the position a command was checked against."""
 
@@ -462,7 +466,7 @@ class Store:
         else:
             path = Path(self.url).expanduser()
             if not create and not path.exists():
-                raise StoreError(f"no store at {path}")
+                raise StoreMissing(str(path))
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _set_wal(path)

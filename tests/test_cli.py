@@ -277,13 +277,13 @@ def is_pg(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-CHAIN, VIEWS = "careterm_chain", "careterm_views"
+CHAIN, VIEWS, HEADS = "careterm_chain", "careterm_views", "careterm_heads"
 
 
 def sqlite_tables(conn) -> tuple[str, str]:
     """(events table, chain table) of a careterm SQLite file."""
     names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    events = next(n for n in names if n not in (CHAIN, VIEWS))
+    events = next(n for n in names if n not in (CHAIN, VIEWS, HEADS))
     return events, CHAIN
 
 
@@ -313,7 +313,7 @@ def pg_snapshot(url: str) -> dict:
     with psycopg.connect(_server_of(url), autocommit=True, connect_timeout=10) as conn:
         names = [n for (n,) in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))]
-        events = next(n for n in names if n not in (CHAIN, VIEWS))
+        events = next(n for n in names if n not in (CHAIN, VIEWS, HEADS))
         count, top = conn.execute(sql.SQL("SELECT COUNT(*), MAX(notification_id) FROM {}.{}").format(
             sql.Identifier(schema), sql.Identifier(events))).fetchone()
         links, head = conn.execute(sql.SQL(

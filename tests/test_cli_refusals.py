@@ -185,8 +185,9 @@ REFUSALS: dict[str, No] = {
     "contact the day after graduation": No(("contact", "P5", "--kind", "talk", "--date", "2026-07-01"), "PUPIL_ID",
                                            "pupil_not_enrolled"),
     "contact after transfer": No(("contact", "P6", "--kind", "talk"), "PUPIL_ID", "pupil_not_enrolled"),
-    "contact on the transfer day": No(("contact", "P6", "--kind", "talk", "--date", "2026-04-01"), "PUPIL_ID",
-                                      "pupil_not_enrolled"),
+    # the exit day is the pupil's last day at school (a talk that morning is fine): the day after is not
+    "contact the day after the transfer": No(("contact", "P6", "--kind", "talk", "--date", "2026-04-02"), "PUPIL_ID",
+                                             "pupil_not_enrolled"),
     "activity with a graduate": No(("activity", "--kind", "birthday", "--pupils", "P1,P5"), "--pupils",
                                    "pupil_not_enrolled"),
     "aid for a graduate": No(("aid", "grant", "P5", "--kind", "tuition_waiver", "--amount", "1"), "PUPIL_ID",
@@ -373,36 +374,22 @@ def test_to_date_before_registration_names_to_date(sqlite_school):
     assert message("--to-date", "before_registration").search(run.err), run
 
 
-# --- bugs found (reported; strict xfail: they turn red once fixed, then drop the mark) ----------
+# --- bugs found and fixed: regression tests ---------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `audit --type NoSuchType` exits 0 with an empty list; cli.md: an unknown value of an enumerated "
-    "option is exit 1 naming the option (an auditor's typo reads as 'nothing happened')"))
 def test_audit_unknown_type_is_refused(sqlite_school):
     sqlite_school.refused("audit", "--type", "ContactMde", field="--type")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `audit --pupil NOSUCH` exits 0 with an empty list; cli.md: an unknown id is exit 1 "
-    "(`history NOSUCH` does refuse, naming PUPIL_ID)"))
 def test_audit_unknown_pupil_is_refused(sqlite_school):
     sqlite_school.refused("audit", "--pupil", "PX", field="--pupil")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `staff leave T1 --date D` is accepted when T1 recorded contacts (as --by) after D; the log then "
-    "holds contacts by someone who had left, which `contact --by T1 --date` itself refuses "
-    "(cli.md: a back-dated write that contradicts something recorded later is refused)"))
 def test_staff_leave_before_their_own_later_contact_is_refused(sqlite_school):
     # T1 made a talk with P1 on 2025-10-10 (the base)
     sqlite_school.refused("staff", "leave", "T1", "--date", "2025-10-01", field="--date")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: an exit dated the same day as an existing entry is accepted (nothing_later uses >), but an "
-    "entry on the exit day is refused (status_on counts the exit from that day): after `graduate P1 "
-    "--date 2025-10-10` (P1 has a talk that day) `contact P1 --date 2025-10-10` is refused"))
 def test_exit_on_the_day_of_an_entry_is_consistent(sqlite_school):
     school = sqlite_school
     run = school("graduate", "P1", "--date", "2025-10-10")
@@ -414,10 +401,6 @@ def test_exit_on_the_day_of_an_entry_is_consistent(sqlite_school):
     assert again.code == 0, f"the exit was accepted on a day with a contact, but a contact that day is refused:\n{again}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the hardship basis of a grant is judged on the pupil's categories today, not on the grant's "
-    "date: P3 (economic_hardship only since 2026-11-01) gets a living_subsidy dated 2025-10-01 without "
-    "--basis (events.commands.grant_aid uses pupil.categories, the current set)"))
 def test_hardship_basis_judged_on_the_grant_date_not_today(sqlite_school):
     school = sqlite_school
     school.write("pupil", "amend", "P3", "--add-category", "economic_hardship", "--date", "2026-11-01")
@@ -425,9 +408,6 @@ def test_hardship_basis_judged_on_the_grant_date_not_today(sqlite_school):
                    field="--basis")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the other side of the same rule: P2 was economic_hardship until 2026-11-01, yet a grant dated "
-    "2026-03-01 (late entry of aid given then) is refused for want of a hardship basis"))
 def test_hardship_basis_of_a_late_entry_is_the_category_it_had(sqlite_school):
     school = sqlite_school
     school.write("pupil", "amend", "P2", "--remove-category", "economic_hardship", "--date", "2026-11-01")
