@@ -146,18 +146,21 @@ class CaretermApp(App):
         self.reload_visible()
 
     def reload_visible(self) -> None:
-        tabs = self.query_one("#tabs", TabbedContent)
-        active = (tabs.active or "tab-home").removeprefix("tab-")
-        self.query_one(f"#pane-{active}").reload()
         if isinstance(self.screen, PupilScreen):
             self.screen.reload()
+        tabs = self.query("#tabs")
+        if not tabs:  # not mounted yet, or another screen on top: the tab reloads when shown
+            return
+        active = (tabs.first(TabbedContent).active or "tab-home").removeprefix("tab-")
+        self.query_one(f"#pane-{active}", Pane).reload()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self.reload_visible()
-        # the pane's own keys work at once: focus its first table or field, not the tab bar
-        pane = event.pane.query(Pane).first()
-        self.call_after_refresh(pane.focus_first)
+        panes = event.pane.query(Pane)
+        if not panes:  # activations while the tabs are still being built
+            return
+        if self.seen_head >= 0:  # after start-up; the first load comes from start()
+            panes.first().reload()
 
     @work(thread=True, exclusive=True, group="poll")
     def poll(self) -> None:
@@ -177,6 +180,8 @@ class CaretermApp(App):
         if isinstance(self.screen, PupilScreen):
             self.pop_screen()
         self.query_one("#tabs", TabbedContent).active = f"tab-{tab}"
+        # the pane's own keys work at once: focus its first table, not the tab bar
+        self.call_after_refresh(self.query_one(f"#pane-{tab}", Pane).focus_first)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
