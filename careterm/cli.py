@@ -572,6 +572,7 @@ def cmd_open(s: Session) -> int:
     """No command: the terminal app on the store."""
     s.store()  # a missing store is said here, before the screen is taken over
     s.set_language()
+    s.source = "tui"  # what is recorded from the app says so in the audit trail
     from careterm.tui.app import run
     from careterm.tui.keymap import load_keymap
 
