@@ -36,12 +36,21 @@ def build_demo_file(path: Path) -> dict:
     from events.service import Service
     from projections import readmodel
 
+    import itertools
+
+    from events import commands
+
+    # Event ids are uuid4 (random): two builds of the same demo differ in them, and views that
+    # order ties by id (the aid ledger, reported) would differ from run to run. Count them instead.
+    counter = itertools.count(1)
+    random_ids, commands.new_id = commands.new_id, lambda: f"{next(counter):032x}"
     store = Store(str(path), create=True, clock=fixed_clock)
     try:
         summary = build_demo(Service(store), seed=SEED, until=UNTIL)
         model = readmodel.load(store, SCHOOL)  # persists the read models: later loads only catch up
         facts = {"summary": summary, **choose_ids(store, model)}
     finally:
+        commands.new_id = random_ids
         store.close()
     return facts
 
@@ -161,7 +170,25 @@ def loaded(app) -> bool:
 
 
 def _busy(app) -> bool:
-    return any(w.state.name in ("PENDING", "RUNNING") for w in app.workers)
+    """A worker pending or running, or a worker thread still at work.
+
+    A thread worker replaced by an `exclusive` one is marked cancelled at once, but its thread runs
+    on and paints when it is done: wait for the threads too, or a late paint lands in a screenshot.
+    """
+    if any(w.state.name in ("PENDING", "RUNNING") for w in app.workers):
+        return True
+    import sys
+    import threading
+
+    main = threading.main_thread().ident
+    for ident, frame in sys._current_frames().items():
+        if ident == main:
+            continue
+        while frame is not None:
+            if frame.f_code.co_filename.endswith(("textual/worker.py", "textual\\worker.py")):
+                return True
+            frame = frame.f_back
+    return False
 
 
 async def settle(pilot, timeout: float = 10.0) -> None:
