@@ -571,6 +571,10 @@ def cmd_verify(s: Session) -> int:
 def cmd_open(s: Session) -> int:
     """No command: the terminal app on the store."""
     s.store()  # a missing store is said here, before the screen is taken over
+    schools = s.schools()
+    if schools and s.school_id(required=False) is None:
+        # a district store and no school named: open on the first; `s` switches
+        s.wanted_school = min(schools, key=lambda sid: (len(sid), sid))
     s.set_language()
     s.source = "tui"  # what is recorded from the app says so in the audit trail
     from careterm.tui.app import run

@@ -91,9 +91,9 @@ class Workspace:
             if required:
                 raise StoreMissing(self.url)
             return None
-        if self._service is not None:
+        if self.actor:
             # a district store: the school of the acting user, if only one has them
-            mine = [sid for sid, s in self._service.state.schools.items() if self.actor in s.staff]
+            mine = [sid for sid in self.store().schools_of_staff(self.actor) if sid in schools]
             if len(mine) == 1:
                 return mine[0]
         if required:

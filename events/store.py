@@ -166,6 +166,15 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             )
             return cursor.fetchall()
 
+    def first_streams_ending(self, suffix: str) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id FROM {self.events_table_name} WHERE originator_version = 1 "
+                "AND substr(originator_id, -?) = ?",
+                (len(suffix), suffix),
+            )
+            return [r[0] for r in c.fetchall()]
+
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
@@ -341,6 +350,16 @@ def _postgres_recorder_class():
                     (*params, limit),
                 )
                 return [(seq, topic, bytes(state)) for seq, topic, state in curs.fetchall()]
+
+        def first_streams_ending(self, suffix: str) -> list[str]:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(
+                    SQL("SELECT originator_id FROM {}.{} WHERE originator_version = 1 AND right(originator_id, %s) = %s").format(
+                        self._schema, self._table
+                    ),
+                    (len(suffix), suffix),
+                )
+                return [r["originator_id"] for r in curs.fetchall()]
 
         def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -590,6 +609,14 @@ class Store:
 
     def drop_views(self) -> None:
         self.recorder.drop_views()
+
+    def schools_of_staff(self, staff: str) -> list[str]:
+        """The schools where this staff id was ever recorded (a district store)."""
+        try:
+            streams = self.recorder.first_streams_ending(f"/staff/{staff}")
+        except PersistenceError as e:
+            raise StoreError(str(e)) from e
+        return sorted({school_of_stream(s) for s in streams})
 
     def is_empty(self) -> bool:
         return self.head() == 0

@@ -77,6 +77,7 @@ class CaretermApp(App):
         Binding("r", "record_menu", "Record", id="record"),
         Binding("n", "record('contact')", "Contact", id="record.contact"),
         Binding("t", "time_travel", "History", id="time_travel"),
+        Binding("s", "switch_school", "School", id="switch_school"),
         Binding("escape", "back_to_now", "Now", id="back_to_now", show=False),
     ]
 
@@ -239,6 +240,16 @@ class CaretermApp(App):
         self.set_subtitle()
         self.reload_visible()
 
+    def action_switch_school(self) -> None:
+        """District staff: look at (and record for) another school of the store."""
+        self.push_screen(SchoolMenu(), self._switched)
+
+    def _switched(self, school: str | None) -> None:
+        if school:
+            self.backend.switch_school(school)
+            self.seen_head = -2
+            self.start()
+
     def action_back_to_now(self) -> None:
         if self.when.is_history:
             self._travel(When())
@@ -366,6 +377,35 @@ class RecordMenu(Translated, ModalScreen[str]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(list(FORMS)[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SchoolMenu(Translated, ModalScreen[str]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="school.cancel")]
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="school-menu")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load()
+
+    @work(thread=True, exclusive=True)
+    def load(self) -> None:
+        schools = self.app.backend.schools()
+        self.app.call_from_thread(self.show, schools)
+
+    def show(self, schools: list[tuple[str, str]]) -> None:
+        self.ids = [sid for sid, _ in schools]
+        menu = self.query_one(OptionList)
+        menu.add_options([f"{name} ({sid})" for sid, name in schools])
+        menu.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.ids[event.option_index])
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -49,6 +49,19 @@ class Backend:
     def today(self) -> dt.date:
         return self._locked(self.ws.today)
 
+    def schools(self) -> list[tuple[str, str]]:
+        """(id, name) of every school in the store."""
+        found = self._locked(lambda: self.ws.schools(refresh=True))
+        return sorted(((sid, value[0]) for sid, value in found.items()), key=lambda x: (len(x[0]), x[0]))
+
+    def switch_school(self, school: str) -> None:
+        def switch() -> None:
+            self.ws.wanted_school = school
+            self.ws._service = None  # the write side is one school's
+            self.ws.set_language()
+
+        self._locked(switch)
+
     # -- views -------------------------------------------------------------------------------
 
     def model(self, when: When) -> tuple[SchoolModel, dt.date]:
