@@ -128,7 +128,7 @@ def test_careterm_in_tmux(tmp_path):
         events = json.loads(careterm("audit", "--json", "--type", "ContactMade", store=store).stdout)["events"]
         new = [e for e in events if e["source"] != "demo"]
         assert len(new) == 1, new
-        assert (new[0]["actor"], new[0]["subject"], new[0]["date"]) == (mentor, f"pupil/{other}", today.isoformat())
+        assert (new[0]["actor"], new[0]["subject"], new[0]["date"], new[0]["source"]) == (mentor, f"pupil/{other}", today.isoformat(), "tui")
 
         # another process records a talk: the open home tab drops the duty within a few seconds
         assert _talk_row(tmux.capture(), pupil)
@@ -150,7 +150,7 @@ def test_careterm_in_tmux(tmp_path):
     verified = careterm("verify", store=store)
     assert verified.returncode == 0
     events = json.loads(careterm("audit", "--json", "--type", "ContactMade", store=store).stdout)["events"]
-    assert [(e["actor"], e["subject"]) for e in events[-2:]] == [(mentor, f"pupil/{other}"), (mentor, f"pupil/{pupil}")]
+    assert [(e["actor"], e["subject"], e["source"]) for e in events[-2:]] == [(mentor, f"pupil/{other}", "tui"), (mentor, f"pupil/{pupil}", "cli")]
 
 
 def _form_field(screen: str) -> str:
