@@ -177,14 +177,26 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def create_table(self) -> None:
         super().create_table()
-        with self.datastore.transaction(commit=True) as c:
-            # stores made before the heads table: fill it from the log once
-            c.execute(f"SELECT COUNT(*) FROM {HEADS_TABLE}")
-            if c.fetchone()[0] == 0:
-                c.execute(
-                    f"INSERT OR IGNORE INTO {HEADS_TABLE} SELECT substr(originator_id, 1, instr(originator_id, '/') - 1), "
-                    f"MAX(rowid) FROM {self.events_table_name} GROUP BY 1"
-                )
+        # stores made before the heads table: fill it from the log once. Read first (many
+        # processes open a store at once); write only when needed, under an immediate lock.
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT (SELECT COUNT(*) FROM {HEADS_TABLE}), EXISTS (SELECT 1 FROM {self.events_table_name})"
+            )
+            heads, events = c.fetchone()
+        if heads == 0 and events:
+            with self.datastore.get_connection(commit=True) as conn:
+                raw: sqlite3.Connection = conn._sqlite_conn
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    raw.execute(
+                        f"INSERT OR IGNORE INTO {HEADS_TABLE} SELECT substr(originator_id, 1, "
+                        f"instr(originator_id, '/') - 1), MAX(rowid) FROM {self.events_table_name} GROUP BY 1"
+                    )
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
 
     def scan(self, after: int, upto: int) -> tuple[list[tuple], list[tuple]]:
         with self.datastore.transaction(commit=False) as c:
