@@ -3,6 +3,7 @@
 
     python3 quickstart.py demo [careterm args]   # careterm on a demo school
     python3 quickstart.py test [pytest args]     # the whole test suite
+    python3 quickstart.py bench [args]           # district figures (benchmarks/district.py)
 
 Standard library only, Python 3.11+. Each subcommand is a function registered in SUBCOMMANDS;
 add one there (e.g. `demo`) to extend the script.
@@ -194,7 +195,20 @@ def cmd_demo(args: list[str]) -> int:
     return subprocess.call([str(python), "-m", "careterm.cli", *args], cwd=ROOT, env=env)
 
 
+def cmd_bench(args: list[str]) -> int:
+    """District benchmark on SQLite and a throwaway PostgreSQL (args go to benchmarks/district.py)."""
+    python = ensure_venv()
+    env = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        if not env.get("CARETERM_TEST_PG"):
+            url = stack.enter_context(throwaway_postgres())
+            if url:
+                env["CARETERM_TEST_PG"] = url
+        return subprocess.call([str(python), "benchmarks/district.py", *args], cwd=ROOT, env=env)
+
+
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "bench": cmd_bench,
     "demo": cmd_demo,
     "test": cmd_test,
 }
