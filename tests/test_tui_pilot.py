@@ -285,6 +285,31 @@ def _palette_has_hits(app) -> bool:
     return app.screen.query_one(CommandList).option_count > 0
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a form (and the time travel screen) opens with the focus on its scroll container (VerticalScroll #form), "
+    "not on its first field: what a teacher types before pressing Tab goes nowhere (set AUTO_FOCUS, or focus the "
+    "first empty field on mount)",
+)
+def test_a_form_opens_ready_to_type(facts, store_path):
+    async def go():
+        from careterm.tui.app import TimeTravelScreen
+
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            await pilot.pause(0.2)
+            assert app.focused is app.screen.query_one("#f-pupil-id"), app.focused
+            await S.send_keys(pilot, "escape", "t")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
+            await pilot.pause(0.2)
+            assert app.focused is app.screen.query_one("#as-of"), app.focused
+
+    run(go())
+
+
 # -- the mentor's day: a talk from the Home tab, the duty turns ok --------------------------------
 
 
@@ -549,6 +574,31 @@ def test_time_travel_banner_read_only_and_back(facts, store_path):
     assert new_events(store_path, before) == []
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.xfail(
+    strict=True,
+    reason="at 80 columns the header cuts the history banner short ('… · 历史：截至 2026-03-0…', 'HISTORY: as of "
+    "2026-…'): the date being viewed is not on screen (the home tab even says 今天是 2026-03-01 / today is …)",
+)
+def test_history_banner_shows_the_date_at_80_columns(facts, store_path, lang):
+    async def go():
+        from careterm.tui.app import TimeTravelScreen
+
+        app = S.make_app(store_path, facts["mentor"], lang=None if lang == "zh" else lang)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "t")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
+            await S.type_into(pilot, "as-of", "20260301")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: app.when.is_history, 5, "history")
+            await pilot.pause(0.2)
+            header = S.screen_text(app).splitlines()[0]
+            assert "2026-03-01" in header, header
+
+    run(go())
+
+
 # -- help, tabs, keymap, language ----------------------------------------------------------------------
 
 
@@ -654,12 +704,19 @@ def _last_audit_type(table) -> str:
 
 
 def _binding_classes():
+    """Every class of the TUI's modules that declares key bindings (new screens included)."""
+    import inspect
+
     from careterm.tui import app as tui_app
     from careterm.tui import forms, panes
 
-    classes = [tui_app.CaretermApp, tui_app.PupilScreen, tui_app.HelpScreen, tui_app.RecordMenu, tui_app.TimeTravelScreen, forms.FormScreen]
-    classes += [getattr(panes, name) for name in dir(panes) if name.endswith("Pane")]
-    return classes
+    found = []
+    for module in (tui_app, forms, panes):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and cls.__dict__.get("BINDINGS"):
+                found.append(cls)
+    assert {"CaretermApp", "FormScreen", "PupilsPane", "QueuePane"} <= {c.__name__ for c in found}
+    return found
 
 
 def test_every_binding_has_an_id():
