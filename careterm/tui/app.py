@@ -97,6 +97,7 @@ class CaretermApp(App):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
+        yield Static(id="history-banner")
         with TabbedContent(id="tabs"):
             for i, tab in enumerate(TABS):
                 with TabPane(f"{i + 1} {self.t(f'tab.{tab}')}", id=f"tab-{tab}"):
@@ -119,15 +120,19 @@ class CaretermApp(App):
     def set_subtitle(self) -> None:
         parts = [self.ws.actor or "-", self.today.isoformat()]
         if self.when.is_history:
-            parts.append(
-                self.t(
-                    "history.banner",
-                    as_of=self.when.as_of.isoformat() if self.when.as_of else "-",
-                    known_at=self.when.known_at.isoformat(timespec="minutes") if self.when.known_at else "-",
-                )
-            )
+            parts.append(self.t("history.short"))
         self.sub_title = " · ".join(parts)
         self.screen.set_class(self.when.is_history, "history")
+        # history is marked on a line of its own, in full, whatever the width
+        banner = self.query("#history-banner")
+        if banner:
+            text = self.t(
+                "history.banner",
+                as_of=self.when.as_of.isoformat() if self.when.as_of else "-",
+                known_at=self.when.known_at.isoformat(timespec="minutes") if self.when.known_at else "-",
+            )
+            banner.first(Static).update(text if self.when.is_history else "")
+            banner.first().display = self.when.is_history
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -180,9 +185,14 @@ class CaretermApp(App):
     def action_tab(self, tab: str) -> None:
         if isinstance(self.screen, PupilScreen):
             self.pop_screen()
-        self.query_one("#tabs", TabbedContent).active = f"tab-{tab}"
-        # the pane's own keys work at once: focus its first table, not the tab bar
-        self.call_after_refresh(self.query_one(f"#pane-{tab}", Pane).focus_first)
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = f"tab-{tab}"
+
+        def focus() -> None:  # the pane's own keys work at once: its first table, not the tab bar
+            if tabs.active == f"tab-{tab}":  # unless another tab key came first
+                self.query_one(f"#pane-{tab}", Pane).focus_first()
+
+        self.call_after_refresh(focus)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -419,6 +429,10 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
     def __init__(self, when: When):
         super().__init__()
         self.when = when
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#as-of", MaskedInput).focus()
 
     def compose(self) -> ComposeResult:
         t = self.app.t

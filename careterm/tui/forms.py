@@ -181,6 +181,17 @@ class FormScreen(ModalScreen[list]):
                 yield Button(t("button.save"), id="save", variant="primary")
                 yield Button(t("button.cancel"), id="cancel")
 
+    def on_mount(self) -> None:
+        """Typing goes to the first empty field at once (the prefilled ones are skipped)."""
+        for widget in self.query("Input, Select"):
+            value = widget.value
+            if value in ("", None, Select.NULL) or (isinstance(widget, MaskedInput) and not str(value).strip("- ")):
+                widget.focus()
+                return
+        first = self.query("Input, Select")
+        if first:
+            first.first().focus()
+
     def _widget(self, f: Field):
         wid = self._wid(f.name)
         value = self.prefill.get(f.name, "")

@@ -95,7 +95,8 @@ class HomePane(Pane):
         names = d["names"]
         self.my_pupils = d["my_pupils"]
         mine = ", ".join(f"{names.get(p, p)}({p})" for p in d["my_pupils"]) or t("home.no_pupil")
-        lines = [t("home.hello", name=d["me"] or "-", date=d["as_of"].isoformat()), t("home.my_pupils", pupils=mine)]
+        hello = "home.hello_history" if self.app.when.is_history else "home.hello"
+        lines = [t(hello, name=d["me"] or "-", date=d["as_of"].isoformat()), t("home.my_pupils", pupils=mine)]
         if d["leader"]:
             lines.append(
                 t(
