@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from events.commands import Context
 from events.errors import Refused
+from events.gcpause import paused_gc
 from events.state import State
 from events.store import HeadMoved, Store, StoreError
 from events.types import Event
@@ -40,8 +41,9 @@ class Service:
 
     def catch_up(self) -> State:
         if self._batch is None:
-            for seq, event in self.store.read(self.state.position, school=self.school):
-                self.state.apply(seq, event)
+            with paused_gc():
+                for seq, event in self.store.read(self.state.position, school=self.school):
+                    self.state.apply(seq, event)
         return self.state
 
     def today(self, school_id: str | None) -> dt.date:
@@ -98,7 +100,8 @@ class Service:
         snapshot_state = self.state
         self._batch = []
         try:
-            yield
+            with paused_gc():  # a bulk build folds as it goes: see events.gcpause
+                yield
             pending = self._batch
         except BaseException:
             self._batch = None

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import msgspec
 
+from events.gcpause import paused_gc
 from events.store import Store
 from events.types import Event, SchoolOpened
 from projections.model import SCHEMA, SchoolModel, apply, new_model
@@ -37,8 +38,9 @@ def _name(school: str) -> str:
 
 def fold(events: Iterable[tuple[int, Event]], school: str, model: SchoolModel | None = None) -> SchoolModel:
     model = model or new_model(school)
-    for seq, event in events:
-        apply(model, seq, event)
+    with paused_gc():
+        for seq, event in events:
+            apply(model, seq, event)
     return model
 
 
@@ -82,11 +84,12 @@ def rebuild(store: Store) -> dict[str, int]:
     models = {school: new_model(school) for school in schools}
     head = store.head()
     counted = {school: 0 for school in schools}
-    for seq, event in store.read(0, upto=head):
-        model = models.get(event.school)
-        if model is not None:
-            apply(model, seq, event)
-            counted[event.school] += 1
+    with paused_gc():
+        for seq, event in store.read(0, upto=head):
+            model = models.get(event.school)
+            if model is not None:
+                apply(model, seq, event)
+                counted[event.school] += 1
     for school, model in models.items():
         store.save_view(_name(school), SCHEMA, head, _encoder.encode(model))
     return counted
