@@ -152,15 +152,22 @@ def throwaway_postgres() -> Iterator[str | None]:
 # --- subcommands ---------------------------------------------------------------------------
 
 
-def cmd_test(args: list[str]) -> int:
-    """Run the test suite (pytest args pass through), with a throwaway PostgreSQL if possible."""
-    python = ensure_venv()
+@contextlib.contextmanager
+def with_test_postgres() -> Iterator[dict[str, str]]:
+    """The environment, with CARETERM_TEST_PG naming a throwaway server unless one is given."""
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         if not env.get("CARETERM_TEST_PG"):
             url = stack.enter_context(throwaway_postgres())
             if url:
                 env["CARETERM_TEST_PG"] = url
+        yield env
+
+
+def cmd_test(args: list[str]) -> int:
+    """Run the test suite (pytest args pass through), with a throwaway PostgreSQL if possible."""
+    python = ensure_venv()
+    with with_test_postgres() as env:
         pytest = subprocess.Popen([str(python), "-m", "pytest", *args], cwd=ROOT, env=env)
         try:
             return pytest.wait()
@@ -198,12 +205,7 @@ def cmd_demo(args: list[str]) -> int:
 def cmd_bench(args: list[str]) -> int:
     """District benchmark on SQLite and a throwaway PostgreSQL (args go to benchmarks/district.py)."""
     python = ensure_venv()
-    env = dict(os.environ)
-    with contextlib.ExitStack() as stack:
-        if not env.get("CARETERM_TEST_PG"):
-            url = stack.enter_context(throwaway_postgres())
-            if url:
-                env["CARETERM_TEST_PG"] = url
+    with with_test_postgres() as env:
         return subprocess.call([str(python), "benchmarks/district.py", *args], cwd=ROOT, env=env)
 
 

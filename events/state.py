@@ -237,12 +237,16 @@ def _staff_left(s: School, e: StaffLeft) -> None:
     _entry(s, e)
 
 
+def amend_staff_record(staff, changes: dict) -> None:
+    """Apply a StaffAmended's changes to a staff record (here, and in the read model)."""
+    staff.name = changes.get("name", staff.name)
+    staff.roles = list(changes.get("roles", staff.roles))
+    staff.grade = changes.get("grade", staff.grade)
+    staff.class_ = changes.get("class", staff.class_)
+
+
 def _staff_amended(s: School, e: StaffAmended) -> None:
-    staff = s.staff[e.staff]
-    staff.name = e.changes.get("name", staff.name)
-    staff.roles = list(e.changes.get("roles", staff.roles))
-    staff.grade = e.changes.get("grade", staff.grade)
-    staff.class_ = e.changes.get("class", staff.class_)
+    amend_staff_record(s.staff[e.staff], e.changes)
     _entry(s, e)
 
 

@@ -17,6 +17,7 @@ import msgspec
 
 from events import rules
 from events.calendar import Term
+from events.state import amend_staff_record
 from events.types import (
     AidGranted,
     AidRevoked,
@@ -262,11 +263,7 @@ def _staff_left(m: SchoolModel, seq: int, e: StaffLeft) -> None:
 
 
 def _staff_amended(m: SchoolModel, seq: int, e: StaffAmended) -> None:
-    staff = m.staff[e.staff]
-    staff.name = e.changes.get("name", staff.name)
-    staff.roles = list(e.changes.get("roles", staff.roles))
-    staff.grade = e.changes.get("grade", staff.grade)
-    staff.class_ = e.changes.get("class", staff.class_)
+    amend_staff_record(m.staff[e.staff], e.changes)
 
 
 def _inspected(m: SchoolModel, seq: int, e: HandbookInspected) -> None:
