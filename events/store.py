@@ -155,8 +155,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         where = "rowid > ? AND rowid <= ?"
         params: list[Any] = [after, upto if upto is not None else 2**62]
         if prefix is not None:
-            where += " AND substr(originator_id, 1, ?) = ?"
-            params += [len(prefix), prefix]
+            # the streams of one school are a range of the primary key: from the start of the log
+            # read that range (`+rowid` keeps the planner off the rowid scan), else the new rows
+            where = "+rowid > ? AND +rowid <= ?" if after == 0 else where
+            where += " AND originator_id >= ? AND originator_id < ?"
+            params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
         with self.datastore.get_connection(commit=False) as conn:
             cursor = conn._sqlite_conn.cursor()
             cursor.row_factory = None
