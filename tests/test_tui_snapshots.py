@@ -147,7 +147,7 @@ def test_pupil_file(snap_compare, store_path, facts, lang):
         await repaint(pilot)
 
     assert snap_compare(
-        app_for(store_path, facts["mentor"], lang), terminal_size=S.SIZE, run_before=steps(on_tab("2", "pupils", "#pupil-table"), open_file)
+        app_for(store_path, facts["mentor"], lang), terminal_size=S.SIZE, run_before=steps("2", tab_loaded("#pupil-table"), open_file)
     )
 
 
