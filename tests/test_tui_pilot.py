@@ -523,13 +523,6 @@ def test_tab_keys_1_to_6_show_their_tab_and_it_stays(facts, store_path):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="6 after 5: the focused aid-table is hidden, Textual's focus reset moves the focus to the next widget of "
-    "the hidden pane (aid-notice), its TabPane.Focused makes TabbedContent activate 资助 again, then 审计: the old tab "
-    "flickers back and both panes load again (the audit tab re-reads the whole log). Blurring (set_focus(None)) "
-    "before switching would avoid it",
-)
 def test_a_tab_key_loads_that_tab_once(facts, store_path):
     seen = _tab_keys(store_path)
     problems = [f"{key}: loads {loads}" for key, tab, _, loads in seen if loads != {f"pane-{tab}": 1}]

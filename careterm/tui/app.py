@@ -186,6 +186,9 @@ class CaretermApp(App):
         if isinstance(self.screen, PupilScreen):
             self.pop_screen()
         tabs = self.query_one("#tabs", TabbedContent)
+        # let go of the focus first: a focused table in the tab being hidden would pass the focus
+        # to its neighbour there, and that tab would come back for a moment (and load again)
+        self.set_focus(None)
         tabs.active = f"tab-{tab}"
 
         def focus() -> None:  # the pane's own keys work at once: its first table, not the tab bar
