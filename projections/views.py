@@ -90,7 +90,7 @@ def _revoked(grant: EntryRec, day: dt.date) -> bool:
 def aid_list(model: SchoolModel, day: dt.date) -> dict:
     terms = model.terms_on(day)
     rows = []
-    for g in sorted(_grants(model, day), key=lambda g: (g.date, g.id)):
+    for g in sorted(_grants(model, day), key=lambda g: g.date):  # stable: log order within a day
         rows.append(
             {
                 "id": g.id,
@@ -134,7 +134,7 @@ def aid_notice(model: SchoolModel, day: dt.date, semester_name: str) -> dict | N
     ):
         return None
     rows = []
-    for g in sorted(_grants(model, day), key=lambda g: (g.date, g.id)):
+    for g in sorted(_grants(model, day), key=lambda g: g.date):
         if _revoked(g, day) or semester_span(g.date, terms).name != semester_name:
             continue
         p = profile_on(model.pupils[g.pupils[0]], g.date)

@@ -126,11 +126,12 @@ class CaretermApp(App):
         # history is marked on a line of its own, in full, whatever the width
         banner = self.query("#history-banner")
         if banner:
-            text = self.t(
-                "history.banner",
-                as_of=self.when.as_of.isoformat() if self.when.as_of else "-",
-                known_at=self.when.known_at.isoformat(timespec="minutes") if self.when.known_at else "-",
-            )
+            parts = []
+            if self.when.as_of:
+                parts.append(self.t("history.as_of", as_of=self.when.as_of.isoformat()))
+            if self.when.known_at:
+                parts.append(self.t("history.known_at", known_at=self.when.known_at.isoformat(timespec="minutes")))
+            text = self.t("history.banner", what="，".join(parts) if self.t.lang == "zh" else ", ".join(parts))
             banner.first(Static).update(text if self.when.is_history else "")
             banner.first().display = self.when.is_history
 
@@ -252,6 +253,11 @@ class CaretermApp(App):
         self.when = when
         self.set_subtitle()
         self.reload_visible()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "switch_school":
+            return len(self.ws.schools()) > 1  # only district staff have another school
+        return True
 
     def action_switch_school(self) -> None:
         """District staff: look at (and record for) another school of the store."""

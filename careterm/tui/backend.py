@@ -54,6 +54,16 @@ class Backend:
         found = self._locked(lambda: self.ws.schools(refresh=True))
         return sorted(((sid, value[0]) for sid, value in found.items()), key=lambda x: (len(x[0]), x[0]))
 
+    def event_id_of(self, seq: int) -> str | None:
+        """The id of the entry at a place in the log (forms accept the number the audit shows)."""
+
+        def find() -> str | None:
+            for _, event in self.ws.store().read(seq - 1, upto=seq):
+                return event.id
+            return None
+
+        return self._locked(find)
+
     def switch_school(self, school: str) -> None:
         def switch() -> None:
             self.ws.wanted_school = school

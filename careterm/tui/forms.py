@@ -263,11 +263,14 @@ class FormScreen(ModalScreen[list]):
         except Refused as refused:
             self.show_refusal(refused)
             return
-        self.save(build, day, values.get("--note", ""))
+        self.save(build, day, values.get("--note", ""), values)
 
     @work(thread=True, exclusive=True, group="record")
-    def save(self, build, day, note) -> None:
+    def save(self, build, day, note, values) -> None:
         try:
+            entry = values.get("EVENT_ID", "").lstrip("#")
+            if entry.isdigit():  # the entry's number as the audit tab shows it
+                values["EVENT_ID"] = self.app.backend.event_id_of(int(entry)) or entry
             events = self.app.backend.record(build, date=day, note=note)
         except Refused as refused:
             self.app.call_from_thread(self.show_refusal, refused)

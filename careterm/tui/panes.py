@@ -58,10 +58,17 @@ class Pane(Widget):
         raise NotImplementedError
 
     def table(self, selector: str, columns: tuple[str, ...], rows: list[tuple], keys: list[str] | None = None) -> DataTable:
+        from rich.cells import cell_len
+
         table = self.query_one(selector, DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        table.add_columns(*(self.t(f"col.{c}") for c in columns))
+        # widths from the content, set here: a table filled before its tab was ever laid out
+        # would otherwise keep the widths of its headers
+        labels = [self.t(f"col.{c}") for c in columns]
+        for i, label in enumerate(labels):
+            width = max([cell_len(label)] + [cell_len(str(row[i])) for row in rows[:500]])
+            table.add_column(label, width=min(width, 40))
         for i, row in enumerate(rows):
             table.add_row(*row, key=keys[i] if keys else None)
         if rows:
@@ -370,7 +377,7 @@ class AuditPane(Pane):
 
     def show_page(self) -> None:
         t = self.t
-        page = self.rows[self.page_start : self.page_start + PAGE]
+        page = self.rows[self.page_start : self.page_start + PAGE][::-1]  # newest first
         self.query_one("#audit-status", Static).update(
             t("audit.page", first=self.page_start + 1 if page else 0, last=self.page_start + len(page), total=len(self.rows))
         )
