@@ -269,7 +269,7 @@ class FormScreen(ModalScreen[list]):
     def save(self, build, day, note, values) -> None:
         try:
             entry = values.get("EVENT_ID", "").lstrip("#")
-            if entry.isdigit():  # the entry's number as the audit tab shows it
+            if entry.isdigit() and len(entry) < 32:  # the entry's number as the audit shows it (ids have 32)
                 values["EVENT_ID"] = self.app.backend.event_id_of(int(entry)) or entry
             events = self.app.backend.record(build, date=day, note=note)
         except Refused as refused:
