@@ -360,23 +360,16 @@ class HelpScreen(Translated, ModalScreen):
 
     def compose(self) -> ComposeResult:
         t = self.app.t
-        screen = self.app.screen_stack[-1] if self.app.screen_stack else None
         tabs = self.app.query_one("#tabs", TabbedContent)
         active = (tabs.active or "tab-home").removeprefix("tab-")
         keys = []
         seen = set()
-        for _, binding in sorted(self.app._bindings.key_to_bindings.items()):
-            for b in binding:
-                if b.id and b.id not in seen:
-                    seen.add(b.id)
-                    keys.append(f"  {self.app.get_key_display(b):>8}  {t(f'key.{b.id}')}")
-        pane = self.app.query_one(f"#pane-{active}")
-        for _, binding in sorted(pane._bindings.key_to_bindings.items()):
-            for b in binding:
-                if b.id and b.id not in seen:
-                    seen.add(b.id)
-                    keys.append(f"  {self.app.get_key_display(b):>8}  {t(f'key.{b.id}')}")
-        del screen
+        for node in (self.app, self.app.query_one(f"#pane-{active}")):  # the app's keys, then the tab's
+            for _, found in sorted(node._bindings.key_to_bindings.items()):
+                for b in found:
+                    if b.id and b.id not in seen:
+                        seen.add(b.id)
+                        keys.append(f"  {self.app.get_key_display(b):>8}  {t(f'key.{b.id}')}")
         with VerticalScroll(id="help"):
             yield Static(f"[b]{t(f'tab.{active}')}[/b]\n{t(f'help.{active}')}\n\n{t('help.keys')}\n" + "\n".join(keys))
 
