@@ -104,6 +104,20 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "correct_others": frozenset({"leader", "admin"}),
 }
 
+def in_force(changes, day) -> tuple[int, int, dict[str, str]]:
+    """The rules in force on a day: the defaults, then each `rules set` effective by then, in
+    (date, order) order. `changes` yields (date, capacity | None, late days | None, cadences);
+    None keeps the value before. Both the write side and the read model judge by this."""
+    capacity, late, cadences = DEFAULT_CAPACITY, DEFAULT_LATE_DAYS, dict(DEFAULT_CADENCES)
+    for when, new_capacity, new_late, duties in changes:
+        if when > day:
+            break
+        capacity = capacity if new_capacity is None else new_capacity
+        late = late if new_late is None else new_late
+        cadences.update(duties)
+    return capacity, late, cadences
+
+
 _AMOUNT = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
 _CADENCE = re.compile(r"^(?:([1-9][0-9]{0,2})d|month|semester|year|off)$")
 

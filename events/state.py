@@ -182,14 +182,7 @@ class School:
     rules: list[tuple[dt.date, int, int | None, int | None, dict[str, str]]] = field(default_factory=list)
 
     def rules_on(self, day: dt.date) -> tuple[int, int, dict[str, str]]:
-        capacity, late, cadences = rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES)
-        for when, _, new_capacity, new_late, duties in self.rules:
-            if when > day:
-                break
-            capacity = capacity if new_capacity is None else new_capacity
-            late = late if new_late is None else new_late
-            cadences.update(duties)
-        return capacity, late, cadences
+        return rules.in_force(((when, cap, late, duties) for when, _, cap, late, duties in self.rules), day)
 
     def capacity_on(self, day: dt.date) -> int:
         return self.rules_on(day)[0]

@@ -152,36 +152,19 @@ class SchoolModel(msgspec.Struct):
     # -- questions about a date --------------------------------------------------------------
 
     def rules_on(self, day: dt.date) -> RulesRec:
-        """The rules in force on a day: the defaults, then every change effective by then."""
-        found = RulesRec(day, 0, rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES))
-        for r in self.rules:
-            if r.date > day:
-                break
-            found = _apply_rules(found, r)
-        return found
+        """The rules in force on a day (events.rules.in_force: the write side judges the same)."""
+        return RulesRec(day, 0, *self._totals(day))
 
     def rules_changes(self) -> list[RulesRec]:
         """The totals in force from each change on, in date order."""
-        current = RulesRec(dt.date.min, 0, rules.DEFAULT_CAPACITY, rules.DEFAULT_LATE_DAYS, dict(rules.DEFAULT_CADENCES))
-        totals = []
-        for r in self.rules:
-            current = _apply_rules(current, r)
-            totals.append(current)
-        return totals
+        return [RulesRec(r.date, r.seq, *self._totals(r.date)) for r in self.rules]
+
+    def _totals(self, day: dt.date) -> tuple[int, int, dict[str, str]]:
+        return rules.in_force(((r.date, r.capacity, r.late_days, r.cadences) for r in self.rules), day)
 
     def terms_on(self, day: dt.date) -> list[Term]:
         """The school calendar as known on a day (terms entered by then), by start date."""
         return [Term(t.name, t.start, t.end) for t in self.terms if t.entered <= day]
-
-
-def _apply_rules(current: RulesRec, change: RulesRec) -> RulesRec:
-    return RulesRec(
-        change.date,
-        change.seq,
-        current.capacity if change.capacity is None else change.capacity,
-        current.late_days if change.late_days is None else change.late_days,
-        {**current.cadences, **change.cadences},
-    )
 
 
 def pupil_timeline(pupil: PupilRec, day: dt.date) -> list[Dated]:
