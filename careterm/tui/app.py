@@ -89,6 +89,7 @@ class CaretermApp(App):
         self.when = When()
         self.today = dt.date.today()
         self.seen_head = -1
+        self.school_count = 1  # learnt by the first load (no store call on the UI thread)
         self.pupils: list[tuple[str, str]] = []
         self.staff: list[tuple[str, str]] = []
         translate_bindings(self, self.t)
@@ -144,11 +145,15 @@ class CaretermApp(App):
         pupils = [(p.id, p.base.get("name", "")) for p in model.pupils.values()]
         staff = [(s.id, s.name) for s in model.staff.values()]
         head = self.backend.head()
-        self.call_from_thread(self._started, model.name, day, pupils, staff, head)
+        schools = len(self.backend.schools())
+        self.call_from_thread(self._started, model.name, day, pupils, staff, head, schools)
 
-    def _started(self, name: str, day: dt.date, pupils, staff, head: int) -> None:
+    def _started(self, name: str, day: dt.date, pupils, staff, head: int, schools: int) -> None:
         self.title = f"careterm · {name}"
         self.today, self.pupils, self.staff, self.seen_head = day, pupils, staff, head
+        if schools != self.school_count:
+            self.school_count = schools
+            self.refresh_bindings()
         self.set_subtitle()
         self.reload_visible()
 
@@ -256,7 +261,7 @@ class CaretermApp(App):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "switch_school":
-            return len(self.ws.schools()) > 1  # only district staff have another school
+            return self.school_count > 1  # only district staff have another school
         return True
 
     def action_switch_school(self) -> None:
