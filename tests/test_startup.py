@@ -1,0 +1,37 @@
+"""A command that is not the TUI never imports Textual (start-up on old machines)."""
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_cli_commands_do_not_import_textual(tmp_path):
+    store = tmp_path / "s.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from careterm.cli import main
+
+        store = {str(store)!r}
+        runs = [
+            ["--store", store, "--as", "boss", "init", "--school", "X", "--date", "2025-09-01"],
+            ["--store", store, "--as", "boss", "staff", "add", "T1", "--name", "王", "--date", "2025-09-01"],
+            ["--store", store, "--as", "boss", "pupil", "add", "P1", "--name", "李", "--gender", "F",
+             "--birth", "2016-01-01", "--grade", "3", "--class", "1", "--category", "left_behind",
+             "--date", "2025-09-01"],
+            ["--store", store, "--as", "boss", "pair", "T1", "P1", "--date", "2025-09-02"],
+            ["--store", store, "--as", "T1", "contact", "P1", "--kind", "talk"],
+            ["--store", store, "--as", "boss", "contact", "P9", "--kind", "talk"],  # refused
+            ["--store", store, "compliance", "--json"],
+            ["--store", store, "archive", "--json"],
+            ["--store", store, "audit", "--json"],
+            ["--store", store, "verify"],
+        ]
+        codes = [main(args) for args in runs]
+        loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+        print(codes, loaded)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0, 0, 1, 0, 0, 0, 0] []", result.stdout
