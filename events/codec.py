@@ -10,8 +10,8 @@ current-schema event goes straight to the struct; an older one is upcast as a di
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Callable
+from functools import lru_cache, partial
+from typing import Any, Callable, Mapping
 
 import msgspec
 from eventsourcing.persistence import (
@@ -25,6 +25,13 @@ from events.types import ALIASES, BY_NAME, Event
 
 _encoder = msgspec.json.Encoder()
 _decoders = {cls: msgspec.json.Decoder(cls) for cls in BY_NAME.values()}
+
+
+def _decoder_of(cls: type) -> msgspec.json.Decoder:
+    decoder = _decoders.get(cls)
+    if decoder is None:
+        decoder = _decoders[cls] = msgspec.json.Decoder(cls)
+    return decoder
 
 
 def _staff_joined_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +98,14 @@ class MsgspecMapper(Mapper):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Event:  # type: ignore[override]
         return self.decode(stored_event.topic, stored_event.state)
+
+    def decoder(self, topic: str, into: Mapping[type, type] | None = None) -> Callable[[bytes], Any]:
+        """A function decoding the states of `topic` (see `Store.decoder`)."""
+        cls, version = parse_topic(topic)
+        if version != cls.schema or self.cipher or self.compressor:
+            return partial(self.decode, topic)
+        target = into.get(cls, cls) if into else cls
+        return _decoder_of(target).decode
 
     def decode(self, topic: str, state: bytes) -> Event:
         cls, version = parse_topic(topic)

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import parse_qs, unquote, urlparse
 
 import msgspec
@@ -47,6 +47,14 @@ SAVE_VIEW_SQL = (
 )
 
 
+# A rebuild's save: the fold from zero replaces whatever was saved
+REPLACE_VIEW_SQL = (
+    f"INSERT INTO {VIEWS_TABLE} (name, schema, position, state) VALUES (%s, %s, %s, %s) "
+    f"ON CONFLICT (name) DO UPDATE SET schema = excluded.schema, position = excluded.position, "
+    f"state = excluded.state"
+)
+
+
 class StoreError(Exception):
     """The store cannot be reached or is damaged (exit code 3)."""
 
@@ -61,6 +69,23 @@ class HeadMoved(Exception):
 
 def school_of_stream(stream: str) -> str:
     return stream.partition("/")[0]
+
+
+def prefix_end(prefix: str) -> str:
+    """The first string after every string that starts with `prefix` (its key range's end)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def span_of(schools: Sequence[str]) -> tuple[str, str]:
+    """The key range [lo, hi) holding the streams of these schools. It holds the streams of
+    every school whose `id/` sorts between theirs too: callers give a run of `by_prefix` order."""
+    prefixes = sorted(f"{school}/" for school in schools)
+    return prefixes[0], prefix_end(prefixes[-1])
+
+
+def by_prefix(schools: Sequence[str]) -> list[str]:
+    """Schools in the order of their streams' keys (`s1/` < `s10/`, and `s1-a/` < `s1/`)."""
+    return sorted(schools, key=lambda school: f"{school}/")
 
 
 def school_heads(stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> dict[str, int]:
@@ -92,13 +117,13 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return (row[0], row[1], bytes(row[2])) if row else None
 
-    def save_view(self, name: str, schema: int, position: int, state: bytes) -> None:
+    def save_view(self, name: str, schema: int, position: int, state: bytes, replace: bool = False) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(SAVE_VIEW_SQL.replace("%s", "?"), (name, schema, position, state))
+            c.execute((REPLACE_VIEW_SQL if replace else SAVE_VIEW_SQL).replace("%s", "?"), (name, schema, position, state))
 
-    def drop_views(self) -> None:
+    def drop_views(self, keep: Sequence[str] = ()) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {VIEWS_TABLE}")
+            c.execute(f"DELETE FROM {VIEWS_TABLE} WHERE name NOT IN ({', '.join('?' * len(keep))})", tuple(keep))
 
     def insert_events(  # type: ignore[override]
         self,
@@ -149,9 +174,12 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                     raise OperationalError(e) from e
                 raise
 
-    def select_rows(self, after: int, upto: int | None, limit: int, prefix: str | None = None) -> list[tuple]:
+    def select_rows(
+        self, after: int, upto: int | None, limit: int, prefix: str | None = None, span: tuple[str, str] | None = None
+    ) -> list[tuple]:
         """(seq, topic, state) in log order, of the streams starting with `prefix` if given (one
-        school's). Plain tuples straight from sqlite3: the bulk path of catch-up and rebuild."""
+        school's), or of the streams in `span` [lo, hi). Plain tuples straight from sqlite3: the
+        bulk path of catch-up and rebuild."""
         where = "rowid > ? AND rowid <= ?"
         params: list[Any] = [after, upto if upto is not None else 2**62]
         if prefix is not None:
@@ -159,7 +187,12 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             # read that range (`+rowid` keeps the planner off the rowid scan), else the new rows
             where = "+rowid > ? AND +rowid <= ?" if after == 0 else where
             where += " AND originator_id >= ? AND originator_id < ?"
-            params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+            params += [prefix, prefix_end(prefix)]
+        elif span is not None:
+            # many schools (a rebuild): one pass over the log, filtered in SQLite's C code;
+            # `+originator_id` keeps the planner on the rowid scan, in log order
+            where += " AND +originator_id >= ? AND +originator_id < ?"
+            params += list(span)
         with self.datastore.get_connection(commit=False) as conn:
             cursor = conn._sqlite_conn.cursor()
             cursor.row_factory = None
@@ -349,7 +382,14 @@ def _postgres_recorder_class():
             except psycopg.OperationalError as e:
                 raise OperationalError(e) from e
 
-        def select_rows(self, after: int, upto: int | None, limit: int, prefix: str | None = None) -> list[tuple]:
+        def select_rows(
+            self,
+            after: int,
+            upto: int | None,
+            limit: int,
+            prefix: str | None = None,
+            span: tuple[str, str] | None = None,
+        ) -> list[tuple]:
             from psycopg.rows import tuple_row
 
             where = SQL("notification_id > %s AND notification_id <= %s")
@@ -357,6 +397,9 @@ def _postgres_recorder_class():
             if prefix is not None:
                 where += SQL(" AND starts_with(originator_id, %s)")
                 params.append(prefix)
+            elif span is not None:
+                where += SQL(" AND originator_id >= %s AND originator_id < %s")
+                params += list(span)
             with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
                 curs.execute(
                     SQL("SELECT notification_id, topic, state FROM {}.{} WHERE ").format(self._schema, self._table)
@@ -401,14 +444,16 @@ def _postgres_recorder_class():
                 row = curs.fetchone()
             return (row["schema"], row["position"], bytes(row["state"])) if row else None
 
-        def save_view(self, name: str, schema: int, position: int, state: bytes) -> None:
+        def save_view(self, name: str, schema: int, position: int, state: bytes, replace: bool = False) -> None:
             with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
                 curs.execute(SQL("SET LOCAL search_path TO {}").format(self._schema))
-                curs.execute(SQL(SAVE_VIEW_SQL), (name, schema, position, state))
+                curs.execute(SQL(REPLACE_VIEW_SQL if replace else SAVE_VIEW_SQL), (name, schema, position, state))
 
-        def drop_views(self) -> None:
+        def drop_views(self, keep: Sequence[str] = ()) -> None:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(SQL("DELETE FROM {}.{}").format(self._schema, self._views))
+                curs.execute(
+                    SQL("DELETE FROM {}.{} WHERE NOT (name = ANY(%s))").format(self._schema, self._views), (list(keep),)
+                )
 
     return ChainedPostgresRecorder
 
@@ -577,18 +622,43 @@ class Store:
         upto: int | None = None,
         topics: Sequence[str] = (),
         school: str | None = None,
+        span: tuple[str, str] | None = None,
+        into: Mapping[type, type] | None = None,
     ) -> Iterator[tuple[int, Event]]:
         """Yield (seq, event) in log order after position `after` (up to `upto`, of `topics`).
 
         With `school`, only that school's streams are read (filtered in the database, so the
-        other schools' events of a district store cost no decoding).
+        other schools' events of a district store cost no decoding). With `span` (see
+        `span_of`), the streams of a run of schools, in one pass over the log. `into` maps event
+        types to structs holding only some of their fields (see `decoder`).
         """
+        decoders: dict[str, Callable[[bytes], Event]] = {}
+        for rows in self.read_rows(after, batch=batch, upto=upto, topics=topics, school=school, span=span):
+            seq = 0
+            try:
+                for seq, topic, state in rows:
+                    decode = decoders.get(topic) or decoders.setdefault(topic, self.mapper.decoder(topic, into))
+                    yield seq, decode(state)
+            except (MapperDeserialisationError, msgspec.DecodeError, msgspec.ValidationError) as e:
+                raise StoreError(f"event #{seq}: {e}") from e
+
+    def read_rows(
+        self,
+        after: int = 0,
+        *,
+        batch: int = 5000,
+        upto: int | None = None,
+        topics: Sequence[str] = (),
+        school: str | None = None,
+        span: tuple[str, str] | None = None,
+    ) -> Iterator[list[tuple[int, str, bytes]]]:
+        """Batches of stored rows (seq, topic, state) as `read` selects them, not decoded: a fold
+        over many events decodes them itself with `decoder` (no layer of calls per event)."""
         position = after
-        decode = self.mapper.decode
         while True:
             try:
                 if not topics:
-                    rows = self.recorder.select_rows(position, upto, batch, f"{school}/" if school else None)
+                    rows = self.recorder.select_rows(position, upto, batch, f"{school}/" if school else None, span)
                 else:
                     rows = [
                         (n.id, n.topic, n.state)
@@ -598,14 +668,24 @@ class Store:
                     ]
             except PersistenceError as e:
                 raise StoreError(str(e)) from e
-            for seq, topic, state in rows:
-                try:
-                    yield seq, decode(topic, state)
-                except MapperDeserialisationError as e:
-                    raise StoreError(f"event #{seq}: {e}") from e
+            if rows:
+                yield rows
             if len(rows) < batch:
                 return
             position = rows[-1][0]
+
+    def decoder(self, topic: str, into: Mapping[type, type] | None = None) -> Callable[[bytes], Event]:
+        """The function turning a stored state of `topic` into its event.
+
+        It raises msgspec.DecodeError / ValidationError or MapperDeserialisationError on a bad
+        row (`read` names the row). With `into`, an event type found there is decoded straight
+        into the struct it maps to (the fields a view needs, no others), when the row has the
+        current schema; an older one goes through the upcasters.
+        """
+        try:
+            return self.mapper.decoder(topic, into)
+        except MapperDeserialisationError as e:
+            raise StoreError(f"{e}") from e
 
     # -- persisted read models ---------------------------------------------------------------
 
@@ -616,14 +696,19 @@ class Store:
         except PersistenceError as e:
             raise StoreError(str(e)) from e
 
-    def save_view(self, name: str, schema: int, position: int, state: bytes) -> None:
+    def save_view(self, name: str, schema: int, position: int, state: bytes, *, replace: bool = False) -> None:
+        """Save a read model at a log position; a saved one further on is kept unless `replace`."""
         try:
-            self.recorder.save_view(name, schema, position, state)
+            self.recorder.save_view(name, schema, position, state, replace)
         except (PersistenceError, OperationalError) as e:
             raise StoreError(str(e)) from e
 
-    def drop_views(self) -> None:
-        self.recorder.drop_views()
+    def drop_views(self, keep: Sequence[str] = ()) -> None:
+        """Delete the saved read models, but those named in `keep`."""
+        try:
+            self.recorder.drop_views(keep)
+        except (PersistenceError, OperationalError) as e:
+            raise StoreError(str(e)) from e
 
     def schools_of_staff(self, staff: str) -> list[str]:
         """The schools where this staff id was ever recorded (a district store)."""
