@@ -74,6 +74,11 @@ class Calendar:
                 j += 1
             for duty in rules.DUTIES:
                 self.cadences[duty].append(current.get(duty, rules.DEFAULT_CADENCES[duty]))
+        # a rolling cadence's length per day (None: a calendar cadence or off), read in loops
+        lengths = {c: rolling_days(c) for duty in rules.DUTIES for c in set(self.cadences[duty])}
+        self.rolling: dict[str, list[int | None]] = {
+            duty: [lengths[c] for c in self.cadences[duty]] for duty in rules.DUTIES
+        }
 
     def index(self, day: dt.date) -> int:
         return (day - self.first).days
@@ -90,19 +95,36 @@ class Calendar:
         return semester_span(day, self.terms)
 
 
-def holds(pupil: PupilRec, category: str) -> Callable[[dt.date], bool]:
+class Step:
+    """A yes or no that changes on given days, in date order (the last change of a day wins)."""
+
+    def __init__(self, changes: list[tuple[dt.date, bool]]):
+        self.changes = changes
+        self.days = [day for day, _ in changes]
+
+    def __call__(self, day: dt.date) -> bool:
+        k = bisect.bisect_right(self.days, day) - 1
+        return k >= 0 and self.changes[k][1]
+
+    def mask(self, cal: "Calendar") -> list[bool]:
+        """The answer for each day of the calendar, by index."""
+        n = len(cal.school_day)
+        out = [False] * n
+        for k, (day, value) in enumerate(self.changes):
+            start = min(max(cal.index(day), 0), n)
+            end = min(max(cal.index(self.days[k + 1]), 0), n) if k + 1 < len(self.days) else n
+            if value and start < end:
+                out[start:end] = [True] * (end - start)
+        return out
+
+
+def holds(pupil: PupilRec, category: str) -> Step:
     """Whether the pupil is in a category on a day, from their timeline (registration, changes)."""
     changes: list[tuple[dt.date, bool]] = [(pupil.registered, category in pupil.base.get("categories", []))]
     for d in pupil.timeline:
         if not d.retracted and d.value == category and d.what in ("category+", "category-"):
             changes.append((d.date, d.what == "category+"))
-    days = [day for day, _ in changes]
-
-    def on(day: dt.date) -> bool:
-        k = bisect.bisect_right(days, day) - 1
-        return k >= 0 and changes[k][1]
-
-    return on
+    return Step(changes)
 
 
 @dataclass
@@ -154,6 +176,7 @@ def evaluate_pairing(
     span = Span(pairing, last_day, as_of, range_from, range_to)
     done = done_dates(model, pupil, as_of)
     left_behind = holds(pupil, "left_behind")
+    left_behind_mask: list[bool] | None = None
     results: dict[str, DutyResult] = {}
     for duty in rules.DUTIES:
         applies = left_behind if duty in rules.LEFT_BEHIND_DUTIES else (lambda day: True)
@@ -164,7 +187,11 @@ def evaluate_pairing(
         # every cadence this duty had during the pairing counts its own days or periods
         seen = set(cal.cadences[duty][cal.index(pairing.start) : cal.index(last_day) + 1]) | {cadence_now}
         if any(rolling_days(c) for c in seen):
-            _rolling(cal, span, duty, applies, dates, result)
+            mask = None
+            if duty in rules.LEFT_BEHIND_DUTIES:
+                left_behind_mask = left_behind_mask or left_behind.mask(cal)
+                mask = left_behind_mask
+            _rolling(cal, span, duty, mask, dates, result)
         for kind in CALENDAR_KINDS:
             if kind in seen:
                 _calendar(cal, span, duty, applies, kind, dates, result, current=kind == cadence_now)
@@ -174,40 +201,41 @@ def evaluate_pairing(
     return results
 
 
-def _rolling(cal: Calendar, span: Span, duty: str, applies, dates: list[dt.date], result: DutyResult) -> None:
-    done_set = set(dates)
-    pairing = span.pairing
+def _rolling(cal: Calendar, span: Span, duty: str, applies: list[bool] | None, dates: list[dt.date], result: DutyResult) -> None:
+    """Walk the pairing's days by calendar index; `applies` says on which days the duty is owed
+    (None: every day)."""
+    index, school_day, lengths = cal.index, cal.school_day, cal.rolling[duty]
+    done = {index(d) for d in dates}
+    start, last = index(span.pairing.start), index(span.last_day)
+    lo, hi = index(span.range_from), index(span.range_to)
     elapsed, overdue, status = 0, False, "ok"
-    day = anchor = pairing.start
-    while day < span.last_day:
-        day += ONE_DAY
-        i = cal.index(day)
-        if day in done_set:
-            anchor, elapsed, overdue = day, 0, False
-        elif cal.school_day[i]:
+    anchor = start
+    for i in range(start + 1, last + 1):
+        if i in done:
+            anchor, elapsed, overdue = i, 0, False
+        elif school_day[i]:
             elapsed += 1
-        n = rolling_days(cal.cadences[duty][i])
-        if n is None or not applies(day):
+        n = lengths[i]
+        if n is None or (applies is not None and not applies[i]):
             continue
         status = "ok" if elapsed < n - 2 else ("due_soon" if elapsed <= n else "overdue")
         if status == "overdue" and not overdue:
             overdue = True
             result.missed += 1
-        if span.range_from <= day <= span.range_to and cal.school_day[i]:
+        if lo <= i <= hi and school_day[i]:
             result.owed += 1
             result.met += status != "overdue"
-    n = rolling_days(cal.cadence(duty, span.last_day))
+    n = lengths[last]
     if n is None:
         return  # judged by a calendar cadence today: the status comes from there
     result.status = status
     # due: the day the count of school days since the anchor reaches n
-    count, day, due = 0, anchor, None
-    while day < cal.last:
-        day += ONE_DAY
-        if cal.school_day[cal.index(day)]:
+    count, due = 0, None
+    for i in range(anchor + 1, len(school_day)):
+        if school_day[i]:
             count += 1
             if count >= n:
-                due = day
+                due = cal.first + dt.timedelta(days=i)
                 break
     result.due = due
 
