@@ -97,8 +97,26 @@ def directory(store: Store, *, fresh: bool = False) -> Directory:
     return found
 
 
-def load(store: Store, school: str, *, known_at: dt.datetime | None = None, save: bool = True) -> SchoolModel:
-    """The school's read model, current (caught up and saved) or as recorded by `known_at`."""
+SAVE_FROM = 500  # events: a catch-up shorter than this is not saved (see `load`)
+SAVE_DISTANCE = 20_000  # log positions: ...unless the log moved this far (other schools' rows)
+
+
+def load(
+    store: Store,
+    school: str,
+    *,
+    known_at: dt.datetime | None = None,
+    save: bool = True,
+    save_from: int = SAVE_FROM,
+) -> SchoolModel:
+    """The school's read model, current (caught up) or as recorded by `known_at`.
+
+    The caught-up model is saved when it was folded from zero, caught up on `save_from` events
+    or more, or is `SAVE_DISTANCE` behind the log (a catch-up reads the rows after the saved
+    position, other schools' too, if filtered in the database). Saving costs a school's whole model (tens of milliseconds, megabytes
+    written), and folding a few hundred events again costs a few milliseconds: so a view read
+    after each new entry does not rewrite the model each time.
+    """
     if known_at is not None:
         recorded = ((seq, e) for seq, e in store.read(0, school=school) if e.recorded_at is not None and e.recorded_at <= known_at)
         return fold(recorded, school)
@@ -109,9 +127,10 @@ def load(store: Store, school: str, *, known_at: dt.datetime | None = None, save
     head = store.head()
     if model is not None and head == position:
         return model
+    fresh = model is None
     model = model or new_model(school)
-    fold_rows(store, {school: model}, store.read_rows(position, upto=head, school=school))
-    if save:
+    folded = fold_rows(store, {school: model}, store.read_rows(position, upto=head, school=school))[school]
+    if save and (fresh or folded >= save_from or head - position >= SAVE_DISTANCE):
         store.save_view(_name(school), SCHEMA, head, _encoder.encode(model))
     return model
 
