@@ -491,7 +491,7 @@ def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
     school = s.school_id()
     model = load(store, school)
     rows = trail(
-        store.read(),
+        store.read(school=school),
         school=school,
         late_days_on=lambda day: model.rules_on(day).late_days,
         zone=ZoneInfo(model.timezone),

@@ -398,7 +398,8 @@ def _postgres_recorder_class():
                 where += SQL(" AND starts_with(originator_id, %s)")
                 params.append(prefix)
             elif span is not None:
-                where += SQL(" AND originator_id >= %s AND originator_id < %s")
+                # byte order, as Python compares the ids (a database collation may not be)
+                where += SQL(' AND originator_id COLLATE "C" >= %s AND originator_id COLLATE "C" < %s')
                 params += list(span)
             with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
                 curs.execute(

@@ -140,7 +140,7 @@ class Backend:
         def read() -> list[dict]:
             model = self.ws.model()
             rows = trail(
-                self.ws.store().read(),
+                self.ws.store().read(school=self.ws.school_id()),
                 school=self.ws.school_id(),
                 late_days_on=lambda d: model.rules_on(d).late_days,
                 zone=self.ws.zone(),
