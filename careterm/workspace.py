@@ -36,6 +36,7 @@ class Workspace:
         self._store: Store | None = None
         self._service = None
         self._schools: dict | None = None
+        self._kept = None  # the read models loaded in this session (projections.readmodel.Kept)
 
     # -- the store ---------------------------------------------------------------------------
 
@@ -61,6 +62,7 @@ class Workspace:
             self._store.close()
             self._store = None
             self._service = None
+            self._kept = None
 
     # -- schools, language, date ---------------------------------------------------------------
 
@@ -112,7 +114,9 @@ class Workspace:
     def model(self, known_at: dt.datetime | None = None):
         from projections import readmodel
 
-        return readmodel.load(self.store(), self.school_id(), known_at=known_at)
+        if self._kept is None:
+            self._kept = readmodel.Kept()
+        return readmodel.load(self.store(), self.school_id(), known_at=known_at, kept=self._kept)
 
     def model_as_of(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None):
         """(read model, as-of date): current, or replayed as known at a time.

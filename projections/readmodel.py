@@ -101,6 +101,16 @@ SAVE_FROM = 500  # events: a catch-up shorter than this is not saved (see `load`
 SAVE_DISTANCE = 20_000  # log positions: ...unless the log moved this far (other schools' rows)
 
 
+class Kept:
+    """The models a session has loaded, kept between loads: a later load folds only the events
+    recorded since (the TUI reloads its tab whenever the log moves). A kept model is changed in
+    place by the next load: whoever shares a `Kept` must not read a model while loading."""
+
+    def __init__(self) -> None:
+        # school -> (log position reached, position of the saved copy, events folded since, model)
+        self.models: dict[str, tuple[int, int, int, SchoolModel]] = {}
+
+
 def load(
     store: Store,
     school: str,
@@ -108,30 +118,43 @@ def load(
     known_at: dt.datetime | None = None,
     save: bool = True,
     save_from: int = SAVE_FROM,
+    kept: Kept | None = None,
 ) -> SchoolModel:
     """The school's read model, current (caught up) or as recorded by `known_at`.
 
     The caught-up model is saved when it was folded from zero, caught up on `save_from` events
-    or more, or is `SAVE_DISTANCE` behind the log (a catch-up reads the rows after the saved
-    position, other schools' too, if filtered in the database). Saving costs a school's whole model (tens of milliseconds, megabytes
-    written), and folding a few hundred events again costs a few milliseconds: so a view read
-    after each new entry does not rewrite the model each time.
+    or more since it was saved, or is `SAVE_DISTANCE` behind the log (a catch-up reads the rows
+    after the saved position, other schools' too, if filtered in the database). Saving costs a
+    school's whole model (tens of milliseconds, megabytes written), and folding a few hundred
+    events again costs a few milliseconds: so a view read after each new entry does not
+    rewrite the model each time.
     """
     if known_at is not None:
         recorded = ((seq, e) for seq, e in store.read(0, school=school) if e.recorded_at is not None and e.recorded_at <= known_at)
         return fold(recorded, school)
-    saved = store.load_view(_name(school))
-    position, model = 0, None
-    if saved and saved[0] == SCHEMA:
-        position, model = saved[1], _decoder.decode(saved[2])
     head = store.head()
-    if model is not None and head == position:
-        return model
+    if kept is not None and school in kept.models:
+        reached, saved_at, unsaved, model = kept.models[school]
+        if head == reached:
+            return model
+    else:
+        saved = store.load_view(_name(school))
+        reached, saved_at, unsaved, model = 0, 0, 0, None
+        if saved and saved[0] == SCHEMA:
+            reached = saved_at = saved[1]
+            model = _decoder.decode(saved[2])
+        if model is not None and head == reached:
+            if kept is not None:
+                kept.models[school] = (reached, saved_at, 0, model)
+            return model
     fresh = model is None
     model = model or new_model(school)
-    folded = fold_rows(store, {school: model}, store.read_rows(position, upto=head, school=school))[school]
-    if save and (fresh or folded >= save_from or head - position >= SAVE_DISTANCE):
+    unsaved += fold_rows(store, {school: model}, store.read_rows(reached, upto=head, school=school))[school]
+    if save and (fresh or unsaved >= save_from or head - saved_at >= SAVE_DISTANCE):
         store.save_view(_name(school), SCHEMA, head, _encoder.encode(model))
+        saved_at, unsaved = head, 0
+    if kept is not None:
+        kept.models[school] = (head, saved_at, unsaved, model)
     return model
 
 

@@ -62,3 +62,19 @@ def test_a_model_far_behind_the_log_is_saved_even_with_nothing_to_fold(sqlite_ur
             )
         readmodel.load(store, SCHOOL)
         assert store.load_view(f"school:{SCHOOL}")[1] == store.head() >= saved_at + 4
+
+
+def test_a_kept_model_is_caught_up_in_place_and_equals_a_fresh_load(store_url):
+    with Store(store_url, create=True) as store, Store(store_url) as other:
+        service = Service(store)
+        setup_school(service, staff=["T1"], pupils=["p1"])
+        kept = readmodel.Kept()
+        first = readmodel.load(other, SCHOOL, kept=kept)
+        assert readmodel.load(other, SCHOOL, kept=kept) is first  # nothing new: the same model
+
+        _contacts(service, 2)  # written by another connection
+        again = readmodel.load(other, SCHOOL, kept=kept)
+        assert again is first and len(again.pupils["p1"].entries) == 2
+        fresh = readmodel.load(other, SCHOOL, save=False)
+        assert readmodel._encoder.encode(again) == readmodel._encoder.encode(fresh)
+        assert again.position == store.head()

@@ -141,12 +141,10 @@ class CaretermApp(App):
     @work(thread=True, exclusive=True, group="start")
     def start(self) -> None:
         """First load: who is who (for the forms' suggestions), today, the school's name."""
-        model, day = self.backend.model(When())
-        pupils = [(p.id, p.base.get("name", "")) for p in model.pupils.values()]
-        staff = [(s.id, s.name) for s in model.staff.values()]
+        name, day, pupils, staff = self.backend.people()
         head = self.backend.head()
         schools = len(self.backend.schools())
-        self.call_from_thread(self._started, model.name, day, pupils, staff, head, schools)
+        self.call_from_thread(self._started, name, day, pupils, staff, head, schools)
 
     def _started(self, name: str, day: dt.date, pupils, staff, head: int, schools: int) -> None:
         self.title = f"careterm · {name}"

@@ -1,8 +1,8 @@
 """What the TUI asks of the store, behind one lock (no Textual here).
 
 Every call runs in a worker thread, never on the UI thread; the lock keeps the one workspace
-(store connection, write-side state) used by one thread at a time. The views are the same
-functions the command line prints.
+(store connection, write-side state, the read model it keeps and catches up in place) used by
+one thread at a time, views included. The views are the same functions the command line prints.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class When:
 class Backend:
     def __init__(self, workspace: Workspace):
         self.ws = workspace
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # a view may ask for another (the pupil file: its history)
 
     def _locked(self, fn: Callable[[], Any]) -> Any:
         with self.lock:
@@ -77,7 +77,20 @@ class Backend:
     def model(self, when: When) -> tuple[SchoolModel, dt.date]:
         return self._locked(lambda: self.ws.model_as_of(when.as_of, when.known_at))
 
+    def people(self) -> tuple[str, dt.date, list[tuple[str, str]], list[tuple[str, str]]]:
+        """The school's name, its date, and (id, name) of its pupils and staff (for suggestions)."""
+
+        def read() -> tuple[str, dt.date, list[tuple[str, str]], list[tuple[str, str]]]:
+            model, day = self.ws.model_as_of(None, None)
+            pupils = [(p.id, p.base.get("name", "")) for p in model.pupils.values()]
+            return model.name, day, pupils, [(st.id, st.name) for st in model.staff.values()]
+
+        return self._locked(read)
+
     def view(self, name: str, when: When, **kw: Any) -> dict:
+        return self._locked(lambda: self._view(name, when, **kw))
+
+    def _view(self, name: str, when: When, **kw: Any) -> dict:
         model, day = self.model(when)
         if name == "compliance":
             return compliance(model, day, kw.get("start"), kw.get("end"))
@@ -86,6 +99,9 @@ class Backend:
         return getattr(views, name)(model, day)
 
     def home(self, when: When) -> dict:
+        return self._locked(lambda: self._home(when))
+
+    def _home(self, when: When) -> dict:
         """What needs doing: my pupils' duties due or overdue; for a leader, the school's."""
         model, day = self.model(when)
         comp = compliance(model, day)
@@ -127,6 +143,9 @@ class Backend:
         }
 
     def pupil_file(self, pupil: str, when: When) -> dict:
+        return self._locked(lambda: self._pupil_file(pupil, when))
+
+    def _pupil_file(self, pupil: str, when: When) -> dict:
         model, day = self.model(when)
         rec = model.pupils[pupil]
         row = views.pupil_row(model, rec, day)
