@@ -502,6 +502,9 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(u.password or "") or os.environ.get("PGPASSWORD", ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "30",
+        # one process, one thread at a time: one connection (the library opens 5 by default)
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "2",
     }
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
