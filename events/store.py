@@ -47,6 +47,11 @@ SAVE_VIEW_SQL = (
 )
 
 
+# The school of an event row (its stream's first part), as the school index is made on it
+SCHOOL_INDEX = "careterm_school_log"
+SQLITE_SCHOOL_OF = "substr(originator_id, 1, instr(originator_id, '/') - 1)"
+PG_SCHOOL_OF = "split_part(originator_id, '/', 1)"
+
 # A rebuild's save: the fold from zero replaces whatever was saved
 REPLACE_VIEW_SQL = (
     f"INSERT INTO {VIEWS_TABLE} (name, schema, position, state) VALUES (%s, %s, %s, %s) "
@@ -108,6 +113,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         )
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (school TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+        )
+        # one school's events in log order (an index also holds the rowid): a view's first fold,
+        # the write side's, a school's audit trail. Built once when an older store is opened.
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {SCHOOL_INDEX} ON {self.events_table_name} ({SQLITE_SCHOOL_OF})"
         )
         return statements
 
@@ -175,19 +185,16 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 raise
 
     def select_rows(
-        self, after: int, upto: int | None, limit: int, prefix: str | None = None, span: tuple[str, str] | None = None
+        self, after: int, upto: int | None, limit: int, school: str | None = None, span: tuple[str, str] | None = None
     ) -> list[tuple]:
-        """(seq, topic, state) in log order, of the streams starting with `prefix` if given (one
-        school's), or of the streams in `span` [lo, hi). Plain tuples straight from sqlite3: the
-        bulk path of catch-up and rebuild."""
+        """(seq, topic, state) in log order, of one school's streams if given, or of the streams
+        in `span` [lo, hi). Plain tuples straight from sqlite3: the bulk path of catch-up and
+        rebuild."""
         where = "rowid > ? AND rowid <= ?"
         params: list[Any] = [after, upto if upto is not None else 2**62]
-        if prefix is not None:
-            # the streams of one school are a range of the primary key: from the start of the log
-            # read that range (`+rowid` keeps the planner off the rowid scan), else the new rows
-            where = "+rowid > ? AND +rowid <= ?" if after == 0 else where
-            where += " AND originator_id >= ? AND originator_id < ?"
-            params += [prefix, prefix_end(prefix)]
+        if school is not None:
+            where += f" AND {SQLITE_SCHOOL_OF} = ?"  # the school index, in log order
+            params.append(school)
         elif span is not None:
             # many schools (a rebuild): one pass over the log, filtered in SQLite's C code;
             # `+originator_id` keeps the planner on the rowid scan, in log order
@@ -282,6 +289,12 @@ def _postgres_recorder_class():
             self.sql_create_statements.append(
                 SQL("CREATE TABLE IF NOT EXISTS {}.{} (school text PRIMARY KEY, position bigint NOT NULL)").format(
                     schema, Identifier(HEADS_TABLE)
+                )
+            )
+            # one school's events in log order (see the SQLite recorder)
+            self.sql_create_statements.append(
+                SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (" + PG_SCHOOL_OF + ", notification_id)").format(
+                    Identifier(SCHOOL_INDEX), schema, table
                 )
             )
             self._views = Identifier(VIEWS_TABLE)
@@ -387,16 +400,16 @@ def _postgres_recorder_class():
             after: int,
             upto: int | None,
             limit: int,
-            prefix: str | None = None,
+            school: str | None = None,
             span: tuple[str, str] | None = None,
         ) -> list[tuple]:
             from psycopg.rows import tuple_row
 
             where = SQL("notification_id > %s AND notification_id <= %s")
             params: list[Any] = [after, upto if upto is not None else 2**62]
-            if prefix is not None:
-                where += SQL(" AND starts_with(originator_id, %s)")
-                params.append(prefix)
+            if school is not None:
+                where += SQL(" AND " + PG_SCHOOL_OF + " = %s")  # the school index, in log order
+                params.append(school)
             elif span is not None:
                 # byte order, as Python compares the ids (a database collation may not be)
                 where += SQL(' AND originator_id COLLATE "C" >= %s AND originator_id COLLATE "C" < %s')
@@ -662,7 +675,7 @@ class Store:
         while True:
             try:
                 if not topics:
-                    rows = self.recorder.select_rows(position, upto, batch, f"{school}/" if school else None, span)
+                    rows = self.recorder.select_rows(position, upto, batch, school, span)
                 else:
                     rows = [
                         (n.id, n.topic, n.state)

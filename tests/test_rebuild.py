@@ -94,3 +94,34 @@ def test_a_run_reads_the_streams_of_its_schools_only(store_url):
         for school in ids:
             model = readmodel.load(store, school)
             assert model.name == f"学校{school}" and len(model.pupils) == ids.index(school) + 1
+
+
+def _school_index_exists(db) -> bool:
+    if db.pg:
+        return bool(db.sql("SELECT 1 FROM pg_indexes WHERE indexname = 'careterm_school_log' AND schemaname = current_schema()"))
+    return bool(db.sql("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'careterm_school_log'"))
+
+
+def test_one_schools_read_is_its_events_in_log_order_and_an_older_store_gets_the_index(store_url):
+    from tests.helpers import RawDB
+
+    with Store(store_url, create=True) as store:
+        service = Service(store)
+        for n, school in enumerate(["a", "a-b", "b"], start=1):
+            _open_school(service, school, pupils=n)
+        for i in range(3):  # interleave the schools in the log
+            for school in ("b", "a"):
+                ctx = C.Context(school=school, actor="admin", today=UNTIL, date=UNTIL)
+                service.execute(lambda s, c=ctx: C.contact(s, c, "p0", kind="talk"))
+        everything = list(store.read(0))
+    with RawDB(store_url) as db:
+        assert _school_index_exists(db)
+        db.sql("DROP INDEX careterm_school_log")  # a store made before the index
+        assert not _school_index_exists(db)
+        with Store(store_url) as store:
+            assert _school_index_exists(db)
+            for school in ("a", "a-b", "b"):
+                got = [(seq, e.id) for seq, e in store.read(0, school=school)]
+                assert got == [(seq, e.id) for seq, e in everything if e.school == school]
+                after = got[2][0]
+                assert [seq for seq, _ in store.read(after, school=school)] == [seq for seq, _ in got[3:]]
