@@ -209,6 +209,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             )
             return cursor.fetchall()
 
+    def school_ids(self) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT school FROM {HEADS_TABLE}")
+            return [r[0] for r in c.fetchall()]
+
     def first_streams_ending(self, suffix: str) -> list[str]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -422,6 +427,11 @@ def _postgres_recorder_class():
                     (*params, limit),
                 )
                 return [(seq, topic, bytes(state)) for seq, topic, state in curs.fetchall()]
+
+        def school_ids(self) -> list[str]:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(SQL("SELECT school FROM {}").format(self._heads))
+                return [r["school"] for r in curs.fetchall()]
 
         def first_streams_ending(self, suffix: str) -> list[str]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -726,6 +736,19 @@ class Store:
             self.recorder.drop_views(keep)
         except (PersistenceError, OperationalError) as e:
             raise StoreError(str(e)) from e
+
+    def schools_opened(self) -> list[Event]:
+        """The first event of each school's own stream (its SchoolOpened), read by key: which
+        schools the store holds, without reading the log."""
+        found = []
+        try:
+            for school in self.recorder.school_ids():
+                stored = self.recorder.select_events(f"{school}/school", lte=1)
+                if stored:
+                    found.append(self.mapper.to_domain_event(stored[0]))
+        except (PersistenceError, MapperDeserialisationError) as e:
+            raise StoreError(str(e)) from e
+        return found
 
     def schools_of_staff(self, staff: str) -> list[str]:
         """The schools where this staff id was ever recorded (a district store)."""

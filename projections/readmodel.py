@@ -82,18 +82,21 @@ def fold_rows(store: Store, models: dict[str, SchoolModel], batches: Iterable[li
 
 
 def directory(store: Store, *, fresh: bool = False) -> Directory:
-    """Which schools the store holds, caught up from the saved position (SchoolOpened only),
-    or read from the whole log if `fresh`."""
+    """Which schools the store holds (SchoolOpened), caught up from the saved position, or
+    found afresh if `fresh` or nothing is saved (each school's first event, read by key)."""
     saved = None if fresh else store.load_view(DIRECTORY)
-    position, found = 0, Directory()
+    head = store.head()
     if saved and saved[0] == SCHEMA:
         position, found = saved[1], _dir_decoder.decode(saved[2])
-    head = store.head()
-    if head > position or fresh:
-        for _, event in store.read(position, upto=head, topics=("SchoolOpened",)):
-            assert isinstance(event, SchoolOpened)
-            found.schools[event.school] = (event.name, event.lang, event.timezone)
-        store.save_view(DIRECTORY, SCHEMA, head, _encoder.encode(found), replace=fresh)
+        if head == position:
+            return found
+        opened = [e for _, e in store.read(position, upto=head, topics=("SchoolOpened",))]
+    else:
+        found, opened = Directory(), store.schools_opened()
+    for event in opened:
+        assert isinstance(event, SchoolOpened)
+        found.schools[event.school] = (event.name, event.lang, event.timezone)
+    store.save_view(DIRECTORY, SCHEMA, head, _encoder.encode(found), replace=fresh)
     return found
 
 
