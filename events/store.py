@@ -184,22 +184,14 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                     raise OperationalError(e) from e
                 raise
 
-    def select_rows(
-        self, after: int, upto: int | None, limit: int, school: str | None = None, span: tuple[str, str] | None = None
-    ) -> list[tuple]:
-        """(seq, topic, state) in log order, of one school's streams if given, or of the streams
-        in `span` [lo, hi). Plain tuples straight from sqlite3: the bulk path of catch-up and
-        rebuild."""
+    def select_rows(self, after: int, upto: int | None, limit: int, school: str | None = None) -> list[tuple]:
+        """(seq, topic, state) in log order, of one school's streams if given. Plain tuples
+        straight from sqlite3: the bulk path of catch-up."""
         where = "rowid > ? AND rowid <= ?"
         params: list[Any] = [after, upto if upto is not None else 2**62]
         if school is not None:
             where += f" AND {SQLITE_SCHOOL_OF} = ?"  # the school index, in log order
             params.append(school)
-        elif span is not None:
-            # many schools (a rebuild): one pass over the log, filtered in SQLite's C code;
-            # `+originator_id` keeps the planner on the rowid scan, in log order
-            where += " AND +originator_id >= ? AND +originator_id < ?"
-            params += list(span)
         with self.datastore.get_connection(commit=False) as conn:
             cursor = conn._sqlite_conn.cursor()
             cursor.row_factory = None
@@ -208,6 +200,21 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 (*params, limit),
             )
             return cursor.fetchall()
+
+    def stream_span(self, after: int, upto: int, span: tuple[str, str], batch: int) -> Iterator[list[tuple]]:
+        """Batches of (seq, topic, state) of the streams in `span`, from one query (a rebuild's
+        pass over the log, filtered in SQLite's C code, in log order)."""
+        with self.datastore.get_connection(commit=False) as conn:
+            cursor = conn._sqlite_conn.cursor()
+            cursor.row_factory = None
+            # `+originator_id`: the planner stays on the rowid scan (log order), no index
+            cursor.execute(
+                f"SELECT rowid, topic, state FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                "AND +originator_id >= ? AND +originator_id < ? ORDER BY rowid",
+                (after, upto, *span),
+            )
+            while rows := cursor.fetchmany(batch):
+                yield rows
 
     def school_ids(self) -> list[str]:
         with self.datastore.transaction(commit=False) as c:
@@ -400,14 +407,7 @@ def _postgres_recorder_class():
             except psycopg.OperationalError as e:
                 raise OperationalError(e) from e
 
-        def select_rows(
-            self,
-            after: int,
-            upto: int | None,
-            limit: int,
-            school: str | None = None,
-            span: tuple[str, str] | None = None,
-        ) -> list[tuple]:
+        def select_rows(self, after: int, upto: int | None, limit: int, school: str | None = None) -> list[tuple]:
             from psycopg.rows import tuple_row
 
             where = SQL("notification_id > %s AND notification_id <= %s")
@@ -415,10 +415,6 @@ def _postgres_recorder_class():
             if school is not None:
                 where += SQL(" AND " + PG_SCHOOL_OF + " = %s")  # the school index, in log order
                 params.append(school)
-            elif span is not None:
-                # byte order, as Python compares the ids (a database collation may not be)
-                where += SQL(' AND originator_id COLLATE "C" >= %s AND originator_id COLLATE "C" < %s')
-                params += list(span)
             with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
                 curs.execute(
                     SQL("SELECT notification_id, topic, state FROM {}.{} WHERE ").format(self._schema, self._table)
@@ -427,6 +423,23 @@ def _postgres_recorder_class():
                     (*params, limit),
                 )
                 return [(seq, topic, bytes(state)) for seq, topic, state in curs.fetchall()]
+
+        def stream_span(self, after: int, upto: int, span: tuple[str, str], batch: int) -> Iterator[list[tuple]]:
+            """Batches of (seq, topic, state) of the streams in `span`, from one server-side
+            cursor: pages of `LIMIT` queries made PostgreSQL scan the log again for each page."""
+            from psycopg.rows import tuple_row
+
+            query = SQL(
+                # byte order, as Python compares the ids (a database collation may not be)
+                "SELECT notification_id, topic, state FROM {}.{} WHERE notification_id > %s AND notification_id <= %s"
+                ' AND originator_id COLLATE "C" >= %s AND originator_id COLLATE "C" < %s ORDER BY notification_id'
+            ).format(self._schema, self._table)
+            with self.datastore.get_connection() as conn, conn.transaction():
+                with conn.cursor(name="careterm_span", row_factory=tuple_row) as curs:
+                    curs.itersize = batch
+                    curs.execute(query, (after, upto, *span))
+                    while rows := curs.fetchmany(batch):
+                        yield [(seq, topic, bytes(state)) for seq, topic, state in rows]
 
         def school_ids(self) -> list[str]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -681,11 +694,17 @@ class Store:
     ) -> Iterator[list[tuple[int, str, bytes]]]:
         """Batches of stored rows (seq, topic, state) as `read` selects them, not decoded: a fold
         over many events decodes them itself with `decoder` (no layer of calls per event)."""
+        if span is not None and not topics:
+            try:
+                yield from self.recorder.stream_span(after, upto if upto is not None else 2**62, span, batch)
+            except PersistenceError as e:
+                raise StoreError(str(e)) from e
+            return
         position = after
         while True:
             try:
                 if not topics:
-                    rows = self.recorder.select_rows(position, upto, batch, school, span)
+                    rows = self.recorder.select_rows(position, upto, batch, school)
                 else:
                     rows = [
                         (n.id, n.topic, n.state)
