@@ -161,7 +161,9 @@ def load(
     return model
 
 
-RUN = 25  # schools folded in one pass over the log: bounds a rebuild's memory in a district
+# schools folded in one pass over the log: bounds a worker's memory (about 400 MB for 50 demo
+# schools, 700k events); fewer, longer passes read less of the log again
+RUN = 50
 PARALLEL_FROM = 100_000  # events: below this, starting worker processes costs more than it saves
 
 
