@@ -1,0 +1,39 @@
+"""A seconds-long smoke run of the district benchmark: one school, a few appends.
+
+The figures themselves are not asserted (they are measurements, see the README); this checks
+the script runs from a checkout and reports every figure, on SQLite and (when the test server
+is there) PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = {
+    "build_s", "events", "raw_scan_rows_per_s", "rebuild_events_per_s", "rebuild_vs_scan",
+    "view_after_one_event_s", "cli_write_s", "audit_one_pupil_s", "appends_per_s",
+    "append_p50_ms", "append_p99_ms",
+}
+
+
+def test_district_benchmark_runs_and_reports_every_figure(tmp_path):
+    out = tmp_path / "figures.json"
+    env = dict(os.environ)
+    pg = env.get("CARETERM_TEST_PG", "")
+    done = subprocess.run(
+        [sys.executable, "benchmarks/district.py", "--schools", "1", "--appends", "20", "--pg", pg, "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert [r["store"] for r in results] == (["sqlite", "postgresql"] if pg else ["sqlite"])
+    for r in results:
+        assert FIGURES <= r.keys(), FIGURES - r.keys()
+        assert r["schools"] == 1 and r["events"] > 10_000
+        assert all(r[k] > 0 for k in FIGURES), r
+    assert "| rebuild_vs_scan |" in done.stdout  # the table
