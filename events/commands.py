@@ -8,6 +8,7 @@ service (`events.service`) stores what they return, atomically, or retries on a 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -172,6 +173,15 @@ def text(value: str | None, field: str) -> str:
     return value.strip()
 
 
+def identifier(value: str | None, field: str) -> str:
+    """A new school, staff or pupil id: not empty, no "/" (it separates the parts of a stream's
+    name: school/pupil/id) and no control characters (a database may refuse them)."""
+    value = text(value, field)
+    if "/" in value or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise Refused(field, "bad_id", value=value.encode("unicode_escape").decode("ascii"))
+    return value
+
+
 # --- school, calendar, rules ---------------------------------------------------------------
 
 
@@ -185,7 +195,8 @@ def init(
     choice(lang, ("zh", "en"), "--lang")
     _check_timezone(timezone)
     text(name, "--school")
-    text(ctx.actor, "--as")
+    identifier(ctx.school, "--id")
+    identifier(ctx.actor, "--as")
     opened = _event(SchoolOpened, ctx, stream_of(ctx.school, "school"), name=name.strip(), lang=lang, timezone=timezone)
     joined = _event(
         StaffJoined,
@@ -268,7 +279,7 @@ def add_staff(
     school = school_of(state, ctx)
     actor(school, ctx, "staff")
     check_date(school, ctx)
-    staff_id = text(staff_id, "STAFF_ID")
+    staff_id = identifier(staff_id, "STAFF_ID")
     if staff_id in school.staff:
         raise Refused("STAFF_ID", "staff_exists", staff=staff_id)
     roles = list(dict.fromkeys(roles or ("teacher",)))
@@ -400,7 +411,7 @@ def add_pupil(
     school = school_of(state, ctx)
     actor(school, ctx, "pupil")
     day = check_date(school, ctx)
-    pupil_id = text(pupil_id, "PUPIL_ID")
+    pupil_id = identifier(pupil_id, "PUPIL_ID")
     if pupil_id in school.pupils:
         raise Refused("PUPIL_ID", "pupil_exists", pupil=pupil_id)
     choice(gender, rules.GENDERS, "--gender")

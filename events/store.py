@@ -771,6 +771,8 @@ class Store:
 
     def schools_of_staff(self, staff: str) -> list[str]:
         """The schools where this staff id was ever recorded (a district store)."""
+        if any(ord(c) < 32 for c in staff):
+            return []  # no id holds control characters (commands refuse them); PostgreSQL refuses a NUL
         try:
             streams = self.recorder.first_streams_ending(f"/staff/{staff}")
         except PersistenceError as e:

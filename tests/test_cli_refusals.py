@@ -221,6 +221,10 @@ REFUSALS: dict[str, No] = {
     "leave before the school opened": No(("staff", "leave", "T1", "--date", "2025-08-31"), "--date", "before_school_opened"),
     "inspect someone who left": No(("inspect", "GONE", "--result", "ok"), "STAFF_ID", "staff_not_active"),
     "pupil id taken": No(("pupil", "add", "P1") + P9[3:], "PUPIL_ID", "pupil_exists"),
+    # a "/" would split the stream's name (school/pupil/id); control characters, a database
+    # may refuse (PostgreSQL a NUL, which no command line can carry: see test_invariants)
+    "pupil id with a slash": No(("pupil", "add", "P/9") + P9[3:], "PUPIL_ID", "bad_id", pg=True),
+    "staff id with a control character": No(("staff", "add", "T\x079", "--name", "x"), "STAFF_ID", "bad_id", pg=True),
     "category already there": No(("pupil", "amend", "P1", "--add-category", "left_behind"), "--add-category",
                                  "category_present"),
     "category not there": No(("pupil", "amend", "P1", "--remove-category", "orphan"), "--remove-category",

@@ -294,3 +294,29 @@ def test_backdated_leave_before_a_closed_pairing_ends(tmp_path):
             raise AssertionError("a back-dated leave fell inside a pairing that had already ended")
         assert store.head() == head
         check_log(read_log(store))
+
+
+def test_new_ids_with_a_slash_or_control_characters_are_refused_and_nothing_is_written(store_url):
+    import pytest
+
+    from tests.helpers import SCHOOL, ctx, setup_school
+
+    with Store(store_url, create=True) as store:
+        service = Service(store)
+        setup_school(service, staff=["T1"], pupils=["p1"])
+        head = store.head()
+        for bad in ("p\x002", "p/2", "p\u20282", "\x1b[31mp2"):
+            with pytest.raises(Refused) as refused:
+                service.execute(lambda s, b=bad: C.add_pupil(
+                    s, ctx(), b, name="学生", gender="F", birth=dt.date(2016, 3, 1), grade=3, class_=2))
+            assert (refused.value.field, refused.value.code) == ("PUPIL_ID", "bad_id")
+            with pytest.raises(Refused) as refused:
+                service.execute(lambda s, b=bad: C.add_staff(s, ctx(), b, name="老师"))
+            assert (refused.value.field, refused.value.code) == ("STAFF_ID", "bad_id")
+        other = C.Context(school="a/b", actor="admin", today=ctx().today, date=ctx().date)
+        with pytest.raises(Refused) as refused:
+            service.execute(lambda s: C.init(s, other, name="学校", admin_name="校长"))
+        assert (refused.value.field, refused.value.code) == ("--id", "bad_id")
+        assert store.head() == head
+        # an id with a NUL can be looked up (it matches no one) without the database refusing it
+        assert store.schools_of_staff("T\x001") == []
