@@ -153,12 +153,30 @@ def load(
     fresh = model is None
     model = model or new_model(school)
     unsaved += fold_rows(store, {school: model}, store.read_rows(reached, upto=head, school=school))[school]
-    if save and (fresh or unsaved >= save_from or head - saved_at >= SAVE_DISTANCE):
+    if fresh:
+        saved_at = -1  # never saved: due whatever the counts
+    if save and _save_due(head, saved_at, unsaved, save_from):
         store.save_view(_name(school), SCHEMA, head, _encoder.encode(model))
         saved_at, unsaved = head, 0
     if kept is not None:
         kept.models[school] = (head, saved_at, unsaved, model)
     return model
+
+
+def _save_due(reached: int, saved_at: int, unsaved: int, save_from: int) -> bool:
+    return saved_at < 0 or unsaved >= save_from or reached - saved_at >= SAVE_DISTANCE
+
+
+def save_due(store: Store, kept: Kept, *, save_from: int = SAVE_FROM) -> int:
+    """Save the kept models `load` would have saved (for a session that loads with save=False
+    and saves when it is idle: the TUI paints first). Returns how many were saved."""
+    saved = 0
+    for school, (reached, saved_at, unsaved, model) in list(kept.models.items()):
+        if _save_due(reached, saved_at, unsaved, save_from):
+            store.save_view(_name(school), SCHEMA, reached, _encoder.encode(model))
+            kept.models[school] = (reached, reached, 0, model)
+            saved += 1
+    return saved
 
 
 # schools folded in one pass over the log: bounds a worker's memory (about 400 MB for 50 demo

@@ -78,3 +78,25 @@ def test_a_kept_model_is_caught_up_in_place_and_equals_a_fresh_load(store_url):
         fresh = readmodel.load(other, SCHOOL, save=False)
         assert readmodel._encoder.encode(again) == readmodel._encoder.encode(fresh)
         assert again.position == store.head()
+
+
+def test_a_session_that_defers_saving_saves_when_asked_and_only_what_is_due(sqlite_url):
+    with Store(sqlite_url, create=True) as store:
+        service = Service(store)
+        setup_school(service, staff=["T1"], pupils=["p1"])
+        kept = readmodel.Kept()
+        model = readmodel.load(store, SCHOOL, kept=kept, save=False)  # folded from zero, not saved
+        assert store.load_view(f"school:{SCHOOL}") is None
+        assert readmodel.save_due(store, kept, save_from=3) == 1
+        assert store.load_view(f"school:{SCHOOL}") == (SCHEMA, store.head(), readmodel._encoder.encode(model))
+        saved_at = store.head()
+
+        _contacts(service, 2)
+        readmodel.load(store, SCHOOL, kept=kept, save=False)
+        assert readmodel.save_due(store, kept, save_from=3) == 0  # 2 events: not worth a save
+        _contacts(service, 1)
+        readmodel.load(store, SCHOOL, kept=kept, save=False)
+        assert store.load_view(f"school:{SCHOOL}")[1] == saved_at
+        assert readmodel.save_due(store, kept, save_from=3) == 1
+        assert store.load_view(f"school:{SCHOOL}")[1] == store.head() == saved_at + 3
+        assert readmodel.save_due(store, kept, save_from=3) == 0

@@ -700,6 +700,30 @@ def test_a_second_writer_shows_up_without_restart(facts, store_path):
     run(go())
 
 
+def test_the_app_saves_a_read_model_it_folded_when_idle(facts, store_path):
+    # a store whose saved read model is gone: the first screen is folded from the log and shown
+    # first; the model is saved afterwards, by the idle poll (so the next start only catches up)
+    with Store(str(store_path)) as store:
+        store.drop_views()
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            assert app.query_one("#home-mine", DataTable).row_count > 0
+
+            def saved() -> bool:
+                with Store(str(store_path)) as store:
+                    found = store.load_view(f"school:{S.SCHOOL}")
+                    return found is not None and found[1] == store.head()
+
+            await S.wait_for(pilot, saved, 5, "the idle poll to save the read model")
+
+    run(go())
+
+
 def _last_audit_type(table) -> str:
     return str(table.get_row_at(table.row_count - 1)[1])
 

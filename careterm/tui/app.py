@@ -177,6 +177,8 @@ class CaretermApp(App):
         head = self.backend.head()
         if head != self.seen_head:
             self.call_from_thread(self._changed, head)
+        elif self.seen_head >= 0:
+            self.backend.save_due()  # nothing new to show: a good moment to save the read model
 
     def _changed(self, head: int) -> None:
         first = self.seen_head == -1  # the first poll after start-up: start() already loaded

@@ -34,6 +34,7 @@ class When:
 class Backend:
     def __init__(self, workspace: Workspace):
         self.ws = workspace
+        workspace.defer_saves = True  # a read model is saved by `save_due`, after the screen is painted
         self.lock = threading.RLock()  # a view may ask for another (the pupil file: its history)
 
     def _locked(self, fn: Callable[[], Any]) -> Any:
@@ -45,6 +46,10 @@ class Backend:
     def head(self) -> int:
         """The log position: when it moves, someone recorded something."""
         return self._locked(lambda: self.ws.store().head())
+
+    def save_due(self) -> int:
+        """Save the read models loaded since they were last saved, if it is time (idle work)."""
+        return self._locked(self.ws.save_due)
 
     def today(self) -> dt.date:
         return self._locked(self.ws.today)
