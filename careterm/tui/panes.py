@@ -329,11 +329,19 @@ class AidPane(Pane):
         t = self.t
         totals = "  ".join(f"{t(f'aid.{k}')}: {v}" for k, v in ledger["totals"].items())
         self.query_one("#aid-totals", Static).update(totals or "-")
+        names = dict(self.app.pupils)  # (id, name) of the school's pupils, learnt at start-up
         self.table(
             "#aid-table",
             ("date", "pupil", "kind", "amount", "fund", "revoked"),
             [
-                (g["date"], g["pupil"], t(f"aid.{g['kind']}"), g["amount"] or g["items"] or "", g["fund"], "✓" if g["revoked"] else "")
+                (
+                    g["date"],
+                    f"{names[g['pupil']]} ({g['pupil']})" if names.get(g["pupil"]) else g["pupil"],
+                    t(f"aid.{g['kind']}"),
+                    g["amount"] or g["items"] or "",
+                    g["fund"],
+                    "✓" if g["revoked"] else "",
+                )
                 for g in reversed(ledger["grants"])
             ],
         )
