@@ -631,6 +631,27 @@ def test_help_and_a_user_keymap(facts, store_path):
     run(go())
 
 
+def test_f1_in_a_form_explains_the_form_and_its_fields(facts, store_path):
+    from careterm.tui.forms import FormHelp
+
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            app.action_record("aid")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the aid form")
+            await S.send_keys(pilot, "f1")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormHelp), 5, "the form's help")
+            text = S.screen_text(app)
+            assert "Ctrl+S" in text and "（可不填）" in text, text
+            assert app.t("form.aid") in text and app.t("field.amount") in text, text
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "back to the form")
+            assert app.screen.form.key == "aid"
+
+    run(go())
+
+
 def test_user_keymap_frees_the_old_key(facts, store_path):
     """Rebound to Ctrl+N, `n` no longer opens the form (was a bug: Home bound `n` again under its own id)."""
 

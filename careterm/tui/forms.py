@@ -148,7 +148,11 @@ class FormScreen(ModalScreen[list]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Save", id="form.submit"),
+        Binding("f1", "help", "Help", id="form.help"),
     ]
+
+    def action_help(self) -> None:
+        self.app.push_screen(FormHelp(self.form))
 
     def __init__(self, form: Form, *, prefill: dict[str, str] | None = None, pupils=(), staff=()):
         super().__init__()
@@ -297,3 +301,25 @@ class FormScreen(ModalScreen[list]):
 
 
 __all__ = ["FORMS", "Form", "FormScreen", "Field", "parse_int"]
+
+
+class FormHelp(ModalScreen):
+    """F1 in a form: what the form records, its fields (which may stay empty) and the keys."""
+
+    BINDINGS = [Binding("escape,f1", "app.pop_screen", "Close", id="form_help.close")]
+
+    def __init__(self, form: Form):
+        super().__init__()
+        self.form = form
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        fields = list(self.form.fields)
+        if self.form.dated:
+            fields += [Field("--date", "date"), Field("--note", required=False)]
+        lines = [
+            "  " + t("field." + f.name.strip("-").lower().replace("-", "_")) + ("" if f.required else t("field.optional"))
+            for f in fields
+        ]
+        with VerticalScroll(id="help"):
+            yield Static(f"[b]{t(f'form.{self.form.key}')}[/b]\n{t('help.form')}\n\n" + "\n".join(lines))
