@@ -286,11 +286,13 @@ class CompliancePane(Pane):
             t("compliance.summary", start=d["from"], end=d["to"], rate="-" if rate is None else f"{rate:.0%}")
         )
         duties = rules.DUTIES
+        # the pupil by name only: with the id, the five duties do not fit in 80 columns (Enter
+        # opens the pupil's file, id and all)
         self.table(
             "#compliance-table",
-            ("staff", "pupil") + duties,
+            ("staff", "name") + duties,
             [
-                (p["staff"], f"{names.get(p['pupil'], '')} ({p['pupil']})", *(status_cell(t, p["duties"].get(x, {}).get("status")) for x in duties))
+                (p["staff"], names.get(p["pupil"]) or p["pupil"], *(status_cell(t, p["duties"].get(x, {}).get("status")) for x in duties))
                 for p in d["pairings"]
             ],
             [p["pupil"] for p in d["pairings"]],
