@@ -652,6 +652,30 @@ def test_f1_in_a_form_explains_the_form_and_its_fields(facts, store_path):
     run(go())
 
 
+def test_pupil_file_shows_records_first_and_the_profile_on_enter(facts, store_path):
+    from textual.widgets import Collapsible, DataTable
+
+    from careterm.tui.app import PupilScreen
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            app.open_pupil(facts["pupil"])
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            timeline = app.screen.query_one("#pupil-timeline", DataTable)
+            await S.wait_for(pilot, lambda: timeline.row_count > 0, 5, "the timeline")
+            more = app.screen.query_one("#pupil-more", Collapsible)
+            assert more.collapsed
+            assert timeline.region.y + 5 < S.SIZE[1], "several records show at once, under the summary"
+            more.query_one("CollapsibleTitle").focus()
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: not more.collapsed, 5, "the profile to open")
+            assert app.t("profile.family") in S.screen_text(app)
+
+    run(go())
+
+
 def test_user_keymap_frees_the_old_key(facts, store_path):
     """Rebound to Ctrl+N, `n` no longer opens the form (was a bug: Home bound `n` again under its own id)."""
 

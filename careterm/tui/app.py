@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, MaskedInput, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Input, Label, MaskedInput, OptionList, Static, TabbedContent, TabPane
 
 from careterm.i18n import Translator
 from careterm.tui.backend import Backend, When
@@ -299,6 +299,9 @@ class PupilScreen(Translated, Screen):
         with VerticalScroll():
             yield Static(id="pupil-profile")
             yield Static(id="pupil-duties")
+            # the long profile (family, study, health…) folded away: the records show at once
+            with Collapsible(title=self.app.t("pupil.details"), collapsed=True, id="pupil-more"):
+                yield Static(id="pupil-details")
             yield Label(self.app.t("pupil.timeline"), classes="section")
             yield DataTable(id="pupil-timeline", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -329,12 +332,12 @@ class PupilScreen(Translated, Screen):
             f"{t('pupil.guardian')}: {guardian.get('name', '-')} {guardian.get('relation', '')} {guardian.get('phone', '')}",
             f"{t('pupil.parents')}: {parents or '-'}",
         ]
-        for key, value in (p.get("profile") or {}).items():
-            lines.append(f"{t('profile.' + key)}: {value}")
+        self.query_one("#pupil-profile", Static).update("\n".join(lines))
+        details = [f"{t('profile.' + key)}: {value}" for key, value in (p.get("profile") or {}).items()]
         if d["aid"]:
             grants = [f"{g['date']} {t('aid.' + g['kind'])} {g['amount'] or g['items']}" for g in d["aid"]]
-            lines.append(t("pupil.aid") + ": " + "；".join(grants))
-        self.query_one("#pupil-profile", Static).update("\n".join(lines))
+            details.append(t("pupil.aid") + ": " + "；".join(grants))
+        self.query_one("#pupil-details", Static).update("\n".join(details) or "-")
         duties = "  ".join(f"{t('duty.' + k)}: {status_cell(t, v['status'])}" for k, v in d["duties"].items())
         self.query_one("#pupil-duties", Static).update(duties or t("pupil.no_duties"))
         self.seq_of = {r["id"]: r["seq"] for r in d["timeline"]}
