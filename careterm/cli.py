@@ -109,12 +109,14 @@ def cmd_init(s: Session) -> int:
 
 def _init(s: Session, a: argparse.Namespace) -> int:
     store = s.store(create=True)
-    if not store.is_empty():
+    if not store.is_empty() and not a.school_id:
+        # cli.md: `init` makes a new store. With --id it adds a school to a district's store.
         raise Refused("--store", "not_empty")
     actor = s.require_actor()
     from events.service import Service
 
-    service = Service(store)
+    # adding a school to a district: its own streams are all the write side needs to read
+    service = Service(store, school=a.school_id) if a.school_id else Service(store)
     s._service = service
     today = service.today(None)
     ctx = C.Context(
@@ -628,7 +630,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("init", cmd_init, parents=[founding], help="set up a new store for a school")
     p.add_argument("--school", dest="school_name", required=True, metavar="NAME")
-    p.add_argument("--id", dest="school_id", metavar="SCHOOL_ID", help="the school's id (default s1)")
+    p.add_argument(
+        "--id", dest="school_id", metavar="SCHOOL_ID",
+        help="the school's id (default s1); with --id, a school is added to a store that holds others",
+    )
     p.add_argument("--name", help="the administrator's name")
     p.add_argument("--lang", dest="school_lang", metavar="zh|en", help="the school's language")
     p.add_argument("--timezone")

@@ -189,7 +189,7 @@ def init(
     state: State, ctx: Context, *, name: str, admin_name: str, lang: str = "zh", timezone: str = "Asia/Shanghai"
 ) -> list[Event]:
     if ctx.school in state.schools:
-        raise Refused("--school", "school_exists", school=ctx.school)
+        raise Refused("--id", "school_exists", school=ctx.school)
     if ctx.date > ctx.today:
         raise Refused("--date", "future_date", date=ctx.date, today=ctx.today)
     choice(lang, ("zh", "en"), "--lang")

@@ -273,6 +273,7 @@ REFUSALS: dict[str, No] = {
     "correct without a reason": No(("correct", "{contact}", "--reason", " ", "--to-note", "x"), "--reason", "empty"),
     # --- the store itself
     "init on a non-empty store": No(("init", "--school", "又一所"), "--store", "not_empty", pg=True),
+    "init of a school id that exists": No(("init", "--school", "又一所", "--id", "s1"), "--id", "school_exists", pg=True),
     "demo on a non-empty store": No(("demo",), "--store", "not_empty", pg=True),
 }
 
