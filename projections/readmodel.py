@@ -192,7 +192,9 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
     Schools are folded in runs (a run is one pass over the log, filtered by the database to its
     schools' streams). In a district the runs go to worker processes, one per core by default:
     a fold is Python code, so processes, not threads, use the cores. `workers` says how many
-    (default: one per core, or none for a small store).
+    (default: one per core, or none for a small store). As with any multiprocessing program,
+    the calling script must guard its top level with `if __name__ == "__main__":` (the
+    `careterm` command does).
     """
     head = store.head()
     if workers is None:
