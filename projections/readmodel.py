@@ -9,9 +9,7 @@ stood at a time) folds from zero with only the events recorded by then.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable
 
 import msgspec
@@ -196,6 +194,10 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
     the calling script must guard its top level with `if __name__ == "__main__":` (the
     `careterm` command does).
     """
+    # imported here: every view imports this module, and only a rebuild starts processes
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     head = store.head()
     if workers is None:
         workers = 1 if head < PARALLEL_FROM else os.cpu_count() or 1
@@ -207,11 +209,17 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
         for run in runs:
             counted.update(_rebuild_run(store, run, head))
     else:
-        # one run per worker process: it ends with os._exit, so the millions of objects of a
-        # run's models are never freed one by one (that took about 15% of a worker's time)
-        with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, max_tasks_per_child=1) as pool:
-            for done in pool.map(_rebuild_run_elsewhere, [(store.url, run, head) for run in runs]):
-                counted.update(done)
+        try:
+            # one run per worker process: it ends with os._exit, so the millions of objects of a
+            # run's models are never freed one by one (that took about 15% of a worker's time)
+            with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, max_tasks_per_child=1) as pool:
+                for done in pool.map(_rebuild_run_elsewhere, [(store.url, run, head) for run in runs]):
+                    counted.update(done)
+        except (OSError, NotImplementedError, BrokenProcessPool):
+            # no worker processes here (a system without process semaphores) or one was killed:
+            # the same runs in this process (a saved model is whole, whichever process saved it)
+            for run in runs:
+                counted.update(_rebuild_run(store, run, head))
     store.drop_views(keep=[DIRECTORY, *(_name(school) for school in schools)])
     return counted
 
@@ -219,6 +227,7 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
 def _worker_context() -> Any:
     """Worker processes that never inherit this one's database connections: a fresh interpreter
     (the fork server, started now, which has imported this module) forks them; else spawn."""
+    import multiprocessing
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
