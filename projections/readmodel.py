@@ -17,7 +17,7 @@ import msgspec
 from events.gcpause import paused_gc
 from eventsourcing.persistence import MapperDeserialisationError
 
-from events.store import Store, StoreError, by_prefix, span_of
+from events.store import Store, StoreError, by_prefix, is_postgres, span_of
 from events.types import Event, SchoolOpened
 from projections.model import HANDLERS, INTO, SCHEMA, SchoolModel, apply, new_model
 
@@ -201,7 +201,7 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
     head = store.head()
     if workers is None:
         workers = 1 if head < PARALLEL_FROM else os.cpu_count() or 1
-    context = _worker_context() if workers > 1 else None  # starts while the directory is read
+    context = _worker_context(store.url) if workers > 1 else None  # starts while the directory is read
     schools = by_prefix(list(directory(store, fresh=True).schools))
     runs = _split(schools, max(workers, -(-len(schools) // RUN))) if schools else []
     counted: dict[str, int] = {}
@@ -224,14 +224,15 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
     return counted
 
 
-def _worker_context() -> Any:
+def _worker_context(url: str) -> Any:
     """Worker processes that never inherit this one's database connections: a fresh interpreter
-    (the fork server, started now, which has imported this module) forks them; else spawn."""
+    (the fork server, started now, which has imported this module, and the PostgreSQL driver
+    for such a store) forks them; else spawn."""
     import multiprocessing
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload([__name__, *(["eventsourcing.postgres"] if is_postgres(url) else [])])
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
