@@ -100,7 +100,13 @@ class MsgspecMapper(Mapper):
         return self.decode(stored_event.topic, stored_event.state)
 
     def decoder(self, topic: str, into: Mapping[type, type] | None = None) -> Callable[[bytes], Any]:
-        """A function decoding the states of `topic` (see `Store.decoder`)."""
+        """The function turning a stored state of `topic` into its event.
+
+        It raises msgspec.DecodeError / ValidationError on a bad state, MapperDeserialisationError
+        on an unknown topic. With `into`, an event type found there is decoded straight into the
+        struct it maps to (the fields a view needs, no others), when the row has the current
+        schema; an older one goes through the upcasters into the full event.
+        """
         cls, version = parse_topic(topic)
         if version != cls.schema or self.cipher or self.compressor:
             return partial(self.decode, topic)

@@ -670,7 +670,7 @@ class Store:
         With `school`, only that school's streams are read (filtered in the database, so the
         other schools' events of a district store cost no decoding). With `span` (see
         `span_of`), the streams of a run of schools, in one pass over the log. `into` maps event
-        types to structs holding only some of their fields (see `decoder`).
+        types to structs holding only some of their fields (see `MsgspecMapper.decoder`).
         """
         decoders: dict[str, Callable[[bytes], Event]] = {}
         for rows in self.read_rows(after, batch=batch, upto=upto, topics=topics, school=school, span=span):
@@ -693,7 +693,7 @@ class Store:
         span: tuple[str, str] | None = None,
     ) -> Iterator[list[tuple[int, str, bytes]]]:
         """Batches of stored rows (seq, topic, state) as `read` selects them, not decoded: a fold
-        over many events decodes them itself with `decoder` (no layer of calls per event)."""
+        over many events decodes them itself with `mapper.decoder` (no layer of calls per event)."""
         if span is not None and not topics:
             try:
                 yield from self.recorder.stream_span(after, upto if upto is not None else 2**62, span, batch)
@@ -719,19 +719,6 @@ class Store:
             if len(rows) < batch:
                 return
             position = rows[-1][0]
-
-    def decoder(self, topic: str, into: Mapping[type, type] | None = None) -> Callable[[bytes], Event]:
-        """The function turning a stored state of `topic` into its event.
-
-        It raises msgspec.DecodeError / ValidationError or MapperDeserialisationError on a bad
-        row (`read` names the row). With `into`, an event type found there is decoded straight
-        into the struct it maps to (the fields a view needs, no others), when the row has the
-        current schema; an older one goes through the upcasters.
-        """
-        try:
-            return self.mapper.decoder(topic, into)
-        except MapperDeserialisationError as e:
-            raise StoreError(f"{e}") from e
 
     # -- persisted read models ---------------------------------------------------------------
 

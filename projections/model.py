@@ -450,5 +450,5 @@ HANDLERS = {
     EntryCorrected: _corrected,
 }
 
-# event types a fold decodes into a smaller struct (`events.store.Store.decoder`)
+# event types a fold decodes into a smaller struct (`events.codec.MsgspecMapper.decoder`)
 INTO: dict[type, type] = {ContactMade: ContactFields}
