@@ -155,7 +155,7 @@ def tui(url: str) -> dict:
         first_paint = None
         while time.perf_counter() - started < 30:
             screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
-            if "今日" in screen and "学号" in screen:  # the tab bar and the first table painted
+            if "今日" in screen and "职责" in screen:  # the tab bar and the first table (its header) painted
                 first_paint = time.perf_counter() - started
                 break
             time.sleep(0.02)

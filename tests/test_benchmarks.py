@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,4 +37,7 @@ def test_district_benchmark_runs_and_reports_every_figure(tmp_path):
         assert FIGURES <= r.keys(), FIGURES - r.keys()
         assert r["schools"] == 1 and r["events"] > 10_000
         assert all(r[k] > 0 for k in FIGURES), r
+        if shutil.which("tmux"):  # the TUI's figures need a real terminal
+            assert r["tui_first_paint_s"] and r["tui_first_paint_s"] > 0, r
+            assert 0 < r["tui_peak_rss_mb"] < 1000, r
     assert "| rebuild_vs_scan |" in done.stdout  # the table

@@ -8,7 +8,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Select, Static
 
@@ -120,7 +120,7 @@ class HomePane(Pane):
             (f"{names.get(r['pupil'], r['pupil'])} ({r['pupil']})", t(f"duty.{r['duty']}"), status_cell(t, r["status"]), r["due"] or "-", r["last"] or "-")
             for r in d["mine"]
         ]
-        self.table("#home-mine", ("pupil", "duty", "duty_state", "due", "last"), rows, [f"{r['pupil']}|{r['duty']}|{i}" for i, r in enumerate(d["mine"])])
+        self.table("#home-mine", ("pupil_named", "duty", "duty_state", "due", "last"), rows, [f"{r['pupil']}|{r['duty']}|{i}" for i, r in enumerate(d["mine"])])
         for w in self.query(".leader-only"):
             w.display = d["leader"]
         if d["leader"]:
@@ -216,15 +216,14 @@ class QueuePane(Pane):
     BINDINGS = [Binding("y", "confirm", "Confirm pair", id="queue.confirm")]
 
     def compose(self) -> ComposeResult:
+        # one above the other: side by side at 80 columns, each table lost its last columns
+        # (since when, and why, a pupil or a mentor is waiting)
         yield Label(self.t("queue.suggestions"), classes="section")
         yield DataTable(id="queue-suggestions", cursor_type="row", zebra_stripes=True)
-        with Horizontal():
-            with Vertical():
-                yield Label(self.t("queue.pupils"), classes="section")
-                yield DataTable(id="queue-pupils", cursor_type="row", zebra_stripes=True)
-            with Vertical():
-                yield Label(self.t("queue.mentors"), classes="section")
-                yield DataTable(id="queue-mentors", cursor_type="row", zebra_stripes=True)
+        yield Label(self.t("queue.pupils"), classes="section")
+        yield DataTable(id="queue-pupils", cursor_type="row", zebra_stripes=True)
+        yield Label(self.t("queue.mentors"), classes="section")
+        yield DataTable(id="queue-mentors", cursor_type="row", zebra_stripes=True)
 
     def load(self, when):
         return self.app.backend.view("queue", when)
@@ -235,7 +234,7 @@ class QueuePane(Pane):
         staff = {m["staff"]: m["name"] for m in d["mentors"]}
         self.table(
             "#queue-suggestions",
-            ("staff", "pupil"),
+            ("mentor", "pupil_named"),
             [(f"{staff.get(s['staff'], '')} ({s['staff']})", f"{names.get(s['pupil'], '')} ({s['pupil']})") for s in d["suggestions"]],
             [f"{s['staff']}|{s['pupil']}" for s in d["suggestions"]],
         )
