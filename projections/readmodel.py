@@ -201,15 +201,15 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
     head = store.head()
     if workers is None:
         workers = 1 if head < PARALLEL_FROM else os.cpu_count() or 1
-    context = _worker_context(store.url) if workers > 1 else None  # starts while the directory is read
     schools = by_prefix(list(directory(store, fresh=True).schools))
     runs = _split(schools, max(workers, -(-len(schools) // RUN))) if schools else []
     counted: dict[str, int] = {}
-    if context is None or len(runs) <= 1:
+    if workers <= 1 or len(runs) <= 1:
         for run in runs:
             counted.update(_rebuild_run(store, run, head))
     else:
         try:
+            context = _worker_context(store.url)
             # one run per worker process: it ends with os._exit, so the millions of objects of a
             # run's models are never freed one by one (that took about 15% of a worker's time)
             with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, max_tasks_per_child=1) as pool:
