@@ -223,7 +223,7 @@ def apply(model: SchoolModel, seq: int, event: Event) -> None:
     if event.school != model.id:
         return
     model.position = seq
-    handler = HANDLERS.get(type(event))
+    handler = _HANDLERS.get(type(event))
     if handler is not None:
         handler(model, seq, event)
 
@@ -419,7 +419,7 @@ def _corrected(m: SchoolModel, seq: int, e: EntryCorrected) -> None:
         target.note = e.to_note
 
 
-HANDLERS = {
+_HANDLERS = {
     SchoolOpened: _school_opened,
     TermAdded: _term_added,
     RulesSet: _rules_set,

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import msgspec
 
 from events.gcpause import paused_gc
-from eventsourcing.persistence import MapperDeserialisationError
-
-from events.store import Store, StoreError, by_prefix, is_postgres, span_of
+from events.store import Store, by_prefix, is_postgres, span_of
 from events.types import Event, SchoolOpened
-from projections.model import HANDLERS, INTO, SCHEMA, SchoolModel, apply, new_model
+from projections.model import INTO, SCHEMA, SchoolModel, apply, new_model
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SchoolModel)
@@ -41,41 +39,20 @@ def _name(school: str) -> str:
 
 def fold(events: Iterable[tuple[int, Event]], school: str, model: SchoolModel | None = None) -> SchoolModel:
     model = model or new_model(school)
-    with paused_gc():
-        for seq, event in events:
-            apply(model, seq, event)
+    fold_into({school: model}, events)
     return model
 
 
-def fold_rows(store: Store, models: dict[str, SchoolModel], batches: Iterable[list[tuple[int, str, bytes]]]) -> dict[str, int]:
-    """Fold stored rows (`Store.read_rows`) into the models of their schools; rows of other
-    schools are skipped. Returns the events folded per school.
-
-    This is `model.apply` over many rows with its layers of calls taken out: rows are decoded
-    here, contacts straight into `ContactFields`. It is most of a rebuild's time.
-    """
+def fold_into(models: dict[str, SchoolModel], events: Iterable[tuple[int, Event]]) -> dict[str, int]:
+    """Fold events into the models of their schools (events of other schools are skipped).
+    Returns the events folded per school."""
     counted = dict.fromkeys(models, 0)
-    decoders: dict[str, Callable[[bytes], Any]] = {}
-    handlers = HANDLERS
     with paused_gc():
-        for rows in batches:
-            seq = 0
-            try:
-                for seq, topic, state in rows:
-                    decode = decoders.get(topic)
-                    if decode is None:
-                        decode = decoders[topic] = store.mapper.decoder(topic, INTO)
-                    event = decode(state)
-                    model = models.get(event.school)
-                    if model is None:
-                        continue
-                    model.position = seq
-                    handler = handlers.get(type(event))
-                    if handler is not None:
-                        handler(model, seq, event)
-                    counted[event.school] += 1
-            except (MapperDeserialisationError, msgspec.DecodeError, msgspec.ValidationError) as e:
-                raise StoreError(f"event #{seq}: {e}") from e
+        for seq, event in events:
+            model = models.get(event.school)
+            if model is not None:
+                apply(model, seq, event)
+                counted[event.school] += 1
     return counted
 
 
@@ -150,7 +127,7 @@ def load(
             return model
     fresh = model is None
     model = model or new_model(school)
-    unsaved += fold_rows(store, {school: model}, store.read_rows(reached, upto=head, school=school))[school]
+    unsaved += fold_into({school: model}, store.read(reached, upto=head, school=school, into=INTO))[school]
     if fresh:
         saved_at = -1  # never saved: due whatever the counts
     if save and _save_due(head, saved_at, unsaved, save_from):
@@ -256,10 +233,10 @@ def _rebuild_run(store: Store, schools: list[str], head: int, keep: list[Any] | 
     With `keep`, the models are put there instead of being freed on return."""
     models = {school: new_model(school) for school in schools}
     if len(schools) == 1:
-        rows = store.read_rows(0, upto=head, school=schools[0])
+        events = store.read(0, upto=head, school=schools[0], into=INTO)
     else:
-        rows = store.read_rows(0, upto=head, span=span_of(schools))
-    counted = fold_rows(store, models, rows)
+        events = store.read(0, upto=head, span=span_of(schools), into=INTO)
+    counted = fold_into(models, events)
     for school, model in models.items():
         store.save_view(_name(school), SCHEMA, head, _encoder.encode(model), replace=True)
     if keep is not None:
