@@ -673,7 +673,7 @@ class Store:
         types to structs holding only some of their fields (see `MsgspecMapper.decoder`).
         """
         decoders: dict[str, Callable[[bytes], Event]] = {}
-        for rows in self.read_rows(after, batch=batch, upto=upto, topics=topics, school=school, span=span):
+        for rows in self._rows(after, batch, upto, topics, school, span):
             seq = 0
             try:
                 for seq, topic, state in rows:
@@ -682,18 +682,10 @@ class Store:
             except (MapperDeserialisationError, msgspec.DecodeError, msgspec.ValidationError) as e:
                 raise StoreError(f"event #{seq}: {e}") from e
 
-    def read_rows(
-        self,
-        after: int = 0,
-        *,
-        batch: int = 5000,
-        upto: int | None = None,
-        topics: Sequence[str] = (),
-        school: str | None = None,
-        span: tuple[str, str] | None = None,
+    def _rows(
+        self, after: int, batch: int, upto: int | None, topics: Sequence[str], school: str | None, span: tuple[str, str] | None
     ) -> Iterator[list[tuple[int, str, bytes]]]:
-        """Batches of stored rows (seq, topic, state) as `read` selects them, not decoded: a fold
-        over many events decodes them itself with `mapper.decoder` (no layer of calls per event)."""
+        """`read`'s rows (seq, topic, state), in batches, as the recorder selects them."""
         if span is not None and not topics:
             try:
                 yield from self.recorder.stream_span(after, upto if upto is not None else 2**62, span, batch)
