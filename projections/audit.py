@@ -76,6 +76,8 @@ def audit(
         yield seq, event
 
 
+FLAGS = ("late", "backfill")  # what `signals` marks; `trail(flag=…)` filters by one
+
 BURST_WINDOW_DAYS = 7  # how long before an inspection a burst of back-dated entries is looked for
 BURST_MIN_ENTRIES = 3
 
@@ -121,11 +123,13 @@ def trail(
     pupil: str | None = None,
     actor: str | None = None,
     types: Iterable[str] = (),
+    flag: str | None = None,
 ) -> list[tuple[int, Event, list[str]]]:
     """The audit trail of a school: (seq, event, flags), as of a date and as known at a time.
 
     The flags are judged over the whole trail, then the filters apply: an inspection filtered out
-    of the rows still marks the burst of back-filled entries before it.
+    of the rows still marks the burst of back-filled entries before it. With `flag` ("late" or
+    "backfill") only the entries that carry it.
     """
     events = [
         (seq, e)
@@ -135,4 +139,5 @@ def trail(
         and (as_of is None or e.date <= as_of)
     ]
     flags = signals(events, late_days_on, zone)
-    return [(seq, e, flags.get(e.id, [])) for seq, e in audit(events, pupil=pupil, actor=actor, types=types)]
+    rows = [(seq, e, flags.get(e.id, [])) for seq, e in audit(events, pupil=pupil, actor=actor, types=types)]
+    return rows if flag is None else [row for row in rows if flag in row[2]]
