@@ -294,3 +294,24 @@ def suggest(mentors: list[dict], pupils: list[dict]) -> list[dict]:
         free[best["staff"]] -= 1
         pairs.append({"staff": best["staff"], "pupil": p["pupil"]})
     return pairs
+
+
+def same_entries(model: SchoolModel, pupil: str, kind: str, day: dt.date) -> list[str]:
+    """Ids of the standing contacts and activities of this kind for this pupil on this day: a
+    second identical entry is most often a slip (the form saved twice). Asked before recording,
+    so the app can ask to confirm and the command line can say so; never a refusal."""
+    record = model.pupils.get(pupil)
+    if record is None:
+        return []
+    found = []
+    for entry_id in record.entries:
+        entry = model.entries.get(entry_id)
+        if (
+            entry is not None
+            and entry.type in ("ContactMade", "CareActivityHeld")
+            and entry.kind == kind
+            and entry.date == day
+            and not entry.retracted
+        ):
+            found.append(entry_id)
+    return found
