@@ -86,7 +86,50 @@ def stream_of(school: str, kind: str, key: str = "") -> str:
     return f"{school}/{kind}/{key}" if key else f"{school}/{kind}"
 
 
+# Free-text fields where a person may write several lines; every other text is one line.
+MULTILINE = frozenset(
+    {"note", "description", "goals", "measures", "resolution", "reason", "to_note", "items", "override"}
+    | {"family", "study", "behaviour", "personality", "health", "mental"}
+)
+# The option that carries an event field, where it is not simply --field
+OPTION_OF = {"class_": "--class", "parents": "--parent", "changes": "pupil amend", "pupils": "--pupils", "to": "--to"}
+
+
+def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
+    """Refuse control characters in text a person typed (a terminal escape in a name reached
+    other people's screens): a line break only where several lines are allowed, no tab, escape,
+    bell or bidirectional override anywhere."""
+    for c in value:
+        if c == "\n" and multiline:
+            continue
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI_CONTROLS:
+            raise Refused(field, "control_character", value=value.encode("unicode_escape").decode("ascii")[:60])
+    return value
+
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _check_texts(value: object, field: str, name: str) -> None:
+    """Every string inside an event's field (names in a guardian, a profile's values, ...)."""
+    if isinstance(value, str):
+        clean_text(value, field, multiline=name in MULTILINE)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _check_texts(inner, f"--{key}" if name == "changes" else field, str(key))
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            _check_texts(inner, field, name)
+    elif isinstance(value, Person):
+        for inner in (value.name, value.relation, value.workplace, value.phone):
+            _check_texts(inner, field, name)
+
+
 def _event(cls, ctx: Context, stream: str, date: dt.date | None = None, **fields) -> Event:
+    # one place where every text of every action is checked before it can be stored
+    clean_text(ctx.note, "--note", multiline=True)
+    for name, value in fields.items():
+        _check_texts(value, OPTION_OF.get(name, "--" + name.replace("_", "-")), name)
     return cls(
         id=new_id(),
         school=ctx.school,
@@ -165,6 +208,19 @@ def choice(value: str, allowed: Iterable[str], field: str) -> str:
     if value not in allowed:
         raise Refused(field, "unknown_value", value=value, allowed=list(allowed))
     return value
+
+
+def in_range(value: int | None, allowed: range, field: str) -> int | None:
+    if value is not None and value not in allowed:
+        raise Refused(field, "out_of_range", value=value, low=allowed.start, high=allowed.stop - 1)
+    return value
+
+
+def plausible_birth(birth: dt.date, day: dt.date) -> None:
+    """A primary pupil is 3 to 20 years old on the day they are registered (1900-01-01 is a slip)."""
+    age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    if age not in rules.PUPIL_AGES:
+        raise Refused("--birth", "implausible_birth", birth=birth, age=age, low=rules.PUPIL_AGES.start, high=rules.PUPIL_AGES.stop - 1)
 
 
 def text(value: str | None, field: str) -> str:
@@ -248,10 +304,8 @@ def set_rules(
     duties = duties or {}
     if capacity is None and late_days is None and not duties:
         raise Refused("rules", "nothing_to_set")
-    if capacity is not None and capacity < 1:
-        raise Refused("--capacity", "must_be_positive", value=capacity)
-    if late_days is not None and late_days < 0:
-        raise Refused("--late-days", "must_not_be_negative", value=late_days)
+    in_range(capacity, rules.CAPACITIES, "--capacity")
+    in_range(late_days, rules.LATE_DAYS, "--late-days")
     for duty, cadence in duties.items():
         choice(duty, rules.DUTIES, "--duty")
         if not rules.valid_cadence(cadence):
@@ -287,8 +341,8 @@ def add_staff(
         choice(role, rules.ROLES, "--role")
     if grade is not None and grade not in rules.GRADES:
         raise Refused("--grade", "bad_grade", grade=grade)
-    if class_ is not None and class_ < 1:
-        raise Refused("--class", "bad_class", value=class_)
+    if class_ is not None:
+        in_range(class_, rules.CLASSES, "--class")
     return [
         _event(
             StaffJoined,
@@ -326,17 +380,24 @@ def amend_staff(
         for role in roles:
             choice(role, rules.ROLES, "--role")
         changes["roles"] = list(dict.fromkeys(roles))
+        if "admin" in staff.roles and "admin" not in changes["roles"]:
+            keep_an_admin(school, staff_id, day, field="--role")
     if grade is not None:
         if grade not in rules.GRADES:
             raise Refused("--grade", "bad_grade", grade=grade)
         changes["grade"] = grade
     if class_ is not None:
-        if class_ < 1:
-            raise Refused("--class", "bad_class", value=class_)
-        changes["class"] = class_
+        changes["class"] = in_range(class_, rules.CLASSES, "--class")
     if not changes:
         raise Refused("staff amend", "nothing_to_change")
     return [_event(StaffAmended, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, changes=changes)]
+
+
+def keep_an_admin(school: School, staff_id: str, day: dt.date, field: str = "STAFF_ID") -> None:
+    """The school always keeps an admin: without one nobody could add staff or set the rules."""
+    others = [s for s in school.staff.values() if s.id != staff_id and "admin" in s.roles and s.left is None]
+    if not others:
+        raise Refused(field, "last_admin", staff=staff_id)
 
 
 def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
@@ -348,6 +409,8 @@ def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
         raise Refused("STAFF_ID", "staff_already_left", staff=staff_id, date=staff.left)
     if day < staff.joined:
         raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    if "admin" in staff.roles:
+        keep_an_admin(school, staff_id, day)
     events = [_event(StaffLeft, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id)]
     for pairing in staff.pairings:
         # a back-dated leave must not contradict pairings recorded after it
@@ -417,10 +480,10 @@ def add_pupil(
     choice(gender, rules.GENDERS, "--gender")
     if birth >= day:
         raise Refused("--birth", "birth_not_before_date", birth=birth, date=day)
+    plausible_birth(birth, day)
     if grade not in rules.GRADES:
         raise Refused("--grade", "bad_grade", grade=grade)
-    if class_ < 1:
-        raise Refused("--class", "bad_class", value=class_)
+    in_range(class_, rules.CLASSES, "--class")
     for category in categories:
         choice(category, rules.CATEGORIES, "--category")
     for key in profile or {}:
@@ -472,8 +535,12 @@ def amend_pupil(
             choice(str(value), rules.GENDERS, "--gender")
         if key == "grade" and value not in rules.GRADES:
             raise Refused("--grade", "bad_grade", grade=value)
-        if key == "class" and (not isinstance(value, int) or value < 1):
-            raise Refused("--class", "bad_class", value=value)
+        if key == "class":
+            if not isinstance(value, int):
+                raise Refused("--class", "bad_class", value=value)
+            in_range(value, rules.CLASSES, "--class")
+        if key == "birth":
+            plausible_birth(dt.date.fromisoformat(str(value)), day)
         if key == "name":
             text(str(value), "--name")
     stream = stream_of(ctx.school, "pupil", pupil_id)

@@ -1,4 +1,4 @@
-"""The vocabulary and the fixed rules of the domain (../shared/domain.md), in one place."""
+"""The vocabulary and the fixed rules of the domain (docs: the programme's rules), in one place."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def need_rank(categories: set[str] | frozenset[str] | list[str]) -> int:
 
 GENDERS = ("F", "M")
 GRADES = range(1, 7)  # primary school: grades 1 to 6
+# The ranges of the numbers a person types, checked where they enter: a stored value out of
+# them (a 23-digit class) once made every saved view unreadable.
+CLASSES = range(1, 100)
+CAPACITIES = range(1, 11)  # mentees per staff member
+LATE_DAYS = range(1, 366)  # how late an entry may be recorded before it is flagged
+PUPIL_AGES = range(3, 21)  # a primary pupil's age in years on the day they are registered
+MAX_SCHOOLS = 1000  # a demo district
 
 ROLES = ("teacher", "class_teacher", "leader", "counselor", "auditor", "admin")
 

@@ -141,12 +141,12 @@ REFUSALS: dict[str, No] = {
     "grade not a number": No(("staff", "add", "T9", "--name", "x", "--grade", "three"), "--grade", "bad_number"),
     "pupil grade out of range": No(p9(grade="9"), "--grade", "bad_grade"),
     "class not a number": No(p9(class_="x"), "--class", "bad_number"),
-    "class zero": No(p9(class_="0"), "--class", "bad_class"),
+    "class zero": No(p9(class_="0"), "--class", "out_of_range"),  # classes are 1-99 (issue 11)
     "bad --guardian": No(p9(guardian="张三"), "--guardian", "bad_guardian"),
     "bad --parent": No(p9(parent="张三,父亲"), "--parent", "bad_parent"),
-    "capacity zero": No(("rules", "set", "--capacity", "0"), "--capacity", "must_be_positive"),
+    "capacity zero": No(("rules", "set", "--capacity", "0"), "--capacity", "out_of_range"),  # 1-10
     "capacity not a number": No(("rules", "set", "--capacity", "two"), "--capacity", "bad_number"),
-    "negative late days": No(("rules", "set", "--late-days", "-1"), "--late-days", "must_not_be_negative"),
+    "negative late days": No(("rules", "set", "--late-days", "-1"), "--late-days", "out_of_range"),  # 1-365
     "amount abc": No(("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "abc"), "--amount", "bad_amount",
                      pg=True),
     "amount -5": No(("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount=-5"), "--amount", "bad_amount"),

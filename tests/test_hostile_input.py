@@ -1,0 +1,76 @@
+"""Hostile values where they enter (issue 11): numbers out of range, implausible dates, control
+characters in text, the last administrator leaving. Each is refused naming the option (exit 1),
+nothing is written, and the views still answer afterwards.
+
+Runs the real `careterm` on a copy of test_cli.py's base school (admin is its only administrator).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from test_cli import sqlite_base, sqlite_school  # noqa: F401 - fixtures are used by name
+from test_cli_refusals import No, check_refusal, p9
+
+ESC_NAME = "\x1b]0;HACKED\x07\x1b[2J李雷"
+
+HOSTILE = {
+    # ranges: classes 1-99, capacity 1-10, late days 1-365 (rules.CLASSES, CAPACITIES, LATE_DAYS)
+    "class 100": No(p9(class_="100"), "--class", "out_of_range"),
+    "class of 23 digits": No(p9(class_="99999999999999999999999"), "--class", "out_of_range"),
+    "staff class of 23 digits": No(("staff", "add", "T9", "--name", "x", "--class", "99999999999999999999999"),
+                                   "--class", "out_of_range"),
+    "amend class of 23 digits": No(("pupil", "amend", "P1", "--class", "99999999999999999999999"), "--class",
+                                   "out_of_range"),
+    "capacity 11": No(("rules", "set", "--capacity", "11"), "--capacity", "out_of_range"),
+    "capacity of 23 digits": No(("rules", "set", "--capacity", "99999999999999999999999"), "--capacity",
+                                "out_of_range"),
+    "late days 0": No(("rules", "set", "--late-days", "0"), "--late-days", "out_of_range"),
+    "late days 366": No(("rules", "set", "--late-days", "366"), "--late-days", "out_of_range"),
+    # registered on 2026-06-30 (the tests' today), born 1900-01-01: 126 years old, not 3 to 20
+    "birth 1900": No(p9(birth="1900-01-01"), "--birth", "implausible_birth"),
+    # born 2024-01-01, registered 2026-06-30: 2 years old, one below the lowest age
+    "birth two years before": No(p9(birth="2024-01-01"), "--birth", "implausible_birth"),
+    "amend birth 1900": No(("pupil", "amend", "P1", "--birth", "1900-01-01"), "--birth", "implausible_birth"),
+    # control characters: a terminal escape in a name, a tab in a guardian, a bidi override in a note
+    "escape codes in a name": No(p9(name=ESC_NAME), "--name", "control_character"),
+    "tab in a guardian": No(p9(guardian="张\t三,祖母,138"), "--guardian", "control_character"),
+    "escape in a parent's workplace": No(p9(parent="李大,父亲,东莞\x1b[31m厂,139"), "--parent", "control_character"),
+    "bidi override in a note": No(("contact", "P1", "--kind", "talk", "--note", "好\u202e看"), "--note",
+                                  "control_character", actor="T1"),
+    "escape in an amended name": No(("pupil", "amend", "P1", "--name", ESC_NAME), "--name", "control_character"),
+    "bell in a family profile": No(("pupil", "amend", "P1", "--family", "父母\x07离异"), "--family",
+                                   "control_character"),
+    "escape in aid items": No(("aid", "grant", "P2", "--kind", "material", "--items", "冬衣\x1b[2J"), "--items",
+                              "control_character"),
+    # the school keeps an administrator: admin is the only one in the base school
+    "the last admin leaves": No(("staff", "leave", "admin"), "STAFF_ID", "last_admin"),
+    "the last admin drops the role": No(("staff", "amend", "admin", "--role", "leader"), "--role", "last_admin"),
+}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in HOSTILE.items()])
+def test_hostile_value_refused(sqlite_school, case):
+    check_refusal(sqlite_school, case)
+
+
+def test_views_answer_after_refusals(sqlite_school):
+    """After a refused 23-digit class, every view still answers (nothing was stored)."""
+    check_refusal(sqlite_school, HOSTILE["class of 23 digits"])
+    for view in (("archive",), ("stats",), ("queue",), ("compliance",), ("aid", "list"), ("staff", "list")):
+        assert isinstance(sqlite_school.read(*view), dict)
+
+
+def test_several_lines_in_a_note_are_kept(sqlite_school):
+    """A note may hold several lines (a line break is no control character there)."""
+    event = sqlite_school.write("contact", "P1", "--kind", "talk", "--note", "第一行\n第二行", actor="T1")[0]
+    assert event["data"]["note"] == "第一行\n第二行"
+    [stored] = [e for e in sqlite_school.history("P1") if e["id"] == event["id"]]
+    assert stored["data"]["note"] == "第一行\n第二行"
+
+
+def test_an_admin_can_leave_once_another_is_named(sqlite_school):
+    """With T1 made an administrator, admin may leave: the school still has one (T1)."""
+    sqlite_school.write("staff", "amend", "T1", "--role", "teacher", "--role", "admin")
+    sqlite_school.write("staff", "leave", "admin", actor="T1")
+    assert sqlite_school.staff()["admin"]["active"] is False
