@@ -61,8 +61,13 @@ def directory(store: Store, *, fresh: bool = False) -> Directory:
     found afresh if `fresh` or nothing is saved (each school's first event, read by key)."""
     saved = None if fresh else store.load_view(DIRECTORY)
     head = store.head()
+    found = None
     if saved and saved[0] == SCHEMA:
-        position, found = saved[1], _dir_decoder.decode(saved[2])
+        try:
+            position, found = saved[1], _dir_decoder.decode(saved[2])
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+            fresh = True  # a damaged copy: found afresh below, and saved in its place
+    if found is not None:
         if head == position:
             return found
         opened = [e for _, e in store.read(position, upto=head, topics=("SchoolOpened",))]
@@ -71,7 +76,10 @@ def directory(store: Store, *, fresh: bool = False) -> Directory:
     for event in opened:
         assert isinstance(event, SchoolOpened)
         found.schools[event.school] = (event.name, event.lang, event.timezone)
-    store.save_view(DIRECTORY, SCHEMA, head, _encoder.encode(found), replace=fresh)
+    try:
+        store.save_view(DIRECTORY, SCHEMA, head, _encoder.encode(found), replace=fresh)
+    except Exception:  # noqa: BLE001 - saving is an optimisation (see `_save`)
+        pass
     return found
 
 
@@ -111,16 +119,14 @@ def load(
         recorded = ((seq, e) for seq, e in store.read(0, school=school) if e.recorded_at is not None and e.recorded_at <= known_at)
         return fold(recorded, school)
     head = store.head()
+    damaged = False
     if kept is not None and school in kept.models:
         reached, saved_at, unsaved, model = kept.models[school]
         if head == reached:
             return model
     else:
-        saved = store.load_view(_name(school))
-        reached, saved_at, unsaved, model = 0, 0, 0, None
-        if saved and saved[0] == SCHEMA:
-            reached = saved_at = saved[1]
-            model = _decoder.decode(saved[2])
+        reached, model, damaged = _saved_model(store.load_view(_name(school)))
+        saved_at, unsaved = reached, 0
         if model is not None and head == reached:
             if kept is not None:
                 kept.models[school] = (reached, saved_at, 0, model)
@@ -130,8 +136,7 @@ def load(
     unsaved += fold_into({school: model}, store.read(reached, upto=head, school=school, into=INTO))[school]
     if fresh:
         saved_at = -1  # never saved: due whatever the counts
-    if save and _save_due(head, saved_at, unsaved, save_from):
-        store.save_view(_name(school), SCHEMA, head, _encoder.encode(model))
+    if save and _save_due(head, saved_at, unsaved, save_from) and _save(store, school, head, model, replace=damaged):
         saved_at, unsaved = head, 0
     if kept is not None:
         kept.models[school] = (head, saved_at, unsaved, model)
@@ -147,11 +152,34 @@ def save_due(store: Store, kept: Kept, *, save_from: int = SAVE_FROM) -> int:
     and saves when it is idle: the TUI paints first). Returns how many were saved."""
     saved = 0
     for school, (reached, saved_at, unsaved, model) in list(kept.models.items()):
-        if _save_due(reached, saved_at, unsaved, save_from):
-            store.save_view(_name(school), SCHEMA, reached, _encoder.encode(model))
+        if _save_due(reached, saved_at, unsaved, save_from) and _save(store, school, reached, model):
             kept.models[school] = (reached, reached, 0, model)
             saved += 1
     return saved
+
+
+def _save(store: Store, school: str, position: int, model: SchoolModel, *, replace: bool = False) -> bool:
+    """Save a model; False if it could not be. Saving is only an optimisation: a full disk, a
+    locked table or a value the encoder refuses must never fail the read that folded it (the
+    next read folds the same events again). The row is replaced in one transaction, so a failed
+    save leaves the previous copy whole."""
+    try:
+        store.save_view(_name(school), SCHEMA, position, _encoder.encode(model), replace=replace)
+    except Exception:  # noqa: BLE001 - whatever went wrong, the model in hand is correct
+        return False
+    return True
+
+
+def _saved_model(saved: tuple[int, int, bytes] | None) -> tuple[int, SchoolModel | None, bool]:
+    """(position, model, damaged) of a saved copy; (0, None, _) when there is none, it is of an
+    older schema, or it cannot be decoded (damaged): then the model is folded again from the
+    log, and a damaged copy is replaced whatever position it claims."""
+    if not saved or saved[0] != SCHEMA:
+        return 0, None, False
+    try:
+        return saved[1], _decoder.decode(saved[2]), False
+    except (msgspec.DecodeError, msgspec.ValidationError, OverflowError, ValueError):
+        return 0, None, True
 
 
 # schools folded in one pass over the log: bounds a worker's memory (about 400 MB for 50 demo

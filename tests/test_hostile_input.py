@@ -74,3 +74,46 @@ def test_an_admin_can_leave_once_another_is_named(sqlite_school):
     sqlite_school.write("staff", "amend", "T1", "--role", "teacher", "--role", "admin")
     sqlite_school.write("staff", "leave", "admin", actor="T1")
     assert sqlite_school.staff()["admin"]["active"] is False
+
+
+# --- a saved read model is an optimisation: it can neither fail nor poison a read --------------
+
+
+def _sql(url: str, *statements: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(url) as db:
+        for statement in statements:
+            db.execute(statement)
+
+
+def test_a_read_answers_when_its_model_cannot_be_saved(sqlite_school):
+    """Saving the views fails as on a full disk (a trigger raises SQLite's own "database or disk
+    is full" on every write to careterm_views): `archive` still answers with all six pupils, and
+    once saving works again the next read saves its model."""
+    url = sqlite_school.url
+    _sql(url, "DELETE FROM careterm_views")  # the next read must fold and save
+    _sql(url, "CREATE TRIGGER full_disk BEFORE INSERT ON careterm_views BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    pupils = {p["pupil"] for p in sqlite_school.read("archive")["pupils"]}
+    assert pupils == {"P1", "P2", "P3", "P4", "P5", "P6"}
+    _sql(url, "DROP TRIGGER full_disk")
+    assert {p["pupil"] for p in sqlite_school.read("archive")["pupils"]} == pupils
+    import sqlite3
+
+    with sqlite3.connect(url) as db:
+        assert db.execute("SELECT count(*) FROM careterm_views WHERE name <> 'directory'").fetchone()[0] == 1
+
+
+def test_a_damaged_saved_model_is_folded_again_and_replaced(sqlite_school):
+    """The saved model's bytes are garbage (a half-written or edited row): `archive` answers as
+    before from the log, and the garbage is replaced by a good copy (the next read decodes it)."""
+    url = sqlite_school.url
+    before = sqlite_school.read("archive")
+    _sql(url, "UPDATE careterm_views SET state = x'c1ff00' WHERE name <> 'directory'")
+    assert sqlite_school.read("archive") == before
+    import sqlite3
+
+    with sqlite3.connect(url) as db:
+        states = [bytes(r[0]) for r in db.execute("SELECT state FROM careterm_views WHERE name <> 'directory'")]
+    assert states and all(state != b"\xc1\xff\x00" for state in states)
+    assert sqlite_school.read("archive") == before
