@@ -28,6 +28,7 @@ from careterm.tui.forms import FORMS, FormScreen
 from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, Pane, PupilsPane, QueuePane, status_cell
 from careterm.values import parse_date, parse_time
 from careterm.workspace import Workspace
+from events.commands import RETRACTABLE
 from events.errors import Refused
 
 TABS = ("home", "pupils", "queue", "compliance", "aid", "audit")
@@ -79,6 +80,7 @@ class CaretermApp(App):
         Binding("t", "time_travel", "History", id="time_travel"),
         Binding("s", "switch_school", "School", id="switch_school"),
         Binding("escape", "back_to_now", "Now", id="back_to_now", show=False),
+        Binding("ctrl+z", "retract_last", "Retract", id="retract_last"),
     ]
 
     def __init__(self, workspace: Workspace, *, keymap: dict[str, str] | None = None):
@@ -92,6 +94,7 @@ class CaretermApp(App):
         self.school_count = 1  # learnt by the first load (no store call on the UI thread)
         self.pupils: list[tuple[str, str]] = []
         self.staff: list[tuple[str, str]] = []
+        self.last_entry = None  # the entry just recorded here, offered for retracting
         translate_bindings(self, self.t)
         if keymap:
             self.set_keymap(keymap)
@@ -245,9 +248,35 @@ class CaretermApp(App):
 
     def _recorded(self, events) -> None:
         if events:
-            self.notify(self.t("recorded") + "：" + "、".join(self.t(f"type.{e.type}") for e in events))
+            message = self.t("recorded") + "：" + "、".join(self.t(f"type.{e.type}") for e in events)
+            self.last_entry = next((e for e in events if e.type in RETRACTABLE), None)
+            if self.last_entry is not None:
+                message += "\n" + self.t("recorded.retract", keys=self.key_of("retract_last"))
+            self.notify(message)
+            self.refresh_bindings()
             self.seen_head = -2  # force a reload on the next poll
             self.poll()
+
+    def key_of(self, binding_id: str) -> str:
+        """How the key of a binding is shown (the user's keymap may have moved it)."""
+        for found in self._bindings.key_to_bindings.values():
+            for b in found:
+                if b.id == binding_id:
+                    return self.get_key_display(b)
+        return ""
+
+    def action_retract_last(self) -> None:
+        """The retract form for the entry just recorded, with its id filled in: only the reason is asked."""
+        entry, self.last_entry = self.last_entry, None
+        if entry is None or self.when.is_history:
+            return
+        self.refresh_bindings()
+        names = dict(self.pupils)
+        pupils = [getattr(entry, "pupil", None)] if getattr(entry, "pupil", None) else list(getattr(entry, "pupils", []))
+        who = "、".join(names.get(p) or p for p in pupils)
+        about = self.t("retract.about", what=self.t(f"type.{entry.type}"), who=who or "-", date=entry.date.isoformat())
+        form = FormScreen(FORMS["retract"], prefill={"EVENT_ID": entry.id}, pupils=self.pupils, staff=self.staff, about=about)
+        self.push_screen(form, self._recorded)
 
     def action_time_travel(self) -> None:
         self.push_screen(TimeTravelScreen(self.when), self._travel)
@@ -262,6 +291,8 @@ class CaretermApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "switch_school":
             return self.school_count > 1  # only district staff have another school
+        if action == "retract_last":
+            return self.last_entry is not None
         return True
 
     def action_switch_school(self) -> None:

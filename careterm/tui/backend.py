@@ -180,6 +180,16 @@ class Backend:
 
     # -- recording ---------------------------------------------------------------------------
 
+    def same_entries(self, pupils: list[str], kind: str, day: dt.date) -> dict[str, list[str]]:
+        """pupil -> ids of the standing entries of this kind that day (a repeat is asked about)."""
+
+        def read() -> dict[str, list[str]]:
+            model, _ = self.ws.model_as_of(None, None)
+            found = {p: views.same_entries(model, p, kind, day) for p in pupils}
+            return {p: ids for p, ids in found.items() if ids}
+
+        return self._locked(read)
+
     def record(self, build, *, date: dt.date | None = None, note: str = "") -> list:
         """Check and store an action; raises events.errors.Refused with the field at fault."""
         return self._locked(lambda: self.ws.record(build, date=date, note=note))

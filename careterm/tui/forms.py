@@ -39,6 +39,8 @@ class Form:
     fields: tuple[Field, ...]
     build: Callable[[dict[str, Any]], Callable]  # values -> (state, ctx) -> events
     dated: bool = True  # has --date and --note
+    # values -> (pupils, kind) of an entry that is most often a slip when made twice the same day
+    repeats: Callable[[dict[str, Any]], tuple[list[str], str]] | None = None
 
 
 PUPIL = Field("PUPIL_ID", "pupil")
@@ -59,11 +61,13 @@ FORMS: dict[str, Form] = {
             "contact",
             (PUPIL, Field("--kind", "choice", rules.CONTACT_KINDS, "kind."), Field("--by", "staff", required=False)),
             lambda v: lambda st, ctx: C.contact(st, ctx, v["PUPIL_ID"], kind=v["--kind"], by=_opt(v, "--by")),
+            repeats=lambda v: ([v["PUPIL_ID"]], v["--kind"]),
         ),
         Form(
             "activity",
             (Field("--kind", "choice", rules.ACTIVITY_KINDS, "kind."), Field("--pupils")),
             lambda v: lambda st, ctx: C.activity(st, ctx, kind=v["--kind"], pupils=split_list(v["--pupils"])),
+            repeats=lambda v: (split_list(v["--pupils"]), v["--kind"]),
         ),
         Form("pair", (STAFF, PUPIL), lambda v: lambda st, ctx: C.pair(st, ctx, v["STAFF_ID"], v["PUPIL_ID"])),
         Form("unpair", (PUPIL, REASON), lambda v: lambda st, ctx: C.unpair(st, ctx, v["PUPIL_ID"], reason=v["--reason"])),
@@ -154,10 +158,11 @@ class FormScreen(ModalScreen[list]):
     def action_help(self) -> None:
         self.app.push_screen(FormHelp(self.form))
 
-    def __init__(self, form: Form, *, prefill: dict[str, str] | None = None, pupils=(), staff=()):
+    def __init__(self, form: Form, *, prefill: dict[str, str] | None = None, pupils=(), staff=(), about: str = ""):
         super().__init__()
         self.form = form
         self.prefill = prefill or {}
+        self.about = about  # what a prefilled form is about (the entry to retract), under the title
         self.pupils = list(pupils)  # (id, name)
         self.staff = list(staff)
 
@@ -172,6 +177,8 @@ class FormScreen(ModalScreen[list]):
         t = self.t
         with VerticalScroll(id="form"):
             yield Static(t(f"form.{self.form.key}"), classes="form-title")
+            if self.about:
+                yield Static(self.about, id="form-about")
             yield Label("", id="form-error", classes="error")
             fields = list(self.form.fields)
             if self.form.dated:
@@ -254,8 +261,10 @@ class FormScreen(ModalScreen[list]):
         self.action_submit()
 
     @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_submit()
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field: the form is saved only by Ctrl+S or the Save button."""
+        event.stop()
+        self.focus_next()
 
     def action_submit(self) -> None:
         for label in self.query(".error"):
@@ -270,12 +279,19 @@ class FormScreen(ModalScreen[list]):
         self.save(build, day, values.get("--note", ""), values)
 
     @work(thread=True, exclusive=True, group="record")
-    def save(self, build, day, note, values) -> None:
+    def save(self, build, day, note, values, confirmed: bool = False) -> None:
+        backend = self.app.backend
         try:
             entry = values.get("EVENT_ID", "").lstrip("#")
             if entry.isdigit() and len(entry) < 32:  # the entry's number as the audit shows it (ids have 32)
-                values["EVENT_ID"] = self.app.backend.event_id_of(int(entry)) or entry
-            events = self.app.backend.record(build, date=day, note=note)
+                values["EVENT_ID"] = backend.event_id_of(int(entry)) or entry
+            if self.form.repeats and not confirmed:
+                pupils, kind = self.form.repeats(values)
+                same = backend.same_entries(pupils, kind, day or backend.today())
+                if same:
+                    self.app.call_from_thread(self.ask_repeat, (build, day, note, values), same, kind, day or backend.today())
+                    return
+            events = backend.record(build, date=day, note=note)
         except Refused as refused:
             self.app.call_from_thread(self.show_refusal, refused)
             return
@@ -283,6 +299,13 @@ class FormScreen(ModalScreen[list]):
             self.app.call_from_thread(self.show_problem, str(problem))
             return
         self.app.call_from_thread(self.dismiss, events)
+
+    def ask_repeat(self, args: tuple, same: dict[str, list[str]], kind: str, day: dt.date) -> None:
+        """A second identical entry that day: say so, and save only if the user says yes."""
+        names = dict(self.pupils)
+        who = "、".join(names.get(p) or p for p in same) if self.t.lang == "zh" else ", ".join(names.get(p) or p for p in same)
+        message = self.t("form.repeat", who=who, kind=self.t(f"kind.{kind}"), date=day.isoformat(), count=max(map(len, same.values())))
+        self.app.push_screen(ConfirmScreen(message), lambda yes: yes and self.save(*args, confirmed=True))
 
     def show_refusal(self, refused: Refused) -> None:
         message = self.t(f"refused.{refused.code}", **refused.params)
@@ -300,7 +323,42 @@ class FormScreen(ModalScreen[list]):
         self.query_one("#form-error", Label).update(self.t("store.error", message=message))
 
 
-__all__ = ["FORMS", "Form", "FormScreen", "Field", "parse_int"]
+__all__ = ["FORMS", "ConfirmScreen", "Form", "FormScreen", "Field", "parse_int"]
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes or no to one question, by y / n (Esc is no); the focus starts on no."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, message: str):
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with VerticalScroll(id="confirm"):
+            yield Static(self.message, id="confirm-message")
+            with Horizontal(classes="buttons"):
+                yield Button(t("button.yes"), id="yes", variant="warning")
+                yield Button(t("button.no"), id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        from careterm.tui.app import translate_bindings
+
+        translate_bindings(self, self.app.t)
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
 
 
 class FormHelp(ModalScreen):

@@ -1,0 +1,177 @@
+"""The recording forms as a new user meets them (issue 9): Enter, Ctrl+S, dates, repeats, retracting,
+notes, times and words on screen. Textual's Pilot at 80×24 on a copy of the deterministic demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+import tui_support as S
+from careterm.tui.forms import FormScreen
+from events.store import Store
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    return S.demo_store(tmp_path_factory)
+
+
+@pytest.fixture
+def facts(demo):
+    return demo[1]
+
+
+@pytest.fixture
+def store_path(demo, tmp_path):
+    return S.copy_store(demo[0], tmp_path)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def new_events(path, after: int) -> list:
+    with Store(str(path)) as store:
+        return [e for _, e in store.read(after)]
+
+
+def head_of(path) -> int:
+    with Store(str(path)) as store:
+        return store.head()
+
+
+async def started(app, pilot):
+    await S.wait_for(pilot, lambda: S.loaded(app), 15, "the first load")
+
+
+def errors(form) -> dict[str, str]:
+    return {label.id: str(label.render()).strip() for label in form.query(".error") if str(label.render()).strip()}
+
+
+async def save(pilot) -> None:
+    """Ctrl+S, then wait until the form is gone, refuses, or asks to confirm."""
+    from careterm.tui.forms import ConfirmScreen
+
+    app = pilot.app
+    form = app.screen
+    await S.send_keys(pilot, "ctrl+s")
+
+    def done():
+        return not isinstance(app.screen, FormScreen) or isinstance(app.screen, ConfirmScreen) or bool(errors(form))
+
+    await S.wait_for(pilot, done, 10, "the form to save, refuse or ask")
+    await S.settle(pilot)
+
+
+async def contact_form(pilot) -> FormScreen:
+    await S.send_keys(pilot, "n")
+    await S.wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), 5, "the contact form")
+    await pilot.pause(0.1)
+    return pilot.app.screen
+
+
+# -- 4. Enter moves on, Ctrl+S saves; a repeat asks first; the entry just made can be retracted --------
+
+
+def test_enter_in_a_text_field_moves_to_the_next_field_and_saves_nothing(facts, store_path):
+    """Was a bug: Enter in the pupil field saved the whole form at once."""
+    before = head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            form = await contact_form(pilot)
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await S.send_keys(pilot, "enter")
+            await S.settle(pilot)
+            assert app.screen is form, "Enter closed the form"
+            assert app.focused is form.query_one("#f-kind"), app.focused
+            assert head_of(store_path) == before, "Enter wrote something"
+            # the visible Save button saves
+            assert "保存" in S.screen_text(app)
+            form.query_one("#save").press()
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 10, "the button to save")
+
+    run(go())
+    [event] = new_events(store_path, before)
+    assert (event.type, event.pupil) == ("ContactMade", facts["pupil"])
+
+
+def test_a_second_identical_contact_asks_before_saving(facts, store_path):
+    """The same kind for the same pupil on the same day: the second asks; n writes nothing, y writes it."""
+    from careterm.tui.forms import ConfirmScreen
+
+    pupil = facts["pupil"]
+    before = head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            for answer in (None, "n", "y"):
+                form = await contact_form(pilot)
+                await S.type_into(pilot, "f-pupil-id", pupil)
+                await S.choose(pilot, "f-kind", "talk")
+                await save(pilot)
+                if answer is None:  # the first: saved at once
+                    assert not isinstance(app.screen, FormScreen), errors(form)
+                    continue
+                assert isinstance(app.screen, ConfirmScreen), S.screen_text(app)
+                text = S.screen_text(app)
+                assert facts["pupil_name"] in text and "谈心" in text and "2026-11-20" in text, text
+                await S.send_keys(pilot, answer)
+                await S.settle(pilot)
+                if answer == "n":  # back in the form, nothing written
+                    assert app.screen is form
+                    assert head_of(store_path) == before + 1
+                    await S.send_keys(pilot, "escape")
+                    await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 5, "the form to close")
+                else:
+                    await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 10, "the repeat to save")
+
+    run(go())
+    events = new_events(store_path, before)
+    assert [(e.type, e.pupil, e.kind) for e in events] == [("ContactMade", pupil, "talk")] * 2
+
+
+def test_just_after_saving_the_entry_can_be_retracted(facts, store_path):
+    """The toast says 已记录 and names the key; the key opens the retract form for that entry, with a reason."""
+    from careterm.tui.forms import FORMS
+
+    before = head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE, notifications=True) as pilot:  # toasts are off by default in tests
+            await started(app, pilot)
+            await contact_form(pilot)
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await save(pilot)
+            await S.wait_for(pilot, lambda: "已记录" in S.screen_text(app), 5, "the toast")
+            text = S.screen_text(app)
+            assert "撤回" in text and "^z" in text, text
+            await S.send_keys(pilot, "ctrl+z")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the retract form")
+            form = app.screen
+            assert form.form is FORMS["retract"]
+            [made] = new_events(store_path, before)
+            assert form.query_one("#f-event-id").value == made.id
+            assert facts["pupil_name"] in S.screen_text(app), "the form says which entry"
+            assert app.focused is form.query_one("#f-reason")
+            await save(pilot)
+            assert errors(form) == {"f-reason-error": "不能为空"}
+            await S.type_into(pilot, "f-reason", "点错了")
+            await save(pilot)
+            assert not isinstance(app.screen, FormScreen), errors(form)
+            # retracted: nothing left to retract
+            await S.send_keys(pilot, "ctrl+z")
+            await pilot.pause(0.2)
+            assert not isinstance(app.screen, FormScreen)
+
+    run(go())
+    made, retracted = new_events(store_path, before)
+    assert (retracted.type, retracted.corrects, retracted.reason) == ("EntryRetracted", made.id, "点错了")
