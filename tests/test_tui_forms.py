@@ -175,3 +175,66 @@ def test_just_after_saving_the_entry_can_be_retracted(facts, store_path):
     run(go())
     made, retracted = new_events(store_path, before)
     assert (retracted.type, retracted.corrects, retracted.reason) == ("EntryRetracted", made.id, "点错了")
+
+
+# -- 3. a form's date: today, visibly; a bad one refused beside it, as typed ------------------------
+
+
+def test_a_forms_date_starts_as_today_and_a_bad_date_is_refused_as_typed(facts, store_path):
+    """Was a bug: an empty or mistyped date was saved as today, and 2026/11/1 turned into 2026-11-1- in the
+    mask. Expected: the field starts as 2026-11-20 (the demo's today); '', 'abc', '昨天', '2026-11' are each
+    refused under the field, quoting what was typed, nothing written; '2026/11/1' stays as typed and is
+    saved as 2026-11-01."""
+    before = head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            form = await contact_form(pilot)
+            date = form.query_one("#f-date")
+            assert date.value == "2026-11-20"
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await S.focus(pilot, "f-date", limit=6)
+            assert "2026-11-20" in S.screen_text(app), "the date is shown, not only held"
+            for bad in ("", "abc", "昨天", "2026-11"):
+                await S.type_into(pilot, "f-date", bad)
+                await save(pilot)
+                assert app.screen is form, f"{bad!r} was saved"
+                shown = errors(form)
+                assert list(shown) == ["f-date-error"], (bad, shown)
+                assert (bad or "不能为空") in shown["f-date-error"], (bad, shown)
+                assert app.focused is date
+            assert head_of(store_path) == before
+            await S.type_into(pilot, "f-date", "2026/11/1")
+            assert date.value == "2026/11/1"
+            await save(pilot)
+            assert not isinstance(app.screen, FormScreen), errors(form)
+
+    run(go())
+    [event] = new_events(store_path, before)
+    assert (event.type, event.date) == ("ContactMade", dt.date(2026, 11, 1))
+
+
+def test_time_travel_takes_a_date_as_people_write_it(facts, store_path):
+    """The as-of date is a plain field read by parse_date: '2026/11/1' is 2026-11-01, 'abc' is refused as typed."""
+    from careterm.tui.app import TimeTravelScreen
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "t")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
+            await pilot.pause(0.1)
+            await S.type_into(pilot, "as-of", "abc")
+            await S.send_keys(pilot, "enter")
+            await S.settle(pilot)
+            assert isinstance(app.screen, TimeTravelScreen)
+            assert "abc" in str(app.screen.query_one("#as-of-error").render())
+            await S.type_into(pilot, "as-of", "2026/11/1")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, TimeTravelScreen), 5, "history")
+            assert app.when.as_of == dt.date(2026, 11, 1)
+
+    run(go())

@@ -125,7 +125,7 @@ def form_cases(f: dict) -> dict:
         "correct": (
             "mentor",
             lambda x: [("type", "f-event-id", corrected_id), ("type", "f-reason", "类型选错"), ("choose", "f-to-kind", "talk"),
-                       ("type", "f-to-date", "20261101")],
+                       ("type", "f-to-date", "2026-11-01")],
             lambda e, x: (e.type, e.corrects, e.reason, e.to_kind, e.to_date)
             == ("EntryCorrected", corrected_id, "类型选错", "talk", dt.date(2026, 11, 1)),
         ),
@@ -247,7 +247,7 @@ def test_refusals_shown_beside_the_field(facts, store_path):
             assert errors(form) == {"f-pupil-id-error": "不能为空"}
             # a date in the future: the message beside #f-date, in Chinese, and the focus on it
             await S.type_into(pilot, "f-pupil-id", facts["pupil"])
-            await S.type_into(pilot, "f-date", "20261225")
+            await S.type_into(pilot, "f-date", "2026-12-25")
             assert form.query_one("#f-date").value == "2026-12-25"
             await save_form(pilot)
             assert app.screen is form, "the form closed: something was recorded"
@@ -255,7 +255,7 @@ def test_refusals_shown_beside_the_field(facts, store_path):
             assert app.focused is form.query_one("#f-date")
             assert head_of(store_path) == before
             # fixed, it saves
-            await S.type_into(pilot, "f-date", "20261119")
+            await S.type_into(pilot, "f-date", "2026-11-19")
             await save_form(pilot)
             assert not isinstance(app.screen, FormScreen), errors(form)
             # a plain teacher may not inspect handbooks (the form opened from the palette, Ctrl+P)
@@ -546,12 +546,12 @@ def test_time_travel_banner_read_only_and_back(facts, store_path):
             await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
             screen = app.screen
             # a bad date is refused on the screen
-            await S.type_into(pilot, "as-of", "20261340")
+            await S.type_into(pilot, "as-of", "2026-13-40")
             await S.send_keys(pilot, "enter")
             assert app.screen is screen
             assert str(screen.query_one("#as-of-error").render()).strip()
             # a good one goes back in time
-            await S.type_into(pilot, "as-of", "20260301")
+            await S.type_into(pilot, "as-of", "2026-03-01")
             await S.send_keys(pilot, "enter")
             await S.wait_for(pilot, lambda: not isinstance(app.screen, TimeTravelScreen), 5, "back to the tabs")
             await S.settle(pilot)
@@ -591,7 +591,7 @@ def test_history_banner_shows_the_date_at_80_columns(facts, store_path, lang):
             await started(app, pilot)
             await S.send_keys(pilot, "t")
             await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
-            await S.type_into(pilot, "as-of", "20260301")
+            await S.type_into(pilot, "as-of", "2026-03-01")
             await S.send_keys(pilot, "enter")
             await S.wait_for(pilot, lambda: app.when.is_history, 5, "history")
             await pilot.pause(0.2)

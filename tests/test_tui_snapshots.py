@@ -161,7 +161,7 @@ def test_form_with_a_refusal(snap_compare, store_path, facts, lang):
         await S.wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen), 5, "the contact form")
         await S.type_into(pilot, "f-pupil-id", facts["pupil"])
         await S.choose(pilot, "f-kind", "talk")
-        await S.type_into(pilot, "f-date", "20261225")
+        await S.type_into(pilot, "f-date", "2026-12-25")
         await S.send_keys(pilot, "ctrl+s")
         form = pilot.app.screen
         await S.wait_for(pilot, lambda: str(form.query_one("#f-date-error").render()).strip(), 5, "the refusal")
@@ -187,7 +187,7 @@ def test_time_travel_banner(snap_compare, store_path, facts, lang):
         from careterm.tui.app import TimeTravelScreen
 
         await S.wait_for(pilot, lambda: isinstance(pilot.app.screen, TimeTravelScreen), 5, "the time travel screen")
-        await S.type_into(pilot, "as-of", "20260301")
+        await S.type_into(pilot, "as-of", "2026-03-01")
         await S.send_keys(pilot, "enter")
         await S.wait_for(pilot, lambda: pilot.app.when.is_history, 5, "history")
 

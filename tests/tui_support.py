@@ -265,12 +265,13 @@ async def send_keys(pilot, *keys: str) -> None:
 
     driver = pilot.app._driver
     for key in keys:
+        typed = key if len(key) == 1 else None  # a character is sent as itself ("-" and "/" have no unicode-name key)
         if len(key) == 1 and not key.isalnum():
             key = _character_to_key(key)
         try:
-            char = unicodedata.lookup(_get_unicode_name_from_key(key))
+            char = typed or unicodedata.lookup(_get_unicode_name_from_key(key))
         except KeyError:
-            char = key if len(key) == 1 else None
+            char = None
         driver.send_message(events.Key(key, char))
     await pilot.pause()
 

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Input, Label, MaskedInput, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Input, Label, OptionList, Static, TabbedContent, TabPane
 
 from careterm.i18n import Translator
 from careterm.tui.backend import Backend, When
@@ -473,14 +473,14 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#as-of", MaskedInput).focus()
+        self.query_one("#as-of", Input).focus()
 
     def compose(self) -> ComposeResult:
         t = self.app.t
         with VerticalScroll(id="form"):
             yield Static(t("history.title"), classes="form-title")
             yield Label(t("field.as_of"), classes="field-label")
-            yield MaskedInput(template="9999-99-99", value=self.when.as_of.isoformat() if self.when.as_of else "", id="as-of")
+            yield Input(value=self.when.as_of.isoformat() if self.when.as_of else "", placeholder="2026-03-15", id="as-of")
             yield Label("", id="as-of-error", classes="error")
             yield Label(t("field.known_at"), classes="field-label")
             yield Input(value=self.when.known_at.isoformat() if self.when.known_at else "", placeholder="2026-03-01T18:00+08:00", id="known-at")
@@ -492,10 +492,10 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
     @on(Button.Pressed, "#go")
     @on(Input.Submitted)
     def _go(self) -> None:
-        raw_date = self.query_one("#as-of", MaskedInput).value.strip()
+        raw_date = self.query_one("#as-of", Input).value.strip()
         raw_time = self.query_one("#known-at", Input).value.strip()
         try:
-            as_of = parse_date(raw_date, "--as-of") if raw_date.replace("-", "") else None
+            as_of = parse_date(raw_date, "--as-of") if raw_date else None
             known_at = parse_time(raw_time, "--known-at") if raw_time else None
         except Refused as refused:
             target = "#as-of-error" if refused.field == "--as-of" else "#known-at-error"

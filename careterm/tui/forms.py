@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, MaskedInput, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from careterm.values import parse_date, parse_int, split_list
 from events import commands as C
@@ -196,7 +196,7 @@ class FormScreen(ModalScreen[list]):
         """Typing goes to the first empty field at once (the prefilled ones are skipped)."""
         for widget in self.query("Input, Select"):
             value = widget.value
-            if value in ("", None, Select.NULL) or (isinstance(widget, MaskedInput) and not str(value).strip("- ")):
+            if value in ("", None, Select.NULL):
                 widget.focus()
                 return
         first = self.query("Input, Select")
@@ -210,9 +210,9 @@ class FormScreen(ModalScreen[list]):
             options = [(self.t(f"{f.choice_prefix}{c}"), c) for c in f.choices]
             default = value if value in f.choices else (Select.NULL if not f.required else f.choices[0])
             return Select(options, value=default, allow_blank=not f.required, id=wid)
-        if f.kind == "date":
+        if f.kind == "date":  # a plain field: parse_date reads 2026-03-15, 2026/3/15, 2026年3月15日…
             default = value or (self.app.today.isoformat() if f.name == "--date" else "")
-            return MaskedInput(template="9999-99-99", value=default, id=wid)
+            return Input(value=default, placeholder="2026-03-15", id=wid)
         suggestions: list[str] = []
         if f.kind == "pupil":
             suggestions = [f"{pid} {name}" for pid, name in self.pupils]
@@ -232,10 +232,10 @@ class FormScreen(ModalScreen[list]):
             raw = str(raw).strip()
             if f.kind in ("pupil", "staff"):
                 raw = self._resolve(raw, self.pupils if f.kind == "pupil" else self.staff)
-            if f.kind == "date" and raw.replace("-", "") == "":
-                raw = ""
-            if f.required and not raw and f.name != "--date":
+            if f.required and not raw:
                 raise Refused(f.name, "empty")
+            if f.kind == "date" and raw:
+                parse_date(raw, f.name)  # refused here, quoting what was typed, before anything is asked
             values[f.name] = raw
         return values
 
@@ -271,7 +271,7 @@ class FormScreen(ModalScreen[list]):
             label.update("")
         try:
             values = self._values()
-            day = parse_date(values.get("--date") or None, "--date") if self.form.dated else None
+            day = parse_date(values["--date"], "--date") if self.form.dated else None
             build = self.form.build(values)
         except Refused as refused:
             self.show_refusal(refused)
