@@ -238,3 +238,46 @@ def test_time_travel_takes_a_date_as_people_write_it(facts, store_path):
             assert app.when.as_of == dt.date(2026, 11, 1)
 
     run(go())
+
+
+# -- 9. notes: several lines in the form, readable in the pupil file --------------------------------
+
+
+def test_a_note_holds_several_lines_and_the_pupil_file_shows_it(facts, store_path):
+    """Was a bug: the note was one line (Enter saved the form) and the pupil file never showed it.
+    Expected: Enter in the note starts a new line, Tab leaves it, Ctrl+S saves 第一行\\n第二行; in the pupil
+    file the new record (the first row) shows both lines, each on its own line."""
+    from textual.widgets import DataTable
+
+    from careterm.tui.app import PupilScreen
+
+    before = head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            form = await contact_form(pilot)
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await S.focus(pilot, "f-note", limit=8)
+            await S.send_keys(pilot, *"第一行", "enter", *"第二行")
+            await S.settle(pilot)
+            assert app.screen is form, "Enter in the note saved the form"
+            note = form.query_one("#f-note")
+            assert note.value == "第一行\n第二行"
+            await S.send_keys(pilot, "tab")
+            assert app.focused is not note, "Tab stays in the note"
+            await save(pilot)
+            assert not isinstance(app.screen, FormScreen), errors(form)
+            app.open_pupil(facts["pupil"])
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            timeline = app.screen.query_one("#pupil-timeline", DataTable)
+            await S.wait_for(pilot, lambda: timeline.row_count > 0, 5, "the timeline")
+            await S.wait_for(pilot, lambda: "第二行" in S.screen_text(app), 5, "the note")
+            lines = S.screen_text(app).splitlines()
+            first = next(i for i, line in enumerate(lines) if "第一行" in line)
+            assert "第二行" in lines[first + 1] and "第一行" not in lines[first + 1], "\n".join(lines)
+
+    run(go())
+    [event] = new_events(store_path, before)
+    assert event.note == "第一行\n第二行"

@@ -14,6 +14,7 @@ import signal
 from dataclasses import replace
 from functools import partial
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -291,8 +292,8 @@ class CaretermApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "switch_school":
             return self.school_count > 1  # only district staff have another school
-        if action == "retract_last":
-            return self.last_entry is not None
+        if action == "retract_last":  # not from inside a form or menu
+            return self.last_entry is not None and not isinstance(self.screen, ModalScreen)
         return True
 
     def action_switch_school(self) -> None:
@@ -335,6 +336,7 @@ class PupilScreen(Translated, Screen):
                 yield Static(id="pupil-details")
             yield Label(self.app.t("pupil.timeline"), classes="section")
             yield DataTable(id="pupil-timeline", cursor_type="row", zebra_stripes=True)
+        yield Static(id="pupil-entry")  # the record under the cursor, its note in full
         yield Footer()
 
     def on_mount(self) -> None:
@@ -372,6 +374,7 @@ class PupilScreen(Translated, Screen):
         duties = "  ".join(f"{t('duty.' + k)}: {status_cell(t, v['status'])}" for k, v in d["duties"].items())
         self.query_one("#pupil-duties", Static).update(duties or t("pupil.no_duties"))
         self.seq_of = {r["id"]: r["seq"] for r in d["timeline"]}
+        self.rows = {r["id"]: r for r in d["timeline"]}
         table = self.query_one("#pupil-timeline", DataTable)
         table.clear(columns=True)
         table.add_columns(*(t(f"col.{c}") for c in ("date", "type", "detail", "actor", "recorded_at", "flags")))
@@ -381,6 +384,8 @@ class PupilScreen(Translated, Screen):
             detail = t(f"kind.{detail}") if detail and getattr(e, "type", "") in ("ContactMade", "CareActivityHeld") else (detail or "")
             if r["corrects"]:
                 detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
+            if getattr(e, "note", ""):
+                detail = f"{detail} ✎".strip()  # it has a note: shown under the table
             table.add_row(
                 r["date"],
                 t(f"type.{r['type']}"),
@@ -388,10 +393,37 @@ class PupilScreen(Translated, Screen):
                 r["actor"],
                 (r["recorded_at"] or "")[:16].replace("T", " "),
                 ",".join(t(f"flag.{f}") for f in r["flags"]),
+                key=r["id"],
             )
+        self.show_entry(table)
+
+    @on(DataTable.RowHighlighted, "#pupil-timeline")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_entry(event.data_table)
+
+    def show_entry(self, table: DataTable) -> None:
+        """Under the table, the note of the record under the cursor, line by line (none: no panel)."""
+        panel = self.query_one("#pupil-entry", Static)
+        row = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            row = getattr(self, "rows", {}).get(key)
+        text = note_text(self.app.t, row) if row else None
+        panel.display = text is not None
+        panel.update(text or "")
 
     def action_contact(self) -> None:
         self.app.action_record("contact", {"PUPIL_ID": self.pupil})
+
+
+def note_text(t: Translator, row: dict) -> Text | None:
+    """A record's note for a person: 备注（#12）：first line, the next lines under it; None if it has none."""
+    lines = (getattr(row["event"], "note", "") or "").splitlines()
+    if not lines:
+        return None
+    label = t("pupil.note_of", seq=row["seq"])
+    pad = " " * Text(label).cell_len
+    return Text("\n".join([label + lines[0], *(pad + line for line in lines[1:])]))
 
 
 class HelpScreen(Translated, ModalScreen):

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from careterm.values import parse_date, parse_int, split_list
 from events import commands as C
@@ -27,7 +27,7 @@ from events.errors import Refused
 @dataclass(frozen=True)
 class Field:
     name: str  # the option or argument name of cli.md: refusals name it
-    kind: str = "text"  # text | date | choice | pupil | staff | number
+    kind: str = "text"  # text | date | choice | pupil | staff | number | lines
     choices: tuple[str, ...] = ()
     choice_prefix: str = ""  # catalog prefix for the choices' labels
     required: bool = True
@@ -43,6 +43,8 @@ class Form:
     repeats: Callable[[dict[str, Any]], tuple[list[str], str]] | None = None
 
 
+NOTE = Field("--note", "lines", required=False)
+DATE = Field("--date", "date")
 PUPIL = Field("PUPIL_ID", "pupil")
 STAFF = Field("STAFF_ID", "staff")
 EVENT = Field("EVENT_ID")
@@ -130,7 +132,7 @@ FORMS: dict[str, Form] = {
                 REASON,
                 Field("--to-date", "date", required=False),
                 Field("--to-kind", "choice", rules.ACTIVITY_KINDS, "kind.", required=False),
-                Field("--to-note", required=False),
+                Field("--to-note", "lines", required=False),
             ),
             lambda v: lambda st, ctx: C.correct(
                 st,
@@ -144,6 +146,21 @@ FORMS: dict[str, Form] = {
         ),
     )
 }
+
+
+class NoteArea(TextArea):
+    """A note of several lines: Enter starts a new line, Tab leaves, Ctrl+S saves the form."""
+
+    def __init__(self, text: str = "", **kw):
+        super().__init__(text, tab_behavior="focus", soft_wrap=True, show_line_numbers=False, **kw)
+
+    @property
+    def value(self) -> str:  # read like the other fields
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.text = text
 
 
 class FormScreen(ModalScreen[list]):
@@ -182,7 +199,7 @@ class FormScreen(ModalScreen[list]):
             yield Label("", id="form-error", classes="error")
             fields = list(self.form.fields)
             if self.form.dated:
-                fields += [Field("--date", "date"), Field("--note", required=False)]
+                fields += [DATE, NOTE]
             for f in fields:
                 label = t("field." + f.name.strip("-").lower().replace("-", "_")) + ("" if f.required else t("field.optional"))
                 yield Label(label, classes="field-label")
@@ -194,12 +211,12 @@ class FormScreen(ModalScreen[list]):
 
     def on_mount(self) -> None:
         """Typing goes to the first empty field at once (the prefilled ones are skipped)."""
-        for widget in self.query("Input, Select"):
+        for widget in self.query("Input, Select, NoteArea"):
             value = widget.value
             if value in ("", None, Select.NULL):
                 widget.focus()
                 return
-        first = self.query("Input, Select")
+        first = self.query("Input, Select, NoteArea")
         if first:
             first.first().focus()
 
@@ -210,6 +227,8 @@ class FormScreen(ModalScreen[list]):
             options = [(self.t(f"{f.choice_prefix}{c}"), c) for c in f.choices]
             default = value if value in f.choices else (Select.NULL if not f.required else f.choices[0])
             return Select(options, value=default, allow_blank=not f.required, id=wid)
+        if f.kind == "lines":
+            return NoteArea(value, id=wid)
         if f.kind == "date":  # a plain field: parse_date reads 2026-03-15, 2026/3/15, 2026年3月15日…
             default = value or (self.app.today.isoformat() if f.name == "--date" else "")
             return Input(value=default, placeholder="2026-03-15", id=wid)
@@ -223,7 +242,7 @@ class FormScreen(ModalScreen[list]):
 
     def _values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        fields = list(self.form.fields) + ([Field("--date", "date"), Field("--note", required=False)] if self.form.dated else [])
+        fields = list(self.form.fields) + ([DATE, NOTE] if self.form.dated else [])
         for f in fields:
             widget = self.query_one("#" + self._wid(f.name))
             raw = widget.value
@@ -374,7 +393,7 @@ class FormHelp(ModalScreen):
         t = self.app.t
         fields = list(self.form.fields)
         if self.form.dated:
-            fields += [Field("--date", "date"), Field("--note", required=False)]
+            fields += [DATE, NOTE]
         lines = [
             "  " + t("field." + f.name.strip("-").lower().replace("-", "_")) + ("" if f.required else t("field.optional"))
             for f in fields
