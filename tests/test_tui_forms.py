@@ -281,3 +281,39 @@ def test_a_note_holds_several_lines_and_the_pupil_file_shows_it(facts, store_pat
     run(go())
     [event] = new_events(store_path, before)
     assert event.note == "第一行\n第二行"
+
+
+# -- 5. recording times in the school's time zone -----------------------------------------------------
+
+
+def test_recording_times_are_shown_in_the_schools_time_zone(facts, store_path):
+    """Was a bug: shown in UTC. The store's clock says 2026-11-20 02:00 UTC; the school is in Asia/Shanghai
+    (UTC+8), so the entry just made shows 记录时间 2026-11-20 10:00. A known-at typed without an offset,
+    2026-11-01 18:00, is school time: 10:00 UTC, and the banner says 18:00."""
+    from textual.widgets import DataTable
+
+    from careterm.tui.app import PupilScreen, TimeTravelScreen
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await contact_form(pilot)
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await save(pilot)
+            app.open_pupil(facts["pupil"])
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            timeline = app.screen.query_one("#pupil-timeline", DataTable)
+            await S.wait_for(pilot, lambda: timeline.row_count > 0, 5, "the timeline")
+            assert timeline.get_row_at(0)[0] == "2026-11-20"
+            assert timeline.get_row_at(0)[4] == "2026-11-20 10:00"
+            await S.send_keys(pilot, "escape")
+            await S.send_keys(pilot, "t")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")
+            await S.type_into(pilot, "known-at", "2026-11-01 18:00")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: app.when.is_history, 5, "history")
+            assert app.when.known_at == dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+            assert "2026-11-01 18:00" in S.screen_text(app)
+
+    run(go())

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Input, Label, OptionList, Static, TabbedContent, TabPane
 
 from careterm.i18n import Translator
+from careterm.shown import local_time
 from careterm.tui.backend import Backend, When
 from careterm.tui.forms import FORMS, FormScreen
 from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, Pane, PupilsPane, QueuePane, status_cell
@@ -95,6 +96,7 @@ class CaretermApp(App):
         self.school_count = 1  # learnt by the first load (no store call on the UI thread)
         self.pupils: list[tuple[str, str]] = []
         self.staff: list[tuple[str, str]] = []
+        self.zone = None  # the school's time zone, learnt by the first load
         self.last_entry = None  # the entry just recorded here, offered for retracting
         translate_bindings(self, self.t)
         if keymap:
@@ -135,7 +137,7 @@ class CaretermApp(App):
             if self.when.as_of:
                 parts.append(self.t("history.as_of", as_of=self.when.as_of.isoformat()))
             if self.when.known_at:
-                parts.append(self.t("history.known_at", known_at=self.when.known_at.isoformat(timespec="minutes")))
+                parts.append(self.t("history.known_at", known_at=local_time(self.when.known_at, self.zone or "UTC")))
             text = self.t("history.banner", what="，".join(parts) if self.t.lang == "zh" else ", ".join(parts))
             banner.first(Static).update(text if self.when.is_history else "")
             banner.first().display = self.when.is_history
@@ -148,11 +150,13 @@ class CaretermApp(App):
         name, day, pupils, staff = self.backend.people()
         head = self.backend.head()
         schools = len(self.backend.schools())
-        self.call_from_thread(self._started, name, day, pupils, staff, head, schools)
+        zone = self.backend.zone()
+        self.call_from_thread(self._started, name, day, pupils, staff, head, schools, zone)
 
-    def _started(self, name: str, day: dt.date, pupils, staff, head: int, schools: int) -> None:
+    def _started(self, name: str, day: dt.date, pupils, staff, head: int, schools: int, zone=None) -> None:
         self.title = f"careterm · {name}"
         self.today, self.pupils, self.staff, self.seen_head = day, pupils, staff, head
+        self.zone = zone or self.zone
         if schools != self.school_count:
             self.school_count = schools
             self.refresh_bindings()
@@ -391,7 +395,7 @@ class PupilScreen(Translated, Screen):
                 t(f"type.{r['type']}"),
                 detail,
                 r["actor"],
-                (r["recorded_at"] or "")[:16].replace("T", " "),
+                local_time(r["recorded_at"], d["zone"]),
                 ",".join(t(f"flag.{f}") for f in r["flags"]),
                 key=r["id"],
             )
@@ -515,7 +519,7 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
             yield Input(value=self.when.as_of.isoformat() if self.when.as_of else "", placeholder="2026-03-15", id="as-of")
             yield Label("", id="as-of-error", classes="error")
             yield Label(t("field.known_at"), classes="field-label")
-            yield Input(value=self.when.known_at.isoformat() if self.when.known_at else "", placeholder="2026-03-01T18:00+08:00", id="known-at")
+            yield Input(value=local_time(self.when.known_at, self.app.zone or "UTC") if self.when.known_at else "", placeholder="2026-03-01 18:00", id="known-at")
             yield Label("", id="known-at-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button(t("button.go"), id="go", variant="primary")
@@ -528,7 +532,7 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
         raw_time = self.query_one("#known-at", Input).value.strip()
         try:
             as_of = parse_date(raw_date, "--as-of") if raw_date else None
-            known_at = parse_time(raw_time, "--known-at") if raw_time else None
+            known_at = school_time(raw_time, self.app.zone) if raw_time else None
         except Refused as refused:
             target = "#as-of-error" if refused.field == "--as-of" else "#known-at-error"
             self.query_one(target, Label).update(self.app.t(f"refused.{refused.code}", **refused.params))
@@ -541,6 +545,16 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def school_time(raw: str, zone) -> dt.datetime:
+    """A recording time typed in the app: with no offset it is the school's wall-clock time."""
+    moment = parse_time(raw, "--known-at")
+    try:
+        naive = dt.datetime.fromisoformat(raw.strip()).tzinfo is None
+    except ValueError:  # a form parse_time reads and fromisoformat does not: keep what parse_time made of it
+        naive = False
+    return moment.replace(tzinfo=zone) if naive and zone is not None else moment
 
 
 def run(workspace: Workspace, keymap: dict[str, str] | None = None) -> int:

@@ -51,6 +51,10 @@ class Backend:
         """Save the read models loaded since they were last saved, if it is time (idle work)."""
         return self._locked(self.ws.save_due)
 
+    def zone(self):
+        """The school's time zone (recording times are shown in it)."""
+        return self._locked(self.ws.zone)
+
     def today(self) -> dt.date:
         return self._locked(self.ws.today)
 
@@ -158,7 +162,7 @@ class Backend:
         duties = next((p["duties"] for p in comp["pairings"] if p["pupil"] == pupil), {})
         aid = [g for g in views.aid_list(model, day)["grants"] if g["pupil"] == pupil]
         timeline = self.history(pupil, when)
-        return {"pupil": row, "duties": duties, "aid": aid, "timeline": timeline, "as_of": day}
+        return {"pupil": row, "duties": duties, "aid": aid, "timeline": timeline, "as_of": day, "zone": self.ws.zone()}
 
     def history(self, pupil: str | None, when: When, *, actor: str | None = None, types: tuple[str, ...] = ()) -> list[dict]:
         def read() -> list[dict]:
