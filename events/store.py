@@ -68,6 +68,15 @@ class StoreMissing(StoreError):
     """There is no store at that place (nothing was created)."""
 
 
+class NotAStore(StoreError):
+    """The file exists but is not a careterm store (an empty file, another program's database):
+    nothing is written into it."""
+
+    def __init__(self, path: str):
+        super().__init__(f"{path} is not a careterm store")
+        self.path = path
+
+
 class HeadMoved(Exception):
     """Someone appended after the position a command was checked against."""
 
@@ -547,6 +556,55 @@ def _postgres_env(url: str) -> dict[str, str]:
     return env
 
 
+# SQLite's application_id of a careterm store ("CTRM"): a file without it is someone else's.
+APPLICATION_ID = 0x4354524D
+
+
+def _check_marker(path: Path, *, create: bool) -> None:
+    """Refuse (NotAStore) a file that is not a careterm store, before anything writes to it.
+
+    A careterm store carries APPLICATION_ID. A store made before the marker existed is known by
+    its hash-chain table and is marked now. A file that does not exist yet, or an empty one, may
+    only become a store by `create` (init, demo).
+    """
+    if not path.exists():
+        return
+    if path.stat().st_size == 0:
+        if create:
+            return
+        raise NotAStore(str(path))
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30)
+    except sqlite3.Error:
+        raise NotAStore(str(path)) from None
+    try:
+        try:
+            mark = conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError:  # "file is not a database"
+            raise NotAStore(str(path)) from None
+        if mark == APPLICATION_ID:
+            return
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if mark == 0 and CHAIN_TABLE in tables:  # an older careterm store: mark it
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.commit()
+            return
+        if not (create and mark == 0 and not tables):  # only an empty database may become a store
+            raise NotAStore(str(path))
+    finally:
+        conn.close()
+
+
+def _mark(path: Path) -> None:
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.commit()
+    finally:
+        conn.close()
+
+
 def _set_wal(path: Path, wait: float = 30.0) -> None:
     """Put a (new) SQLite file in WAL mode before the library opens it.
 
@@ -586,9 +644,11 @@ class Store:
             path = Path(self.url).expanduser()
             if not create and not path.exists():
                 raise StoreMissing(str(path))
+            _check_marker(path, create=create)
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _set_wal(path)
+                _mark(path)
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "APPLICATION_RECORDER_TOPIC": "events.store:ChainedSQLiteRecorder",

@@ -117,3 +117,62 @@ def test_a_damaged_saved_model_is_folded_again_and_replaced(sqlite_school):
         states = [bytes(r[0]) for r in db.execute("SELECT state FROM careterm_views WHERE name <> 'directory'")]
     assert states and all(state != b"\xc1\xff\x00" for state in states)
     assert sqlite_school.read("archive") == before
+
+
+# --- careterm writes only into its own stores -----------------------------------------------
+
+
+def _tables(path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+@pytest.mark.parametrize("command", [("archive",), ("verify",), ("contact", "P1", "--kind", "talk"), ("audit",)])
+def test_another_programs_database_is_not_written(tmp_path, command):
+    """A read, `verify` and a write on another program's SQLite file (a table `grades`) exit 3,
+    and the file still holds only its own table; the same on an empty file (0 bytes), which
+    stays empty."""
+    from test_cli import careterm
+
+    other = tmp_path / "grades.sqlite"
+    import sqlite3
+
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE grades (pupil TEXT, score INTEGER)")
+    run = careterm(*command, store=str(other), actor="admin")
+    assert run.code == 3, run
+    assert _tables(other) == {"grades"}
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    run = careterm(*command, store=str(empty), actor="admin")
+    assert run.code == 3, run
+    assert empty.stat().st_size == 0
+
+
+def test_init_refuses_another_programs_database(tmp_path):
+    """`init` does not turn someone else's database into a store either (exit 3, untouched)."""
+    from test_cli import careterm
+    import sqlite3
+
+    other = tmp_path / "grades.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE grades (pupil TEXT, score INTEGER)")
+    run = careterm("init", "--school", "石砚小学", store=str(other), actor="admin")
+    assert run.code == 3, run
+    assert _tables(other) == {"grades"}
+
+
+def test_a_store_carries_the_marker_and_an_old_store_is_marked(sqlite_school):
+    """A new store has careterm's application_id ("CTRM" = 0x4354524D); a store made before the
+    marker (application_id 0, careterm's tables) still opens and gets the marker."""
+    import sqlite3
+
+    url = sqlite_school.url
+    with sqlite3.connect(url) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x4354524D
+        db.execute("PRAGMA application_id = 0")
+    assert sqlite_school.read("archive")["pupils"]
+    with sqlite3.connect(url) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x4354524D
