@@ -807,10 +807,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"careterm: {usage}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as problem:
-        if isinstance(problem, StoreMissing):
-            message = session.t("store.missing", path=session.url)
-        else:
-            message = session.t("store.error", message=str(problem))
+        message = store_problem(session.t, problem, session.url)
         print(f"{session.t('error')}: {message}", file=sys.stderr)
         return EXIT_STORE
     except KeyboardInterrupt:
@@ -821,10 +818,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as bug:  # never a traceback for the user; details on request
         if os.environ.get("CARETERM_DEBUG"):
             raise
+        from events.store import damage_of
+
+        damaged = damage_of(bug)
+        if damaged is not None:  # a damaged file met outside `verify`: say so, never "internal error"
+            print(f"{session.t('error')}: {store_problem(session.t, damaged, session.url)}", file=sys.stderr)
+            return EXIT_STORE
         print(f"{session.t('error')}: " + session.t("internal.error", message=type(bug).__name__), file=sys.stderr)
         return EXIT_STORE
     finally:
         session.close()
+
+
+def store_problem(t: Translator, problem: StoreError, url: str) -> str:
+    """A store problem in words: missing, not a store, damaged, or unreachable."""
+    from events.store import NotAStore, damage_of
+
+    if isinstance(problem, StoreMissing):
+        return t("store.missing", path=url)
+    if isinstance(problem, NotAStore):
+        return t("store.not_a_store", path=problem.path)
+    damaged = damage_of(problem)
+    if damaged is not None:
+        return t("store.damaged", part=t(f"store.part.{damaged.part}"), detail=damaged.detail)
+    return t("store.error", message=str(problem))
 
 
 def run() -> None:

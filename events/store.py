@@ -77,6 +77,28 @@ class NotAStore(StoreError):
         self.path = path
 
 
+class StoreDamaged(StoreError):
+    """The database file or careterm's bookkeeping in it is damaged: restore the backup."""
+
+    def __init__(self, part: str, detail: str):
+        super().__init__(f"the store is damaged ({part}): {detail}")
+        self.part = part  # file | heads
+        self.detail = detail
+
+
+def damage_of(error: BaseException) -> "StoreDamaged | None":
+    """SQLite's "database disk image is malformed" (and its kin), however wrapped, as damage;
+    None for anything else (a lock held too long is no damage)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, StoreDamaged):
+            return seen
+        if isinstance(seen, sqlite3.DatabaseError) and not isinstance(seen, sqlite3.OperationalError):
+            return StoreDamaged("file", str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class HeadMoved(Exception):
     """Someone appended after the position a command was checked against."""
 
@@ -229,6 +251,18 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT school FROM {HEADS_TABLE}")
             return [r[0] for r in c.fetchall()]
+
+    def heads(self) -> dict[str, int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT school, position FROM {HEADS_TABLE}")
+            return {r[0]: r[1] for r in c.fetchall()}
+
+    def file_problems(self) -> list[str]:
+        """SQLite's own check of the database file (pages, indexes): empty when intact."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA integrity_check")
+            found = [r[0] for r in c.fetchall()]
+        return [] if found == ["ok"] else found
 
     def first_streams_ending(self, suffix: str) -> list[str]:
         with self.datastore.transaction(commit=False) as c:
@@ -455,6 +489,14 @@ def _postgres_recorder_class():
                 curs.execute(SQL("SELECT school FROM {}").format(self._heads))
                 return [r["school"] for r in curs.fetchall()]
 
+        def heads(self) -> dict[str, int]:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(SQL("SELECT school, position FROM {}").format(self._heads))
+                return {r["school"]: r["position"] for r in curs.fetchall()}
+
+        def file_problems(self) -> list[str]:
+            return []  # the server keeps its own files whole
+
         def first_streams_ending(self, suffix: str) -> list[str]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 curs.execute(
@@ -660,7 +702,7 @@ class Store:
         try:
             self.app = CareApplication(env=env)
         except (PersistenceError, OSError, sqlite3.Error) as e:
-            raise StoreError(f"cannot open the store {self.url}: {e}") from e
+            raise damage_of(e) or StoreError(f"cannot open the store {self.url}: {e}") from e
         except Exception as e:  # psycopg raises its own errors when a server is unreachable
             if type(e).__module__.startswith(("psycopg", "psycopg_pool")):
                 raise StoreError(f"cannot open the store {self.url}: {e}") from e
@@ -822,14 +864,35 @@ class Store:
         return self.head() == 0
 
     def verify(self, head: str | None = None, *, batch: int = 5000) -> chain.Verified:
-        return chain.verify(self._chain_pairs(batch), head)
+        """The hash chain from the first event to the last (ChainBroken names the first bad
+        one), then the database file itself and the heads the write side is guarded by
+        (StoreDamaged): a file with overwritten pages, or a head moved by hand, fails here
+        rather than at the next command."""
+        try:
+            problems = self.recorder.file_problems()
+        except sqlite3.DatabaseError as e:
+            raise StoreDamaged("file", str(e)) from e
+        if problems:
+            raise StoreDamaged("file", "; ".join(problems[:3]))
+        last_of: dict[str, int] = {}
+        verified = chain.verify(self._chain_pairs(batch, last_of), head)
+        if self.recorder.heads() != last_of:
+            wrong = sorted(set(last_of.items()) ^ set(self.recorder.heads().items()))
+            raise StoreDamaged("heads", ", ".join(f"{school}: {position}" for school, position in wrong[:3]))
+        return verified
 
-    def _chain_pairs(self, batch: int) -> Iterator[tuple[int, chain.StoredRow | None, str | None]]:
+    def _chain_pairs(
+        self, batch: int, last_of: dict[str, int] | None = None
+    ) -> Iterator[tuple[int, chain.StoredRow | None, str | None]]:
+        """Each seq's stored row and chain link; `last_of` collects each school's last seq."""
         top = self.recorder.max_ids()
         position = 0
         while position < top:
             upto = position + batch
             rows, links = self.recorder.scan(position, upto)
+            if last_of is not None:
+                for r in rows:
+                    last_of[school_of_stream(r[1])] = r[0]
             by_seq = {r[0]: chain.StoredRow(*r) for r in rows}
             link_of = dict(links)
             for seq in sorted(by_seq.keys() | link_of.keys()):

@@ -15,7 +15,7 @@ from events import chain
 from events import commands as C
 from events.chain import ChainBroken
 from events.service import Service
-from events.store import Store
+from events.store import StoreDamaged, Store
 
 from helpers import TODAY, RawDB, ctx, setup_school
 
@@ -115,13 +115,17 @@ def test_removed_event_and_its_link(history):
 
 
 def test_truncated_tail_is_caught_by_the_head(history):
-    """Removing the last events with their links leaves a consistent chain: only a head catches it."""
+    """Removing the last events with their links leaves a consistent chain: an auditor's head
+    catches it, and so does the store's own head of the school (it still says 12, the log ends
+    at 10; before issue 11 this passed `verify` and wedged every later write)."""
     head = verify(history).head
     with RawDB(history) as db:
         for seq in (11, 12):
             db.delete(seq)
             db.delete_link(seq)
-    assert verify(history).events == 10
+    with pytest.raises(StoreDamaged) as damaged:
+        verify(history)
+    assert damaged.value.part == "heads"
     e = broken(history, head)
     assert e.problem == "head_not_found"
     assert e.seq == 10
@@ -151,13 +155,20 @@ def test_inserted_forged_event_in_a_gap(history):
 def test_forged_event_with_a_forged_link_at_the_end(history):
     """Appending a row with a correctly computed link is what careterm itself does: the chain
     alone cannot tell it from a real one, but the store's own writes go on from it consistently,
-    and an auditor's head still passes (it is a prefix). Documented, not a break."""
+    and an auditor's head still passes (it is a prefix). What does catch it: the school's head in
+    the store still says 12 (StoreDamaged "heads"), unless the forger moved that too, which the
+    last check shows: documented, not a break."""
     head = verify(history).head
     with RawDB(history) as db:
         good = db.row(12)
         row = chain.StoredRow(13, good.stream, good.version + 1, good.topic, good.state)
         db.insert(*row)
         db.insert_link(13, chain.link(db.links()[12], row))
+    with pytest.raises(StoreDamaged) as damaged:
+        verify(history, head)
+    assert damaged.value.part == "heads"
+    with RawDB(history) as db:
+        db.sql("UPDATE careterm_heads SET position = 13")
     assert verify(history, head).events == 13
 
 

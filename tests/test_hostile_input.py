@@ -176,3 +176,41 @@ def test_a_store_carries_the_marker_and_an_old_store_is_marked(sqlite_school):
     assert sqlite_school.read("archive")["pupils"]
     with sqlite3.connect(url) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == 0x4354524D
+
+
+# --- a damaged file or bookkeeping fails `verify` -------------------------------------------
+
+
+def _checkpointed(url: str) -> int:
+    """Move the WAL into the main file (so pages can be overwritten there); its page size."""
+    import sqlite3
+
+    with sqlite3.connect(url) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return db.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_overwritten_pages_fail_verify(sqlite_school):
+    """Eight pages at the end of the file overwritten with zeros and garbage: `verify` exits 3
+    (the database file's own check, not only the chain), saying the store is damaged."""
+    url = sqlite_school.url
+    page = _checkpointed(url)
+    import os
+
+    size = os.path.getsize(url)
+    with open(url, "r+b") as f:
+        for k in range(1, 9):
+            f.seek(size - k * page)
+            f.write((b"\x00\xde\xad" * page)[:page])
+    run = sqlite_school("verify", actor=None)
+    assert run.code == 3, run
+    assert "损坏" in run.err, run
+
+
+def test_a_head_moved_by_hand_fails_verify(sqlite_school):
+    """`update careterm_heads set position=1` (the guard of every write of the school): `verify`
+    exits 3 naming the heads, where before it said intact and every write then waited 5 s."""
+    _sql(sqlite_school.url, "UPDATE careterm_heads SET position = 1")
+    run = sqlite_school("verify", actor=None)
+    assert run.code == 3, run
+    assert "损坏" in run.err, run
