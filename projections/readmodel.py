@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from typing import Any, Iterable
 
 import msgspec
@@ -218,7 +219,8 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
             # one run per worker process: it ends with os._exit, so the millions of objects of a
             # run's models are never freed one by one (that took about 15% of a worker's time)
             with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, max_tasks_per_child=1) as pool:
-                for done in pool.map(_rebuild_run_elsewhere, [(store.url, run, head) for run in runs]):
+                jobs = [(store.url, run, head, os.getpid()) for run in runs]
+                for done in pool.map(_rebuild_run_elsewhere, jobs):
                     counted.update(done)
         except (OSError, NotImplementedError, BrokenProcessPool):
             # no worker processes here (a system without process semaphores) or one was killed:
@@ -272,11 +274,31 @@ def _rebuild_run(store: Store, schools: list[str], head: int, keep: list[Any] | 
     return counted
 
 
-def _rebuild_run_elsewhere(job: tuple[str, list[str], int]) -> dict[str, int]:
+def _rebuild_run_elsewhere(job: tuple[str, list[str], int, int]) -> dict[str, int]:
     """`_rebuild_run` in a worker process, on its own connection to the store."""
-    url, schools, head = job
+    url, schools, head, owner = job
+    die_with(owner)
     with Store(url) as store:
         return _rebuild_run(store, schools, head, keep=_KEPT)
+
+
+def die_with(owner: int, every: float = 0.5) -> None:
+    """End this process within `every` seconds of the process `owner` ending. A worker's parent
+    is the fork server, not the `careterm rebuild` that asked for it: a killed rebuild left its
+    workers folding (and the fork server and resource tracker, which wait for them) for minutes."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # alive, someone else's: cannot be ours
+                pass
+
+    threading.Thread(target=watch, name="die-with-owner", daemon=True).start()
 
 
 _KEPT: list[Any] = []  # a worker's folded models, left for the process's end to drop

@@ -214,3 +214,56 @@ def test_a_head_moved_by_hand_fails_verify(sqlite_school):
     run = sqlite_school("verify", actor=None)
     assert run.code == 3, run
     assert "损坏" in run.err, run
+
+
+# --- a killed rebuild leaves nothing running --------------------------------------------------
+
+OWNER_SCRIPT = r"""
+import multiprocessing, sys, time
+from projections.readmodel import die_with
+
+def worker(owner):
+    die_with(owner, every=0.2)
+    time.sleep(60)  # a long fold
+
+if __name__ == "__main__":
+    import os
+    context = multiprocessing.get_context("forkserver")
+    process = context.Process(target=worker, args=(os.getpid(),))
+    process.start()
+    print(process.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_worker_ends_when_its_owner_is_killed(tmp_path):
+    """A rebuild's worker is forked by the fork server, so the kernel does not end it with the
+    `careterm rebuild` that started it: `die_with` does. The owner is killed (SIGKILL, as
+    `kill -9`); its worker, which would sleep 60 s, is gone within a few seconds."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "owner.py"
+    script.write_text(OWNER_SCRIPT)
+    owner = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(owner.stdout.readline())
+    os.kill(worker, 0)  # running
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        try:  # a zombie has ended: reaped by nobody we own, it shows as state Z
+            if open(f"/proc/{worker}/stat").read().split(") ")[1].startswith("Z"):
+                return
+        except FileNotFoundError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the worker outlived its owner by 5 s")
