@@ -317,3 +317,96 @@ def test_recording_times_are_shown_in_the_schools_time_zone(facts, store_path):
             assert "2026-11-01 18:00" in S.screen_text(app)
 
     run(go())
+
+
+# -- 6. no English and no raw codes on a Chinese screen -----------------------------------------------
+
+ENGLISH = ("Press", "quit", "Quit", "Theme", "Keys", "Screenshot", "palette", "Search for", "No matches", "leader", "--as")
+
+
+def test_ctrl_c_says_how_to_quit_in_chinese(facts, store_path):
+    """Was: Textual's 'Do you want to quit? Press ^q to quit the app'."""
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE, notifications=True) as pilot:
+            await started(app, pilot)
+            await S.focus(pilot, "home-mine")
+            await S.send_keys(pilot, "ctrl+c")
+            await S.wait_for(pilot, lambda: app._notifications, 5, "the toast")
+            await pilot.pause(0.2)
+            text = S.screen_text(app)
+            assert "^q" in text and "退出" in text, text
+            assert not [w for w in ENGLISH if w in text], text
+
+    run(go())
+
+
+def test_the_command_palette_speaks_chinese(facts, store_path):
+    """Its built-in commands (theme, quit…), its placeholder, 'no matches' and the footer key, from the catalog."""
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            assert not [w for w in ENGLISH if w in S.screen_text(app)], S.screen_text(app)
+            await S.send_keys(pilot, "ctrl+p")
+            await pilot.pause(0.5)
+            text = S.screen_text(app)
+            assert "主题" in text and "退出" in text, text
+            assert not [w for w in ENGLISH if w in text], text
+            await S.send_keys(pilot, *"qqqqqq")
+            await pilot.pause(1.0)
+            text = S.screen_text(app)
+            assert "没有" in text and not [w for w in ENGLISH if w in text], text
+
+    run(go())
+
+
+def test_a_refusal_at_the_form_top_names_roles_and_fields_by_name(facts, store_path):
+    """A plain teacher inspects a handbook: refused naming the roles (学校领导…) and 记录人, not leader / --as."""
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            app.action_record("inspect")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the inspect form")
+            form = app.screen
+            await S.type_into(pilot, "f-staff-id", facts["mentor"])
+            await save(pilot)
+            shown = errors(form)
+            assert list(shown) == ["form-error"], shown
+            message = shown["form-error"]
+            assert app.t("role.leader") in message and facts["mentor"] in message, message
+            assert not [w for w in ENGLISH if w in message], message
+
+    run(go())
+
+
+def test_the_pupil_file_shows_names_not_codes(facts, store_path):
+    """Gender as 男/女 (not M/F); an aid record as 物资 (not material), its items beside it."""
+    from textual.widgets import DataTable
+
+    from careterm.tui.app import PupilScreen
+    from careterm.tui.forms import FORMS
+
+    pupil = facts["hardship"][0]
+
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            build = FORMS["aid"].build({"PUPIL_ID": pupil, "--kind": "material", "--items": "书包一个", "--basis": "illness_or_accident"})
+            await asyncio.to_thread(app.backend.record, build)
+            app.open_pupil(pupil)
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            timeline = app.screen.query_one("#pupil-timeline", DataTable)
+            await S.wait_for(pilot, lambda: timeline.row_count > 0, 5, "the timeline")
+            row = [str(c) for c in timeline.get_row_at(0)]
+            assert row[2] == "物资 书包一个", row
+            profile = str(app.screen.query_one("#pupil-profile").render())
+            first = profile.splitlines()[0]
+            assert ("男" in first or "女" in first) and " M " not in first and " F " not in first, first
+
+    run(go())

@@ -272,7 +272,9 @@ def test_refusals_shown_beside_the_field(facts, store_path):
             assert app.screen is form
             shown = errors(form)
             assert list(shown) == ["form-error"], shown
-            assert facts["mentor"] in shown["form-error"] and "leader" in shown["form-error"], shown
+            # the role by its name (was the code `leader`, and the option `--as`: issue 9)
+            assert facts["mentor"] in shown["form-error"] and app.t("role.leader") in shown["form-error"], shown
+            assert "leader" not in shown["form-error"] and "--as" not in shown["form-error"], shown
 
     run(go())
     [event] = new_events(store_path, before)

@@ -18,13 +18,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.app import SystemCommand
+from textual.command import CommandList, CommandPalette, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Input, Label, OptionList, Static, TabbedContent, TabPane
 
 from careterm.i18n import Translator
-from careterm.shown import local_time
+from careterm.shown import local_time, money
 from careterm.tui.backend import Backend, When
 from careterm.tui.forms import FORMS, FormScreen
 from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, Pane, PupilsPane, QueuePane, status_cell
@@ -69,6 +70,36 @@ class CaretermCommands(Provider):
                 yield Hit(score, matcher.highlight(name), partial(app.action_tab, tab), help=app.t("palette.tab"))
 
 
+class Palette(CommandPalette):
+    """Textual's command palette, with its own words from the catalog."""
+
+    def __init__(self, **kw):
+        super().__init__(placeholder=kw.pop("placeholder", None) or self.app_t("palette.placeholder"), **kw)
+
+    @staticmethod
+    def app_t(key: str) -> str:
+        from textual._context import active_app
+
+        return active_app.get().t(key)
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        """As Textual's, but 'no matches' in the user's language (Textual's text is fixed English)."""
+        from rich.align import Align
+        from textual.widgets.option_list import Option
+
+        self._stop_no_matches_countdown()
+
+        def show() -> None:
+            if search_value:
+                text = Text(self.app.t("palette.no_matches"), style="not bold")
+                self.query_one(CommandList).add_option(Option(Align.center(text), disabled=True, id=self._NO_MATCHES))
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show)
+
+
 class CaretermApp(App):
     CSS_PATH = "careterm.tcss"
     TITLE = "careterm"
@@ -83,6 +114,8 @@ class CaretermApp(App):
         Binding("s", "switch_school", "School", id="switch_school"),
         Binding("escape", "back_to_now", "Now", id="back_to_now", show=False),
         Binding("ctrl+z", "retract_last", "Retract", id="retract_last"),
+        # ours, so that Textual adds no English one: the footer shows its description
+        Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False, priority=True),
     ]
 
     def __init__(self, workspace: Workspace, *, keymap: dict[str, str] | None = None):
@@ -213,6 +246,29 @@ class CaretermApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # -- Textual's own words, in the user's language ----------------------------------------------
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say how to quit (Textual's toast is in English)."""
+        self.notify(self.t("quit.how", keys=self.key_of("quit")), title=self.t("quit.title"))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
+
+    def action_change_theme(self) -> None:
+        from textual.theme import ThemeProvider
+
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder=self.t("palette.theme_placeholder")))
+
+    def get_system_commands(self, screen: Screen):
+        """The palette's built-in commands, named from the catalog (Textual's keys panel and screenshot,
+        which speak English, are left out: F1 is our help)."""
+        t = self.t
+        yield SystemCommand(t("palette.theme"), t("palette.theme_help"), self.action_change_theme)
+        yield SystemCommand(t("palette.help"), t("palette.help_help"), self.action_help)
+        yield SystemCommand(t("palette.quit"), t("palette.quit_help"), self.action_quit)
 
     def action_record_menu(self) -> None:
         if self.when.is_history:
@@ -362,8 +418,9 @@ class PupilScreen(Translated, Screen):
         parents = "；".join(f"{x['name']}（{x['relation']}，{x['workplace']}，{x['phone']}）" for x in p.get("parents", []))
         status = t("status." + str(p["status"]))
         categories = "、".join(t("category." + c) for c in p["categories"]) or "-"
+        gender = t(f"gender.{p['gender']}") if p.get("gender") else ""
         lines = [
-            f"[b]{p['name']}[/b]  {p['pupil']}  {t('col.grade')} {p['grade']}  {t('col.class')} {p['class']}  {status}",
+            f"[b]{p['name']}[/b]  {p['pupil']}  {gender}  {t('col.grade')} {p['grade']}  {t('col.class')} {p['class']}  {status}",
             f"{t('col.categories')}: {categories}",
             f"{t('col.mentor')}: {p['mentor'] or '-'}",
             f"{t('pupil.guardian')}: {guardian.get('name', '-')} {guardian.get('relation', '')} {guardian.get('phone', '')}",
@@ -372,7 +429,7 @@ class PupilScreen(Translated, Screen):
         self.query_one("#pupil-profile", Static).update("\n".join(lines))
         details = [f"{t('profile.' + key)}: {value}" for key, value in (p.get("profile") or {}).items()]
         if d["aid"]:
-            grants = [f"{g['date']} {t('aid.' + g['kind'])} {g['amount'] or g['items']}" for g in d["aid"]]
+            grants = [f"{g['date']} {t('aid.' + g['kind'])} {money(g['amount'], t.lang) if g['amount'] else g['items']}" for g in d["aid"]]
             details.append(t("pupil.aid") + ": " + "；".join(grants))
         self.query_one("#pupil-details", Static).update("\n".join(details) or "-")
         duties = "  ".join(f"{t('duty.' + k)}: {status_cell(t, v['status'])}" for k, v in d["duties"].items())
@@ -384,8 +441,7 @@ class PupilScreen(Translated, Screen):
         table.add_columns(*(t(f"col.{c}") for c in ("date", "type", "detail", "actor", "recorded_at", "flags")))
         for r in reversed(d["timeline"]):
             e = r["event"]
-            detail = getattr(e, "kind", None)
-            detail = t(f"kind.{detail}") if detail and getattr(e, "type", "") in ("ContactMade", "CareActivityHeld") else (detail or "")
+            detail = detail_of(t, e)
             if r["corrects"]:
                 detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
             if getattr(e, "note", ""):
@@ -418,6 +474,21 @@ class PupilScreen(Translated, Screen):
 
     def action_contact(self) -> None:
         self.app.action_record("contact", {"PUPIL_ID": self.pupil})
+
+
+def detail_of(t: Translator, e) -> str:
+    """What a record is about, by names from the catalog (never a code such as `material`)."""
+    if e.type in ("ContactMade", "CareActivityHeld"):
+        return t(f"kind.{e.kind}")
+    if e.type == "AidGranted":
+        return f"{t(f'aid.{e.kind}')} {money(e.amount, t.lang) if e.amount else (e.items or '')}".strip()
+    if e.type == "IncidentReported":
+        return t(f"need.{e.need}")
+    if e.type == "HandbookInspected":
+        return t(f"result.{e.result}")
+    if e.type == "PairingEnded":
+        return t(f"reason.{e.reason}") if f"reason.{e.reason}" != t(f"reason.{e.reason}") else e.reason
+    return ""
 
 
 def note_text(t: Translator, row: dict) -> Text | None:

@@ -148,6 +148,31 @@ FORMS: dict[str, Form] = {
 }
 
 
+def field_label(t, name: str) -> str:
+    """The catalog's label of an option or argument (--as -> 记录人), or "" if it has none."""
+    key = "field." + name.strip("-").lower().replace("-", "_")
+    label = t(key)
+    return "" if label == key else label
+
+
+def shown_params(t, params: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's values as people read them: roles, types, categories and kinds by their names."""
+
+    def name(prefixes: tuple[str, ...], code: Any) -> Any:
+        for prefix in prefixes:
+            if t(prefix + str(code)) != prefix + str(code):
+                return t(prefix + str(code))
+        return code
+
+    prefixes = {"roles": ("role.",), "role": ("role.",), "type": ("type.",), "category": ("category.",), "kind": ("aid.", "kind.")}
+    shown = {}
+    for key, value in params.items():
+        if key in prefixes:
+            value = [name(prefixes[key], v) for v in value] if isinstance(value, (list, tuple)) else name(prefixes[key], value)
+        shown[key] = value
+    return shown
+
+
 class NoteArea(TextArea):
     """A note of several lines: Enter starts a new line, Tab leaves, Ctrl+S saves the form."""
 
@@ -327,7 +352,7 @@ class FormScreen(ModalScreen[list]):
         self.app.push_screen(ConfirmScreen(message), lambda yes: yes and self.save(*args, confirmed=True))
 
     def show_refusal(self, refused: Refused) -> None:
-        message = self.t(f"refused.{refused.code}", **refused.params)
+        message = self.t(f"refused.{refused.code}", **shown_params(self.t, refused.params))
         target = self.query("#" + self._wid(refused.field) + "-error")
         if target:
             target.first().update(message)
@@ -335,8 +360,10 @@ class FormScreen(ModalScreen[list]):
                 self.query_one("#" + self._wid(refused.field)).focus()
             except Exception:
                 pass
-        else:
-            self.query_one("#form-error", Label).update(self.t.refusal(refused.field, refused.code, refused.params))
+        else:  # a field the form does not show (who records, --as): named by its label, never its option
+            label = field_label(self.t, refused.field)
+            prefix = self.t("refused.prefix", field=label) if label else self.t("refused.prefix_plain")
+            self.query_one("#form-error", Label).update(prefix + message)
 
     def show_problem(self, message: str) -> None:
         self.query_one("#form-error", Label).update(self.t("store.error", message=message))
