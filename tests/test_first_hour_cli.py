@@ -1,0 +1,73 @@
+"""Issue 9, "the first hour", the command-line side: what a new user trips on, each through the real
+program (a subprocess) on a real SQLite file, on a copy of the base school of test_cli.py.
+
+The base school (test_cli.build_base): P1 小明 left_behind, mentor T1 since 2025-09-02, a talk by
+T1 on 2025-10-10; P2 小红 economic_hardship, a living subsidy of 500 on 2025-10-01; ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from test_cli import (  # noqa: F401 - fixtures are used by name
+    CJK,
+    PROGRAM,
+    ROOT,
+    School,
+    careterm,
+    clean_env,
+    sqlite_base,
+    sqlite_school,
+)
+
+LOCALE = Path(__file__).resolve().parent.parent / "careterm" / "locale"
+
+
+def catalog(lang: str) -> dict[str, str]:
+    return json.loads((LOCALE / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+# --- 3. dates as people type them -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["2025-10-20", "2025/10/20", "2025.10.20", "2025年10月20日", " 2025/10/20 "])
+def test_a_date_is_understood_as_people_write_it(sqlite_school, typed):
+    """`contact P1 --kind talk --date X` for each way of writing 20 October 2025 records the
+    date 2025-10-20 (output always YYYY-MM-DD)."""
+    rows = sqlite_school.write("contact", "P1", "--kind", "talk", "--date", typed, actor="T1")
+    assert rows[0]["date"] == "2025-10-20"
+
+
+@pytest.mark.parametrize("typed", ["2025-9-1", "2025/9/1", "2025.9.1", "2025年9月1日"])
+def test_short_month_and_day_are_understood(sqlite_school, typed):
+    """One-digit month and day: 2025-9-1 is 2025-09-01, shown in `audit --as-of`'s answer."""
+    found = sqlite_school.read("compliance", "--as-of", typed)
+    assert found["as_of"] == "2025-09-01"
+
+
+@pytest.mark.parametrize(
+    "typed, code",
+    [
+        ("２０２５-10-20", "bad_date"),  # full-width digits: refused, not read as 2025
+        ("2025-W43-1", "bad_date"),  # an ISO week date, which fromisoformat would take
+        ("20251020", "bad_date"),
+        ("2025-10/20", "bad_date"),  # two separators
+        ("2025-2-30", "bad_date"),
+        ("", "bad_date"),
+        ("1899-12-31", "date_out_of_range"),  # years 1900..9998 only
+        ("9999-01-01", "date_out_of_range"),
+    ],
+)
+def test_a_date_not_understood_is_refused_naming_the_field(sqlite_school, typed, code):
+    """Each is refused, exit 1, naming --date, quoting what was typed, in the catalog's words."""
+    run = sqlite_school.refused("contact", "P1", "--kind", "talk", "--date", typed, actor="T1", field="--date")
+    assert typed.strip() in run.err or typed == ""
+    if code == "date_out_of_range":
+        assert "1900" in run.err and "9998" in run.err, run
+    head = catalog("zh")[f"refused.{code}"].split("“")[0]
+    assert head in run.err, run
