@@ -146,30 +146,77 @@ def _init(s: Session, a: argparse.Namespace) -> int:
 
 def cmd_demo(s: Session) -> int:
     a = s.args
-    store = s.store(create=True)
-    if not store.is_empty():
-        raise Refused("--store", "not_empty")
-    from careterm.demo import build_demo
-    from events.service import Service
+    from events import rules
 
     schools = parse_int(a.schools, "--schools")
     schools = 1 if schools is None else schools
-    if schools < 1:
-        raise Refused("--schools", "must_be_positive", value=schools)
+    if schools not in range(1, rules.MAX_SCHOOLS + 1):
+        raise Refused("--schools", "out_of_range", value=schools, low=1, high=rules.MAX_SCHOOLS)
+    store = s.store(create=True)
+    if not store.is_empty():
+        raise Refused("--store", "not_empty")
     today = s.today(None)  # the demo school's date (Asia/Shanghai), not the machine's
     until = parse_date(a.until, "--until") or today
     if until > today:
         raise Refused("--until", "future_date", date=until, today=today)
     seed = parse_int(a.seed, "--seed") or 2026
-    service = Service(store)
     started = time.perf_counter()
-    summary = build_demo(service, schools=schools, seed=seed, until=until, actor=s.actor or "admin")
+    summary = _build_demo_whole(s, schools=schools, seed=seed, until=until, actor=s.actor or "admin")
     seconds = round(time.perf_counter() - started, 2)
     if s.json:
         print_json({**summary, "seconds": seconds})
     else:
         print(s.t("demo.done", seconds=seconds, **{k: summary.get(k, "") for k in ("schools", "staff", "pupils", "events")}))
     return EXIT_OK
+
+
+def _build_demo_whole(s: Session, **options: Any) -> dict:
+    """The demo appears whole or not at all: on SQLite it is built in a hidden file beside the
+    store and moved into its place when complete (a killed demo left a half-built store that
+    `verify` called intact and `demo` refused to redo). On PostgreSQL it is built in place."""
+    from careterm.demo import build_demo
+    from events.service import Service
+    from events.store import Store
+
+    if is_postgres(s.url):
+        return build_demo(Service(s.store()), **options)
+    target = os.path.abspath(os.path.expanduser(s.url))
+    prefix = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.building-")
+    _remove_abandoned(prefix)
+    building = f"{prefix}{os.getpid()}"
+    s.close()
+    try:
+        with Store(building, create=True) as store:
+            summary = build_demo(Service(store), **options)
+        import sqlite3
+
+        with sqlite3.connect(building) as db:  # everything in the main file before it moves
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(target + suffix):
+                os.remove(target + suffix)
+        os.replace(building, target)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(building + suffix):
+                os.remove(building + suffix)
+    return summary
+
+
+def _remove_abandoned(prefix: str) -> None:
+    """Half-built demos of killed processes (their pid no longer runs)."""
+    import glob
+
+    for path in glob.glob(glob.escape(prefix) + "*"):
+        pid = path[len(prefix):].split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            os.remove(path)
+        except PermissionError:
+            pass
 
 
 def cmd_staff_add(s: Session) -> int:
@@ -572,6 +619,10 @@ def cmd_verify(s: Session) -> int:
 
 def cmd_open(s: Session) -> int:
     """No command: the terminal app on the store."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # no terminal (a pipe, cron, /dev/null): the app would wait for keys for ever
+        print(s.t("open.no_terminal"), file=sys.stderr)
+        return EXIT_USAGE
     s.store()  # a missing store is said here, before the screen is taken over
     schools = s.schools()
     if schools and s.school_id(required=False) is None:

@@ -71,3 +71,22 @@ def test_a_date_not_understood_is_refused_naming_the_field(sqlite_school, typed,
         assert "1900" in run.err and "9998" in run.err, run
     head = catalog("zh")[f"refused.{code}"].split("“")[0]
     assert head in run.err, run
+
+
+# --- 7. no command and no terminal ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_command_without_a_terminal_says_what_to_do_and_exits_2(sqlite_school, lang):
+    """`careterm` with stdin /dev/null and stdout a pipe does not start the app (it used to wait
+    for keys for ever at 70% CPU): it prints the catalog's advice on stderr and exits 2, at once."""
+    p = subprocess.run(
+        [*PROGRAM, "--store", sqlite_school.url, "--lang", lang], stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, encoding="utf-8", env=clean_env(), timeout=20, cwd=ROOT,
+    )
+    assert p.returncode == 2, p
+    assert p.stdout == ""
+    assert catalog(lang)["open.no_terminal"] in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
+    if lang == "zh":
+        assert "careterm --help" in p.stderr
