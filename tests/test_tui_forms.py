@@ -410,3 +410,78 @@ def test_the_pupil_file_shows_names_not_codes(facts, store_path):
             assert ("男" in first or "女" in first) and " M " not in first and " F " not in first, first
 
     run(go())
+
+
+# -- 12. the palette by pinyin initials; phone numbers whole; one name for a duty -----------------------
+
+
+def test_the_palette_finds_forms_and_tabs_by_pinyin_initials(facts, store_path):
+    """As the pupil search does: jlbflx -> 记录帮扶联系 (the contact form); sj -> 审计 (the audit tab)."""
+    from careterm.tui.app import Palette
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "ctrl+p")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, Palette), 5, "the palette")
+            await S.send_keys(pilot, *"jlbflx")
+            await S.wait_for(pilot, lambda: "记录帮扶联系" in S.screen_text(app), 5, "the hit")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            assert app.screen.form.key == "contact"
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 5, "the form to close")
+            await S.send_keys(pilot, "ctrl+p")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, Palette), 5, "the palette")
+            await S.send_keys(pilot, *"sj")
+            await S.wait_for(pilot, lambda: "审计" in S.screen_text(app).split("🔎", 1)[-1], 5, "the hit")
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: app.query_one("#tabs").active == "tab-audit", 5, "the audit tab")
+
+    run(go())
+
+
+def test_phone_numbers_do_not_break_across_lines_in_the_pupil_file(facts, store_path):
+    """Was a bug: at 80 columns the mother's number of the demo's pupil read 18697 / 382891 on two lines."""
+    from careterm.tui.app import PupilScreen
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            app.open_pupil(facts["pupil"])
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            await S.settle(pilot)
+            p = (await asyncio.to_thread(app.backend.pupil_file, facts["pupil"], app.when))["pupil"]
+            phones = [x["phone"] for x in p["parents"]] + [(p.get("guardian") or {}).get("phone")]
+            phones = [x for x in phones if x]
+            assert len(phones) >= 2
+            text = S.screen_text(app)
+            assert not [x for x in phones if x not in text], text
+
+    run(go())
+
+
+def test_the_pupil_file_names_duties_as_the_form_names_them(facts, store_path):
+    """Was: 学期反馈 in the pupil file's duties, 学期信息反馈 in the contact form's kinds and records."""
+    from textual.widgets import Select
+
+    from careterm.tui.app import PupilScreen
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            form = await contact_form(pilot)
+            kinds = [str(label) for label, _ in form.query_one("#f-kind", Select)._options]
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 5, "the form to close")
+            app.open_pupil(facts["pupil"])
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            await S.settle(pilot)
+            duties = str(app.screen.query_one("#pupil-duties").render())
+            named = [part.split(":")[0].strip() for part in duties.split("  ") if ":" in part]
+            assert len(named) >= 4 and not [d for d in named if d not in kinds], (named, kinds)
+
+    run(go())

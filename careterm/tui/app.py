@@ -26,6 +26,7 @@ from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Inpu
 
 from careterm.i18n import Translator
 from careterm.shown import local_time, money
+from careterm.tui.search import initials
 from careterm.tui.backend import Backend, When
 from careterm.tui.forms import FORMS, FormScreen
 from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, Pane, PupilsPane, QueuePane, status_cell
@@ -53,21 +54,26 @@ class Translated:
 
 
 class CaretermCommands(Provider):
-    """The command palette: every recording form and every tab, by name."""
+    """The command palette: every recording form and every tab, by name or by pinyin initials
+    (jlbflx finds 记录帮扶联系), as the pupil search finds pupils."""
+
+    async def startup(self) -> None:
+        app = self.app
+        commands = [(app.t(f"form.{key}"), partial(app.action_record, key), "palette.record") for key in FORMS]
+        commands += [(app.t(f"tab.{tab}"), partial(app.action_tab, tab), "palette.tab") for tab in TABS]
+        # pypinyin loads on first use: in a thread, not on the UI's
+        self.commands = await asyncio.to_thread(lambda: [(name, initials(name), run, help) for name, run, help in commands])
 
     async def search(self, query: str) -> Hits:
         app = self.app
         matcher = self.matcher(query)
-        for key in FORMS:
-            name = app.t(f"form.{key}")
+        typed = query.strip().lower()
+        for name, letters, run, help in self.commands:
             score = matcher.match(name)
+            if typed.isascii() and typed and letters.startswith(typed):
+                score = max(score, 0.5 + 0.5 * len(typed) / max(len(letters), 1))
             if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(app.action_record, key), help=app.t("palette.record"))
-        for tab in TABS:
-            name = app.t(f"tab.{tab}")
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(app.action_tab, tab), help=app.t("palette.tab"))
+                yield Hit(score, matcher.highlight(name), run, help=app.t(help))
 
 
 class Palette(CommandPalette):
@@ -415,7 +421,8 @@ class PupilScreen(Translated, Screen):
         t = self.app.t
         p = d["pupil"]
         guardian = p.get("guardian") or {}
-        parents = "；".join(f"{x['name']}（{x['relation']}，{x['workplace']}，{x['phone']}）" for x in p.get("parents", []))
+        # a space on each side of a phone number: a line breaks there, never inside the number
+        parents = "； ".join(f"{x['name']}（{x['relation']}，{x['workplace']}） {x['phone']}" for x in p.get("parents", []))
         status = t("status." + str(p["status"]))
         categories = "、".join(t("category." + c) for c in p["categories"]) or "-"
         gender = t(f"gender.{p['gender']}") if p.get("gender") else ""
