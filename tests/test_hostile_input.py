@@ -267,3 +267,39 @@ def test_a_worker_ends_when_its_owner_is_killed(tmp_path):
         time.sleep(0.1)
     os.kill(worker, signal.SIGKILL)
     raise AssertionError("the worker outlived its owner by 5 s")
+
+
+def test_a_killed_demo_leaves_no_half_built_store(tmp_path):
+    """`demo --schools 3` killed (SIGKILL) while it builds: the store holds no event (not a
+    half-built school that `verify` would call intact), a second `demo` builds the whole
+    demo, and the killed build's hidden file is gone."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from test_cli import PROGRAM, careterm, clean_env
+
+    store = tmp_path / "demo.sqlite"
+    proc = subprocess.Popen([*PROGRAM, "--store", str(store), "demo", "--schools", "3"], env=clean_env(None),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".demo.sqlite.building-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)  # well into the build
+    assert proc.poll() is None, "the demo ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert careterm("verify", "--json", store=str(store)).json()["events"] == 0
+    built = careterm("demo", "--json", store=str(store))
+    assert built.code == 0, built
+    assert careterm("verify", "--json", store=str(store)).json()["events"] == built.json()["events"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_demo_schools_are_bounded(tmp_path):
+    """`demo --schools 99999999999999999999999` is refused naming --schools (1 to 1000)."""
+    from test_cli import careterm
+
+    run = careterm("demo", "--schools", "99999999999999999999999", store=str(tmp_path / "d.sqlite"))
+    assert run.code == 1 and "--schools" in run.err, run
