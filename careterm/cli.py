@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, Callable, Sequence
 
+from careterm import shown
 from careterm.i18n import LANGS, Translator
 from careterm.values import parse_date, parse_int, parse_time, split_list
 from careterm.workspace import Workspace
@@ -452,7 +453,7 @@ def cmd_stats(s: Session) -> int:
         print()
         _table(s, [{"grade": g, **v} for g, v in d["by_grade"].items()], ("grade", "total", "with_mentor"))
         print()
-        _table(s, [{"kind": s.t(f"aid.{k}"), "amount": v} for k, v in d["aid"].items()], ("kind", "amount"))
+        _table(s, [{"kind": s.t(f"aid.{k}"), "amount": shown.money(v, s.t.lang)} for k, v in d["aid"].items()], ("kind", "amount"))
 
     return s.emit(stats(model, day), text)
 
@@ -489,8 +490,11 @@ def cmd_compliance(s: Session) -> int:
         ]
         _table(s, rows, ("staff", "pupil", "parent_call", "talk", "parent_phone_visit", "semester_report", "birthday"))
         print()
-        _table(s, d["mentors"], ("staff", "name", "rate"))
-        print(f"{s.t('col.school')}: {d['school']['rate']}")
+        _table(s, [dict(m, rate=shown.rate(m["rate"])) for m in d["mentors"]], ("staff", "name", "rate"))
+        print()
+        _table(s, [dict(c, rate=shown.rate(c["rate"])) for c in d.get("classes", [])], ("grade", "class", "rate"))
+        print()
+        print(s.t("compliance.summary", start=d["from"], end=d["to"], rate=shown.rate(d["school"]["rate"])))
 
     return s.emit(compliance(model, day, start, end), text)
 
@@ -500,7 +504,12 @@ def cmd_aid_list(s: Session) -> int:
 
     model, day = s.view()
     cols = ("id", "pupil", "kind", "amount", "items", "date", "fund", "revoked")
-    return s.emit(aid_list(model, day), lambda d: _table(s, d["grants"], cols))
+
+    def text(d: dict) -> None:
+        rows = [dict(g, kind=s.t(f"aid.{g['kind']}"), amount=shown.money(g["amount"], s.t.lang)) for g in d["grants"]]
+        _table(s, rows, cols)
+
+    return s.emit(aid_list(model, day), text)
 
 
 def cmd_aid_notice(s: Session) -> int:
@@ -513,7 +522,7 @@ def cmd_aid_notice(s: Session) -> int:
 
     def text(d: dict) -> None:
         print(s.t("notice.title", semester=d["semester"]))
-        rows = [dict(r, kind=s.t(f"aid.{r['kind']}")) for r in d["notice"]]
+        rows = [dict(r, kind=s.t(f"aid.{r['kind']}"), amount=shown.money(r.get("amount"), s.t.lang)) for r in d["notice"]]
         _table(s, rows, ("name", "class", "kind", "amount"))
 
     return s.emit(notice, text)

@@ -90,3 +90,32 @@ def test_no_command_without_a_terminal_says_what_to_do_and_exits_2(sqlite_school
     assert "Traceback" not in p.stderr
     if lang == "zh":
         assert "careterm --help" in p.stderr
+
+
+# --- 8. rates and money as people read them ------------------------------------------------------
+
+
+def test_compliance_text_shows_rates_as_percentages_and_never_none(sqlite_school):
+    """Worked out from the JSON of the same run (the rates are fractions there): each mentor's
+    and class's rate and the school's appear as round percentages (0.2 -> 20%); with nothing
+    owed yet (as of the opening day, no pairing) the school's rate is "-", never "None"."""
+    data = sqlite_school.read("compliance", "--as-of", "2025-12-01")
+    run = sqlite_school("compliance", "--as-of", "2025-12-01", actor=None)
+    assert run.code == 0, run
+    for mentor in data["mentors"]:
+        assert f"{mentor['staff']}\t{mentor['name']}\t{mentor['rate']:.0%}" in run.out, run
+    assert f"{data['school']['rate']:.0%}" in run.out.splitlines()[-1]
+    assert not any(f"\t{m['rate']}" in run.out for m in data["mentors"] if m["rate"] not in (0, 1)), run
+    empty = sqlite_school("compliance", "--as-of", "2025-09-01", actor=None)
+    assert "None" not in empty.out, empty
+    assert empty.out.splitlines()[-1].endswith("全校完成率 -"), empty
+
+
+def test_money_is_shown_in_yuan_in_aid_list_and_stats(sqlite_school):
+    """P2's living subsidy of 500 (base school) reads "500.00 元" with its kind's name 生活补助,
+    in `aid list` and in `stats`; JSON keeps "500.00" and the code."""
+    assert sqlite_school.read("aid", "list")["grants"][0]["amount"] == "500.00"
+    for view in (("aid", "list"), ("stats",)):
+        run = sqlite_school(*view, actor=None)
+        assert "生活补助\t500.00 元" in run.out or ("生活补助" in run.out and "500.00 元" in run.out), run
+        assert "living_subsidy" not in run.out, run
