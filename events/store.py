@@ -734,9 +734,23 @@ class Store:
         self, events: Sequence[Event], *, expected_head: int | None, school: str | None = None
     ) -> list[tuple[int, Event]]:
         """Like `append`, returning (seq, event) pairs: each event with its place in the log."""
-        now = self.clock()
+        now = self.recording_time()
         stamped = [msgspec.structs.replace(e, recorded_at=now) for e in events]
         return list(zip(self.append_stamped(stamped, expected_head=expected_head, school=school), stamped))
+
+    def recording_time(self) -> dt.datetime:
+        """The clock, but never earlier than the last recorded entry: a clock set back (a dead
+        battery, a wrong time zone) must not make an entry look recorded before the entries
+        already in the log, which `--known-at` and the audit's lateness rely on."""
+        now = self.clock()
+        last = self.last_recorded_at()
+        return last if last is not None and last > now else now
+
+    def last_recorded_at(self) -> dt.datetime | None:
+        head = self.head()
+        for _, event in self.read(head - 1, upto=head) if head else ():
+            return event.recorded_at
+        return None
 
     def append_stamped(self, events: Sequence[Event], *, expected_head: int | None, school: str | None = None) -> list[int]:
         """Store events whose recording time is already set (bulk builds); returns their seqs."""

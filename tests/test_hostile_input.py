@@ -303,3 +303,28 @@ def test_demo_schools_are_bounded(tmp_path):
 
     run = careterm("demo", "--schools", "99999999999999999999999", store=str(tmp_path / "d.sqlite"))
     assert run.code == 1 and "--schools" in run.err, run
+
+
+def test_recording_times_never_go_backwards(tmp_path):
+    """The machine's clock is set back 3 days between two entries: the second entry's recording
+    time is the first's (2026-06-30 08:00 UTC), not 2026-06-27, so `--known-at 2026-06-28`
+    cannot show an entry that did not exist then. A clock that runs on again is used as it is."""
+    import datetime as dt
+
+    from events import commands as C
+    from events.service import Service
+    from events.store import Store
+    from helpers import ctx, setup_school
+
+    now = [dt.datetime(2026, 6, 30, 8, 0, tzinfo=dt.timezone.utc)]
+    with Store(tmp_path / "s.sqlite", create=True, clock=lambda: now[0]) as store:
+        service = Service(store)
+        setup_school(service, staff=["t1"], pupils=["p1"])
+        now[0] -= dt.timedelta(days=3)
+        service.execute(lambda s: C.contact(s, ctx(), "p1", kind="talk", by="t1"))
+        now[0] = dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.timezone.utc)
+        service.execute(lambda s: C.contact(s, ctx(), "p1", kind="talk", by="t1"))
+        times = [e.recorded_at for _, e in store.read()]
+    assert times[-2] == dt.datetime(2026, 6, 30, 8, 0, tzinfo=dt.timezone.utc)
+    assert times[-1] == dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.timezone.utc)
+    assert times == sorted(times)
