@@ -128,7 +128,8 @@ def test_round_trip_each_store(cls, store_url):
 
 
 def write_raw(url: str, stream: str, version: int, topic: str, state: bytes) -> int:
-    """Insert a stored event directly into the database, with its chain link (as careterm would)."""
+    """Insert a stored event directly into the database, with its chain link and its school's
+    head (as careterm would: `verify` checks the heads against the log)."""
     with RawDB(url) as db:
         rows = db.rows()
         seq = (rows[-1].seq if rows else 0) + 1
@@ -136,6 +137,10 @@ def write_raw(url: str, stream: str, version: int, topic: str, state: bytes) -> 
         prev = links[max(links)] if links else chain.GENESIS
         db.insert(seq, stream, version, topic, state)
         db.insert_link(seq, chain.link(prev, chain.StoredRow(seq, stream, version, topic, state)))
+        db.sql(
+            "INSERT INTO careterm_heads VALUES (?, ?) ON CONFLICT (school) DO UPDATE SET position = excluded.position",
+            (stream.partition("/")[0], seq),
+        )
     return seq
 
 
