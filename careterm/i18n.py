@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from careterm.shown import printable
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 _DIR = Path(__file__).parent / "locale"
@@ -28,7 +30,8 @@ def _show(value: Any, lang: str) -> str:
         return ("、" if lang == "zh" else ", ").join(_show(v, lang) for v in value)
     if isinstance(value, str) and f"status.{value}" in catalog(lang):
         return catalog(lang)[f"status.{value}"]
-    return str(value)
+    # a value quoted back (what someone typed, a stored name) never carries an escape code
+    return printable(str(value))
 
 
 class Translator:

@@ -13,6 +13,18 @@ from zoneinfo import ZoneInfo
 
 NONE = "-"  # a value that does not exist yet (no duty owed, never recorded)
 
+# control characters other than a line break, and bidirectional overrides: never printed raw
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in range(32) if c != 10} | {127: "\\x7f"}
+_UNPRINTABLE |= {c: f"\\u{c:04x}" for c in (*range(0x80, 0xA0), 0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def printable(text: str, *, lines: bool = True) -> str:
+    """Text from the store or from a person, safe for a terminal: an escape code in a name
+    (stored before careterm refused them, or quoted back in a refusal) is shown as `\x1b`,
+    never sent to someone's screen. With `lines=False` a line break is shown as a space."""
+    text = text.translate(_UNPRINTABLE)
+    return text if lines else text.replace("\n", " ")
+
 
 def rate(value: float | None) -> str:
     """0.6034 -> "60%"; None (nothing was owed) -> "-"."""
