@@ -4,6 +4,7 @@
     python3 quickstart.py demo [careterm args]   # careterm on a demo school
     python3 quickstart.py test [pytest args]     # the whole test suite
     python3 quickstart.py bench [args]           # district figures (benchmarks/district.py)
+    python3 quickstart.py shell [command]        # a shell (or one command) with careterm on PATH
 
 Standard library only, Python 3.11+. Each subcommand is a function registered in SUBCOMMANDS;
 add one there (e.g. `demo`) to extend the script.
@@ -209,9 +210,28 @@ def cmd_bench(args: list[str]) -> int:
         return subprocess.call([str(python), "benchmarks/district.py", *args], cwd=ROOT, env=env)
 
 
+def venv_env() -> dict[str, str]:
+    """The environment of an activated .venv: its bin first on PATH, as `. .venv/bin/activate`."""
+    bindir = VENV_PYTHON.parent
+    env = dict(os.environ, VIRTUAL_ENV=str(VENV), PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def cmd_shell(args: list[str]) -> int:
+    """A shell with careterm on PATH (.venv activated); with arguments, runs that one command."""
+    ensure_venv()
+    if args:
+        return subprocess.call(args, env=venv_env())
+    shell = os.environ.get("SHELL") or ("cmd.exe" if os.name == "nt" else "/bin/sh")
+    say(f"careterm is on PATH in this shell ({shell}); `exit` to leave it")
+    return subprocess.call([shell], env=venv_env())
+
+
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "bench": cmd_bench,
     "demo": cmd_demo,
+    "shell": cmd_shell,
     "test": cmd_test,
 }
 

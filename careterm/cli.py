@@ -1,4 +1,4 @@
-"""The command line (../shared/cli.md). No business rules here: it parses, calls a command or a
+"""The command line (every command: docs/commands.en.md). No business rules here: it parses, calls a command or a
 view, and prints. Textual is imported only when the TUI is opened (start-up on old machines).
 
 Exit codes: 0 done; 1 refused by a rule or bad data; 2 bad usage; 3 store unreachable or damaged.

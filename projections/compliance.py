@@ -1,6 +1,6 @@
 """Compliance: which duties each pairing owes, their status on a date, and rates over a range.
 
-The rules are in ../shared/domain.md and cli.md ("Duty status"):
+The rules (the programme's duty status, as the command contract states it):
 - a rolling duty of N days counts the school days since its anchor (the later of the pairing's
   start and the last time it was done): `ok` below N-2, `due_soon` from N-2 to N, `overdue`
   above N; `due` is the day the count reaches N. `missed` counts the times it went overdue.

@@ -1,6 +1,6 @@
 """The views a face shows, as pure functions of a school's read model and a date (as-of).
 
-Their JSON follows ../shared/cli.md; keys beyond it are additions.
+Their JSON follows the command-line contract (docs/commands.en.md lists the commands); keys beyond it are additions.
 """
 
 from __future__ import annotations

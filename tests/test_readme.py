@@ -101,3 +101,66 @@ def test_the_district_block_says_what_to_set(tmp_path):
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "CARETERM_STORE" in done.stderr
+
+
+# --- 2. careterm on PATH, the project's own command guide -----------------------------------------
+
+DOCS = {"zh": ROOT / "docs" / "使用手册.md", "en": ROOT / "docs" / "commands.en.md"}
+
+
+def test_the_readme_says_how_to_get_careterm_on_path():
+    text = README.read_text(encoding="utf-8")
+    assert ". .venv/bin/activate" in text and "python3 quickstart.py shell" in text
+
+
+def test_quickstart_shell_puts_careterm_on_path(tmp_path):
+    """`python3 quickstart.py shell CMD` runs CMD with the venv's bin first on PATH: from a PATH
+    without the venv, `command -v careterm` finds .venv/bin/careterm."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != BIN)
+    done = subprocess.run(
+        ["python3", str(ROOT / "quickstart.py"), "shell", "sh", "-c", "command -v careterm"],
+        env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == ROOT / ".venv" / "bin" / "careterm"
+
+
+def test_the_readme_links_the_command_guide_in_both_languages():
+    text = README.read_text(encoding="utf-8")
+    for path in DOCS.values():
+        assert path.exists()
+        assert f"(docs/{path.name})" in text
+
+
+def _commands() -> set[str]:
+    """Every command of the program, as typed: `archive`, `staff add`, …"""
+    import argparse
+
+    from careterm.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> set[str]:
+        found: set[str] = set()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    inner = walk(sub, f"{prefix}{name} ")
+                    found |= inner or {f"{prefix}{name}"}
+        return found
+
+    return walk(build_parser(), "")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_command_guide_covers_every_command(lang):
+    """Each command of the parser appears as `careterm COMMAND` in the guide."""
+    text = DOCS[lang].read_text(encoding="utf-8")
+    missing = sorted(c for c in _commands() if f"careterm {c}" not in text)
+    assert not missing, f"{DOCS[lang].name} does not describe: {missing}"
+
+
+def test_no_pointer_to_files_a_clone_does_not_have():
+    """No README, guide or docstring points to ../shared (outside the repository)."""
+    places = [README, *DOCS.values(), *(p for d in ("careterm", "events", "projections") for p in (ROOT / d).rglob("*.py"))]
+    found = [str(p.relative_to(ROOT)) for p in places if "../shared" in p.read_text(encoding="utf-8")]
+    assert not found, found
