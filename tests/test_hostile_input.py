@@ -27,6 +27,11 @@ HOSTILE = {
                                 "out_of_range"),
     "late days 0": No(("rules", "set", "--late-days", "0"), "--late-days", "out_of_range"),
     "late days 366": No(("rules", "set", "--late-days", "366"), "--late-days", "out_of_range"),
+    # numbers as Python's int() reads them, but not as a person types a class number
+    "full-width class": No(p9(class_="３"), "--class", "bad_number"),
+    "Arabic-Indic class": No(p9(class_="٣"), "--class", "bad_number"),
+    "class +2": No(p9(class_="+2"), "--class", "bad_number"),
+    "class 1_0": No(p9(class_="1_0"), "--class", "bad_number"),
     # registered on 2026-06-30 (the tests' today), born 1900-01-01: 126 years old, not 3 to 20
     "birth 1900": No(p9(birth="1900-01-01"), "--birth", "implausible_birth"),
     # born 2024-01-01, registered 2026-06-30: 2 years old, one below the lowest age
