@@ -538,8 +538,8 @@ def cmd_rebuild(s: Session) -> int:
     return s.emit(data, lambda d: print(s.t("rebuild.done", events=d["events"], seconds=d["seconds"])))
 
 
-def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
-    """Audit rows straight from the log, as of a date and as known at a time, with flags."""
+def _log_rows(s: Session, *, with_data: bool = False, **filters) -> tuple[Any, list[dict]]:
+    """(read model, audit rows) straight from the log, as of a date and as known at a time, with flags."""
     from zoneinfo import ZoneInfo
 
     from projections.audit import audit_row, full_row, trail
@@ -558,25 +558,28 @@ def _log_rows(s: Session, *, with_data: bool = False, **filters) -> list[dict]:
         **filters,
     )
     row = full_row if with_data else audit_row
-    return [dict(row(seq, e), flags=flags) for seq, e, flags in rows]
+    return model, [dict(row(seq, e), flags=flags) for seq, e, flags in rows]
 
 
 def cmd_audit(s: Session) -> int:
     a = s.args
     from events.types import BY_NAME
+    from projections.audit import FLAGS
     from projections.readmodel import load
 
     s.set_language()
     for name in a.type or []:
         if name not in BY_NAME:
             raise Refused("--type", "unknown_value", value=name, allowed=sorted(BY_NAME))
+    if a.flag is not None and a.flag not in FLAGS:
+        raise Refused("--flag", "unknown_value", value=a.flag, allowed=[s.t(f"flag.{f}") for f in FLAGS])
     if a.pupil is not None and a.pupil not in load(s.store(), s.school_id()).pupils:
         raise Refused("--pupil", "unknown_pupil", pupil=a.pupil)
-    rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [])
+    model, rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [], flag=a.flag)
     if s.json:
         print_json({"events": rows})
     else:
-        _print_table(s, rows)
+        _print_table(s, model, rows)
     return EXIT_OK
 
 
@@ -585,29 +588,65 @@ def cmd_history(s: Session) -> int:
     from projections.readmodel import load
 
     s.set_language()
-    if a.pupil_id not in load(s.store(), s.school_id()).pupils:
+    model = load(s.store(), s.school_id())
+    if a.pupil_id not in model.pupils:
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
-    rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
+    model, rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
     if s.json:
         print_json({"pupil": a.pupil_id, "events": rows})
     else:
-        print(s.t("history.title", pupil=a.pupil_id))
-        _print_table(s, rows)
+        print(s.t("history.of_pupil", who=_named(s, model, f"pupil/{a.pupil_id}")))
+        _print_table(s, model, rows, notes=True)
     return EXIT_OK
 
 
-def _print_table(s: Session, rows: list[dict]) -> None:
+def _named(s: Session, model: Any, subject: str) -> str:
+    """A subject for people: "小明（P1）" for pupil/P1, "王老师（T1）" for staff/T1, the school's name."""
+    from projections.model import profile_on
+
+    kind, _, ident = subject.partition("/")
+    name = None
+    if kind == "pupil" and ident in model.pupils:
+        name = profile_on(model.pupils[ident], dt.date.max).get("name")
+    elif kind == "staff" and ident in model.staff:
+        name = model.staff[ident].name
+    elif kind == "school":
+        return model.name or subject
+    return s.t("named", name=name, id=ident) if name else subject
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text (CJK characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _indented(label: str, text: str) -> list[str]:
+    """A labelled text of one or more lines, under its row: every line starts in the same column."""
+    head = f"    {label}："
+    lines = text.splitlines() or [""]
+    return [head + lines[0]] + [" " * _width(head) + line for line in lines[1:]]
+
+
+def _print_table(s: Session, model: Any, rows: list[dict], *, notes: bool = False) -> None:
     cols = ("seq", "type", "subject", "date", "recorded_at", "actor", "corrects", "flags")
     print("\t".join(s.t(f"col.{c}") for c in cols))
     for r in rows:
-        shown = dict(
+        shown_row = dict(
             r,
             type=s.t(f"type.{r['type']}"),
-            recorded_at=(r["recorded_at"] or "")[:19],
+            subject=_named(s, model, r["subject"]),
+            recorded_at=shown.local_time(r["recorded_at"], model.timezone),
             corrects=r["corrects"] or "",
             flags=",".join(s.t(f"flag.{f}") for f in r.get("flags", [])),
         )
-        print("\t".join(str(shown[c]) for c in cols))
+        print("\t".join(str(shown_row[c]) for c in cols))
+        data = r.get("data") or {}
+        if notes:
+            for key, label in (("reason", "col.reason"), ("note", "col.note"), ("to_note", "col.to_note")):
+                if data.get(key):
+                    print("\n".join(_indented(s.t(label), str(data[key]))))
 
 
 def cmd_verify(s: Session) -> int:
@@ -841,6 +880,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pupil")
     p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
     p.add_argument("--type", action="append")
+    p.add_argument("--flag", metavar="late|backfill", help="only the entries flagged late or back-filled")
     p = command("history", cmd_history, parents=[viewing], help="everything recorded about a pupil")
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p = command("verify", cmd_verify, write=False, help="check that no stored event was altered")

@@ -119,3 +119,77 @@ def test_money_is_shown_in_yuan_in_aid_list_and_stats(sqlite_school):
         run = sqlite_school(*view, actor=None)
         assert "生活补助\t500.00 元" in run.out or ("生活补助" in run.out and "500.00 元" in run.out), run
         assert "living_subsidy" not in run.out, run
+
+
+# --- 5. recording times in the school's time zone ----------------------------------------------------
+
+
+def _shanghai(recorded_at: str) -> str:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromisoformat(recorded_at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_audit_and_history_show_recording_times_in_the_schools_zone(sqlite_school):
+    """The base school is in Asia/Shanghai (UTC+8). A talk recorded now: JSON keeps ISO 8601 UTC
+    with its offset; the text of audit and history shows that moment plus 8 hours, as
+    YYYY-MM-DD HH:MM, and never the UTC time."""
+    row = sqlite_school.write("contact", "P1", "--kind", "talk", "--date", "2025-10-20", actor="T1")[0]
+    assert row["recorded_at"].endswith("+00:00")
+    local, utc = _shanghai(row["recorded_at"]), row["recorded_at"][:16].replace("T", " ")
+    for view in (("audit", "--pupil", "P1"), ("history", "P1")):
+        run = sqlite_school(*view, actor=None)
+        line = next(l for l in run.out.splitlines() if l.startswith(f"{row['seq']}\t"))
+        assert f"\t{local}\t" in line, line
+        assert utc not in line and "T" not in line.split("\t")[4], line
+
+
+# --- 9. notes in history ------------------------------------------------------------------------
+
+
+def test_history_shows_each_entrys_note_with_its_lines(sqlite_school):
+    """A talk with a note of two lines: `history P1` prints it under the entry's row, labelled
+    备注, each line starting in the same column."""
+    row = sqlite_school.write("contact", "P1", "--kind", "talk", "--date", "2025-10-20", "--note", "谈了学习\n也谈了家里", actor="T1")[0]
+    out = sqlite_school("history", "P1", actor=None).out.splitlines()
+    at = next(i for i, l in enumerate(out) if l.startswith(f"{row['seq']}\t"))
+    assert out[at + 1] == "    备注：谈了学习"
+    assert out[at + 2] == " " * len("    ") + " " * 6 + "也谈了家里"  # 备注： is 6 columns wide
+
+
+# --- 10. the audit's flag filter, names beside ids -----------------------------------------------
+
+
+def test_audit_filters_by_flag(sqlite_school):
+    """Every entry of the base school was recorded at test time, months after its date (late:
+    more than 7 days). A talk dated today is not late. So `--flag late` lists every entry but
+    that talk, each carrying `late`; `--flag backfill` lists none (no inspection); in log order."""
+    from test_cli import school_today
+
+    today = school_today().isoformat()
+    fresh = sqlite_school.write("contact", "P1", "--kind", "talk", "--date", today, actor="T1")[0]
+    every = sqlite_school.audit()
+    late = sqlite_school.audit("--flag", "late")
+    assert [e["id"] for e in late] == [e["id"] for e in every if e["id"] != fresh["id"]]
+    assert all("late" in e["flags"] for e in late)
+    assert sqlite_school.audit("--flag", "backfill") == []
+    run = sqlite_school.refused("audit", "--flag", "lately", field="--flag", actor=None)
+    assert "补记" in run.err  # the allowed values, by name
+
+
+def test_audit_and_history_name_the_pupil_beside_its_id(sqlite_school):
+    """The subject column reads 小明（P1）, not pupil/P1; JSON keeps pupil/P1."""
+    assert {e["subject"] for e in sqlite_school.audit("--pupil", "P1")} == {"pupil/P1"}
+    for view in (("audit", "--pupil", "P1"), ("history", "P1")):
+        out = sqlite_school(*view, actor=None).out
+        assert "\t小明（P1）\t" in out and "pupil/P1" not in out, out
+
+
+# --- 12. whose history it is ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang, first", [("zh", "小明（P1）的全部记录"), ("en", "Everything recorded about 小明 (P1)")])
+def test_history_starts_by_saying_whose_it_is(sqlite_school, lang, first):
+    run = sqlite_school("history", "P1", actor=None, lang=lang)
+    assert run.out.splitlines()[0] == first, run
