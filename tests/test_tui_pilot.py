@@ -829,5 +829,10 @@ def test_the_program_records_from_the_tui_as_source_tui(demo, monkeypatch):
     handed = {}
     monkeypatch.setattr(tui_app, "run", lambda workspace, keymap=None: handed.setdefault("ws", workspace) and 0)
     monkeypatch.setenv("CARETERM_USER", demo[1]["mentor"])
+    # as from a terminal: without one `careterm` now says what to do and exits 2 (issue 9, item 7)
+    import sys
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     assert cli.main(["--store", str(demo[0])]) == 0
     assert handed["ws"].source == "tui"
