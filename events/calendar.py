@@ -1,8 +1,10 @@
 """The school calendar: semesters and school years, with or without recorded terms.
 
 Without terms the school year runs 1 September to 31 August, its semesters 1 September to
-31 January and 1 February to 31 August. With terms, a date belongs to the term that contains
-it, or to the last term started before it (a holiday belongs to the term it follows).
+31 January and 1 February to 31 August. With terms, a date belongs to the latest term that
+started on or before it, so the holiday after a term belongs to that term's semester; a day
+before the first term belongs to its default semester. The write side (one similar aid per
+semester) and every view use this one definition: `semester`.
 """
 
 from __future__ import annotations
@@ -38,16 +40,27 @@ def default_semester(day: dt.date) -> Period:
 
 
 def semester(day: dt.date, terms: Sequence[Term] = ()) -> Period:
-    """The semester a date belongs to (for aid once per semester and the semester report)."""
+    """The semester a date belongs to: the latest term started on or before it, running until
+    the day before the next term starts (its holiday included); the last term runs at least
+    to `day`. Before the first term, or without terms, the default semester."""
+    ordered = sorted(terms, key=lambda t: t.start)
     current = None
-    for term in sorted(terms, key=lambda t: t.start):
+    following = None
+    for term in ordered:
         if term.start <= day:
             current = term
         else:
+            following = term
             break
     if current is None:
         return default_semester(day)
-    return Period(current.name, current.start, current.end)
+    end = following.start - dt.timedelta(days=1) if following is not None else max(current.end, day)
+    return Period(current.name, current.start, end)
+
+
+def same_semester(a: dt.date, b: dt.date, terms: Sequence[Term] = ()) -> bool:
+    first, second = semester(a, terms), semester(b, terms)
+    return (first.name, first.start) == (second.name, second.start)
 
 
 def terms_overlap(a: Term, b: Term) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from events import rules
-from events.calendar import Term, semester, terms_overlap
+from events.calendar import Term, same_semester, semester, terms_overlap
 from events.errors import Refused
 from events.state import Pupil, School, Staff, State
 from events.types import (
@@ -793,7 +793,7 @@ def grant_aid(
                 and grant.kind in rules.SIMILAR_AID
                 and not grant.revoked
                 and not grant.retracted
-                and period.start <= school.entries[grant.id].date <= period.end
+                and same_semester(school.entries[grant.id].date, day, school.terms)
             ):
                 raise Refused("--kind", "similar_aid_this_semester", pupil=pupil_id, kind=grant.kind, semester=period.name)
     return [

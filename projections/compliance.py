@@ -34,13 +34,8 @@ def rolling_days(cadence: str) -> int | None:
 
 
 def semester_span(day: dt.date, terms: Sequence[Term]) -> Period:
-    """The semester of a day, running until the next one starts (a holiday follows its term)."""
-    if not terms:
-        return default_semester(day)
-    found = semester(day, terms)
-    later = [t.start for t in terms if t.start > found.start]
-    end = (min(later) - ONE_DAY) if later else max(found.end, day)
-    return Period(found.name, found.start, end)
+    """The semester of a day (events.calendar.semester: the one definition)."""
+    return semester(day, terms)
 
 
 class Calendar:

@@ -105,7 +105,9 @@ class School:
 
 @pytest.fixture
 def school(tmp_path):
-    clock = Clock(dt.datetime(2026, 6, 30, 4, 0, tzinfo=UTC))  # noon in Shanghai on TODAY
+    # noon in Shanghai on the opening day: tests move the clock on to record late entries (a
+    # store's recording times never go backwards, so it may not start at TODAY and go back)
+    clock = Clock(dt.datetime(OPENED.year, OPENED.month, OPENED.day, 4, 0, tzinfo=UTC))
     with Store(tmp_path / "rules.sqlite", create=True, clock=clock) as store:
         yield School(store, clock)
 
@@ -672,11 +674,11 @@ def test_late_flag_more_than_late_days_after_the_date(school):
     school.pupil("P1", "left_behind")
     school.clock.at_local(D(2026, 6, 8))  # 7 days after: not late
     on_time = school.contact("P1", "talk", D(2026, 6, 1))
-    school.clock.at_local(D(2026, 6, 9))  # 8 days after: late
-    late = school.contact("P1", "talk", D(2026, 6, 1))
     # 2026-06-08 17:00 UTC is already 06-09 01:00 at the school: 8 days, late
     school.clock.now = dt.datetime(2026, 6, 8, 17, 0, tzinfo=UTC)
     late_by_zone = school.contact("P1", "talk", D(2026, 6, 1))
+    school.clock.at_local(D(2026, 6, 9))  # 8 days after: late
+    late = school.contact("P1", "talk", D(2026, 6, 1))
     # from 2026-06-10 entries are late after 3 days
     school.clock.at_local(D(2026, 6, 10))
     school.rules(D(2026, 6, 10), late_days=3)

@@ -1,0 +1,63 @@
+"""The calendar rules made exact (issue 10): one definition of the semester of a day, used by
+the write side and the views. Each case is worked out by hand in its docstring."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from events import commands as C
+from events.calendar import Term, semester
+from events.errors import Refused
+from events.service import Service
+from events.store import Store
+from helpers import ctx, setup_school
+from projections import readmodel
+from projections.views import aid_list
+
+D = dt.date
+AUTUMN = Term("2025秋", D(2025, 9, 1), D(2026, 1, 15))
+SPRING = Term("2026春", D(2026, 2, 20), D(2026, 7, 10))
+
+
+def test_the_semester_of_a_day():
+    """With the autumn term 09-01..01-15 and the spring term 02-20..07-10:
+    - 2026-01-10 (in the autumn term) and 2026-01-20 (the holiday after it) are both 2025秋,
+      which runs 2025-09-01 to 2026-02-19 (the day before spring starts);
+    - 2026-02-25 is 2026春; after its end, 2026-08-01 still belongs to 2026春 (no later term),
+      which then runs to that day;
+    - 2025-08-20, before the first term, is the default semester 2024-2025-2 (02-01..08-31)."""
+    terms = (SPRING, AUTUMN)  # any order
+    assert semester(D(2026, 1, 10), terms) == ("2025秋", D(2025, 9, 1), D(2026, 2, 19))
+    assert semester(D(2026, 1, 20), terms) == ("2025秋", D(2025, 9, 1), D(2026, 2, 19))
+    assert semester(D(2026, 2, 25), terms).name == "2026春"
+    assert semester(D(2026, 8, 1), terms) == ("2026春", D(2026, 2, 20), D(2026, 8, 1))
+    assert semester(D(2025, 8, 20), terms) == ("2024-2025-2", D(2025, 2, 1), D(2025, 8, 31))
+
+
+def test_similar_aid_in_the_holiday_after_a_term_is_the_same_semester(tmp_path):
+    """Three living subsidies for one pupil around the autumn term's end (01-15):
+    01-10 is granted; 01-20 is in the holiday after the term, so the same semester 2025秋:
+    refused (before, the write side used the term's own span and granted it, while the views
+    counted it in 2025秋); 02-25 is in 2026春: granted. The ledger then names the semesters
+    2025秋 and 2026春."""
+    with Store(tmp_path / "s.sqlite", create=True) as store:
+        service = Service(store)
+        setup_school(service, pupils=["p1"], categories=("economic_hardship",))
+        for term in (AUTUMN, SPRING):
+            service.execute(lambda s, t=term: C.add_term(s, ctx(D(2025, 9, 1)), name=t.name, start=t.start, end=t.end))
+
+        def grant(day: dt.date):
+            return service.execute(lambda s: C.grant_aid(s, ctx(day), "p1", kind="living_subsidy", amount="300"))
+
+        grant(D(2026, 1, 10))
+        with pytest.raises(Refused) as refused:
+            grant(D(2026, 1, 20))
+        assert (refused.value.field, refused.value.code) == ("--kind", "similar_aid_this_semester")
+        assert refused.value.params["semester"] == "2025秋"
+        grant(D(2026, 2, 25))
+        model = readmodel.load(store, "s1")
+        ledger = aid_list(model, D(2026, 6, 30))["grants"]
+    assert [g["date"] for g in ledger] == ["2026-01-10", "2026-02-25"]
+    assert [g["semester"] for g in ledger] == ["2025秋", "2026春"]
