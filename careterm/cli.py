@@ -649,6 +649,38 @@ def _print_table(s: Session, model: Any, rows: list[dict], *, notes: bool = Fals
                     print("\n".join(_indented(s.t(label), str(data[key]))))
 
 
+def cmd_schools(s: Session) -> int:
+    """Every school of the store (a district): how to find the id that --school takes."""
+    from projections.model import status_on
+    from projections.readmodel import load
+
+    store = s.store()
+    heads = store.recorder.heads()  # the last log position of each school
+    rows = []
+    for sid, (name, _lang, zone) in sorted(s.schools().items(), key=lambda item: (len(item[0]), item[0])):
+        model = load(store, sid)
+        today = s.today(sid)
+        last = next((e.recorded_at for _, e in store.read(heads[sid] - 1, upto=heads[sid])), None) if heads.get(sid) else None
+        rows.append({
+            "school": sid,
+            "name": name,
+            "pupils": sum(status_on(p, today) == "enrolled" for p in model.pupils.values()),
+            "staff": sum(m.joined <= today and (m.left is None or m.left > today) for m in model.staff.values()),
+            "last_entry": last.isoformat() if last else None,
+            "_zone": zone,
+        })
+    if s.json:
+        print_json({"schools": [{k: v for k, v in r.items() if k != "_zone"} for r in rows]})
+        return EXIT_OK
+    shown_rows = [
+        {"school_id": r["school"], "school_name": r["name"], "pupil_count": r["pupils"], "staff_count": r["staff"],
+         "last_entry": shown.local_time(r["last_entry"], r["_zone"])}
+        for r in rows
+    ]
+    _table(s, shown_rows, ("school_id", "school_name", "pupil_count", "staff_count", "last_entry"))
+    return EXIT_OK
+
+
 def cmd_verify(s: Session) -> int:
     from events.chain import ChainBroken
 
@@ -883,6 +915,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flag", metavar="late|backfill", help="only the entries flagged late or back-filled")
     p = command("history", cmd_history, parents=[viewing], help="everything recorded about a pupil")
     p.add_argument("pupil_id", metavar="PUPIL_ID")
+    command("schools", cmd_schools, write=False, help="the schools of the store (a district), with their ids")
     p = command("verify", cmd_verify, write=False, help="check that no stored event was altered")
     p.add_argument("--head", metavar="HASH")
     return parser

@@ -102,7 +102,7 @@ class Workspace:
             if len(mine) == 1:
                 return mine[0]
         if required:
-            raise Refused("--school", "several_schools", schools=sorted(schools))
+            raise Refused("--school", "several_schools", schools=sorted(schools), count=len(schools))
         return None
 
     def zone(self, school: str | None = None) -> ZoneInfo:

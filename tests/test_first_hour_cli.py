@@ -193,3 +193,63 @@ def test_audit_and_history_name_the_pupil_beside_its_id(sqlite_school):
 def test_history_starts_by_saying_whose_it_is(sqlite_school, lang, first):
     run = sqlite_school("history", "P1", actor=None, lang=lang)
     assert run.out.splitlines()[0] == first, run
+
+
+# --- 12. names that cannot be confused; a district without --school; `schools` -------------------
+
+
+def test_the_two_calls_with_parents_have_distinct_names_and_one_wording_everywhere():
+    """The weekly parent_call (the pupil calls the parents) and the monthly parent_phone_visit
+    (the school calls the parents) read differently in English; a duty, a kind and a column
+    of the same code have the same Chinese name (学期反馈 throughout, never 学期信息反馈)."""
+    from events.rules import DUTIES
+
+    en, zh = catalog("en"), catalog("zh")
+    assert en["kind.parent_call"] == en["duty.parent_call"] == "pupil's call with parents (weekly)"
+    assert en["kind.parent_phone_visit"] == en["duty.parent_phone_visit"] == "call to parents about school (monthly)"
+    assert en["col.parent_call"] != en["col.parent_phone_visit"]
+    for duty in DUTIES:
+        assert zh[f"kind.{duty}"] == zh[f"duty.{duty}"] == zh[f"col.{duty}"], duty
+    for lang in ("zh", "en"):
+        assert not any("学期信息反馈" in v for v in catalog(lang).values())
+
+
+def _district(tmp_path) -> str:
+    """Two schools in one store: s1 石砚小学 and s2 城关小学, each opened by `zhang` on
+    2025-09-01 (one staff member each), one pupil P1 registered in s1."""
+    url = str(tmp_path / "district.sqlite")
+    for sid, name in (("s1", "石砚小学"), ("s2", "城关小学")):
+        run = careterm("init", "--id", sid, "--school", name, "--date", "2025-09-01", store=url, actor="zhang")
+        assert run.code == 0, run
+    run = careterm("--school", "s1", "pupil", "add", "P1", "--name", "小明", "--gender", "M", "--birth", "2016-03-01",
+                   "--grade", "3", "--class", "2", "--date", "2025-09-01", store=url, actor="zhang")
+    assert run.code == 0, run
+    return url
+
+
+def test_a_district_without_school_says_how_to_list_the_schools(tmp_path):
+    """`archive` on a store of two schools, no --school and an actor in both: refused naming
+    --school, saying how many schools there are and how to list them, not listing their ids."""
+    url = _district(tmp_path)
+    run = careterm("archive", store=url, actor="zhang")
+    assert run.code == 1 and "--school" in run.err, run
+    assert "careterm schools" in run.err and "2" in run.err
+    assert "s1" not in run.err and "s2" not in run.err, run
+
+
+def test_schools_lists_each_school_with_its_counts(tmp_path):
+    """`schools --json`: s1 with 1 pupil and 1 staff member (zhang), s2 with 0 and 1; last_entry
+    an ISO 8601 recording time with offset. The text lists the ids and names."""
+    import datetime as dt
+
+    url = _district(tmp_path)
+    found = careterm("schools", "--json", store=url)
+    assert found.code == 0, found
+    schools = found.json()["schools"]
+    assert [(r["school"], r["name"], r["pupils"], r["staff"]) for r in schools] == [
+        ("s1", "石砚小学", 1, 1), ("s2", "城关小学", 0, 1)]
+    for r in schools:
+        assert set(r) == {"school", "name", "pupils", "staff", "last_entry"}
+        assert dt.datetime.fromisoformat(r["last_entry"]).utcoffset() == dt.timedelta(0)
+    text = careterm("schools", store=url).out
+    assert "s1\t石砚小学\t1\t1\t" in text and "s2\t城关小学\t0\t1\t" in text, text
