@@ -306,7 +306,25 @@ def cmd_unpair(s: Session) -> int:
 
 def cmd_contact(s: Session) -> int:
     a = s.args
-    return s.write(lambda st, ctx: C.contact(st, ctx, a.pupil_id, kind=a.kind, by=a.by))
+    earlier, who = _same_contacts(s, a.pupil_id, a.kind)
+    done = s.write(lambda st, ctx: C.contact(st, ctx, a.pupil_id, kind=a.kind, by=a.by))
+    if earlier:  # recorded, not refused: a second talk on one day can be real, but is most often a slip
+        day = parse_date(a.date, "--date") or s.today()
+        print(s.t("contact.same_day", pupil=who, date=day, kind=s.t(f"kind.{a.kind}"), ids=earlier), file=sys.stderr)
+    return done
+
+
+def _same_contacts(s: Session, pupil: str, kind: str) -> tuple[list[str], str]:
+    """(ids of the standing contacts of this kind already recorded for the pupil on the entry's
+    day, the pupil as people read it)."""
+    from projections.views import same_entries
+
+    s.require_actor()
+    day = parse_date(getattr(s.args, "date", None), "--date") or s.today()
+    model = s.model()
+    if pupil not in model.pupils:
+        return [], pupil  # the command refuses it, naming the pupil
+    return same_entries(model, pupil, kind, day), _named(s, model, f"pupil/{pupil}")
 
 
 def cmd_activity(s: Session) -> int:

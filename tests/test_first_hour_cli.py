@@ -253,3 +253,23 @@ def test_schools_lists_each_school_with_its_counts(tmp_path):
         assert dt.datetime.fromisoformat(r["last_entry"]).utcoffset() == dt.timedelta(0)
     text = careterm("schools", store=url).out
     assert "s1\t石砚小学\t1\t1\t" in text and "s2\t城关小学\t0\t1\t" in text, text
+
+
+# --- 4. the same contact twice on one day -----------------------------------------------------------
+
+
+def test_a_second_identical_contact_is_recorded_and_reported(sqlite_school):
+    """The base school has T1's talk with P1 on 2025-10-10. The same talk again: exit 0, the
+    entry is recorded (one more ContactMade in P1's history), and stderr says, in the catalog's
+    words, that 小明（P1） already has a 谈心 entry that day, naming the earlier entry's id.
+    A talk on another day, or another kind that day, says nothing."""
+    first = sqlite_school.ids["contact"]
+    before = len(sqlite_school.history("P1"))
+    run = sqlite_school("contact", "P1", "--kind", "talk", "--date", "2025-10-10", "--json", actor="T1")
+    assert run.code == 0, run
+    assert run.json()[0]["type"] == "ContactMade"
+    assert len(sqlite_school.history("P1")) == before + 1
+    assert first in run.err and "小明（P1）" in run.err and "谈心" in run.err and "2025-10-10" in run.err, run
+    assert catalog("zh")["contact.same_day"].split("{")[0] in run.err
+    for other in (("--kind", "talk", "--date", "2025-10-11"), ("--kind", "home_visit", "--date", "2025-10-10")):
+        sqlite_school.write("contact", "P1", *other, actor="T1")  # asserts an empty stderr
