@@ -57,7 +57,7 @@ class Session(Workspace):
 
     def require_actor(self) -> str:
         if not self.actor:
-            raise UsageError("--as STAFF_ID (or CARETERM_USER) is needed to record anything")
+            raise UsageError(self.t("usage.need_actor"))
         return self.actor
 
     def write(self, build: Callable[[Any, C.Context], list]) -> int:
@@ -244,7 +244,8 @@ def cmd_staff_list(s: Session) -> int:
     from projections.views import staff_list
 
     model, day = s.view()
-    return s.emit(staff_list(model, day), lambda d: _table(s, d["staff"], ("staff", "name", "roles", "active", "mentees")))
+    cols = ("staff", "name", "roles", "active", "mentees")
+    return s.emit(staff_list(model, day), lambda d: _table(s, [dict(m, roles=s.t.names(m["roles"], "role.")) for m in d["staff"]], cols))
 
 
 def cmd_pupil_add(s: Session) -> int:
@@ -452,7 +453,8 @@ def cmd_archive(s: Session) -> int:
 
     def text(d: dict) -> None:
         rows = [
-            dict(r, categories=[s.t(f"category.{c}") for c in r["categories"]], status=s.t(f"status.{r['status']}"))
+            dict(r, categories=s.t.names(r["categories"], "category."), status=s.t(f"status.{r['status']}"),
+                 gender=s.t.names(r.get("gender"), "gender."))
             for r in d["pupils"]
         ]
         _table(s, rows, cols)
@@ -745,29 +747,32 @@ class Parser(argparse.ArgumentParser):
 
 
 def _globals(p: argparse.ArgumentParser, default: Any, *, school: bool = True) -> None:
-    p.add_argument("--store", default=default, help="SQLite file or postgresql:// URL (or CARETERM_STORE)")
-    p.add_argument("--as", dest="actor", default=default, metavar="STAFF_ID", help="who is acting (or CARETERM_USER)")
+    p.add_argument("--store", default=default)
+    p.add_argument("--as", dest="actor", default=default, metavar="STAFF_ID")
     if school:  # `init` uses --school and --lang for the new school's name and language
-        p.add_argument("--lang", default=default, metavar="zh|en", help="zh | en (or CARETERM_LANG)")
-        p.add_argument("--school", default=default, metavar="ID", help="the school, in a district store")
-    p.add_argument("--json", action="store_true", default=default, help="print JSON")
+        p.add_argument("--lang", default=default, metavar="zh|en")
+        p.add_argument("--school", default=default, metavar="ID")
+    p.add_argument("--json", action="store_true", default=default)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="careterm", description="careterm — 弱势学生关爱帮扶记录 / care records")
+def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
+    """The command line in one language (t: its catalog; default Chinese)."""
+    t = t or Translator()
+    _speak(t)
+    parser = Parser(prog="careterm")
     _globals(parser, None)
     common = argparse.ArgumentParser(add_help=False)
     _globals(common, argparse.SUPPRESS)
     writing = argparse.ArgumentParser(add_help=False, parents=[common])
-    writing.add_argument("--date", help="the day it happened, YYYY-MM-DD (default today)")
-    writing.add_argument("--note", help="a note kept with the entry")
+    writing.add_argument("--date")
+    writing.add_argument("--note")
     founding = argparse.ArgumentParser(add_help=False)
     _globals(founding, argparse.SUPPRESS, school=False)
-    founding.add_argument("--date", help="the day the records start, YYYY-MM-DD (default today)")
+    founding.add_argument("--date")
     founding.add_argument("--note")
     viewing = argparse.ArgumentParser(add_help=False, parents=[common])
-    viewing.add_argument("--as-of", metavar="DATE", help="the state on that date (default today)")
-    viewing.add_argument("--known-at", metavar="TIME", help="only what had been recorded by then")
+    viewing.add_argument("--as-of", metavar="DATE")
+    viewing.add_argument("--known-at", metavar="TIME")
 
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -777,17 +782,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    p = command("init", cmd_init, parents=[founding], help="set up a new store for a school")
+    p = command("init", cmd_init, parents=[founding])
     p.add_argument("--school", dest="school_name", required=True, metavar="NAME")
     p.add_argument(
         "--id", dest="school_id", metavar="SCHOOL_ID",
-        help="the school's id (default s1); with --id, a school is added to a store that holds others",
     )
-    p.add_argument("--name", help="the administrator's name")
-    p.add_argument("--lang", dest="school_lang", metavar="zh|en", help="the school's language")
+    p.add_argument("--name")
+    p.add_argument("--lang", dest="school_lang", metavar="zh|en")
     p.add_argument("--timezone")
 
-    staff = sub.add_parser("staff", help="staff").add_subparsers(dest="staff_command", metavar="add|amend|leave|list", parser_class=Parser, required=True)
+    staff = sub.add_parser("staff").add_subparsers(dest="staff_command", metavar="add|amend|leave|list", parser_class=Parser, required=True)
     p = command("add", cmd_staff_add, parent=staff)
     p.add_argument("staff_id", metavar="STAFF_ID")
     p.add_argument("--name", required=True)
@@ -804,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("staff_id", metavar="STAFF_ID")
     command("list", cmd_staff_list, parent=staff, parents=[viewing])
 
-    pupil = sub.add_parser("pupil", help="pupils").add_subparsers(dest="pupil_command", metavar="add|amend", parser_class=Parser, required=True)
+    pupil = sub.add_parser("pupil").add_subparsers(dest="pupil_command", metavar="add|amend", parser_class=Parser, required=True)
     for name, handler in (("add", cmd_pupil_add), ("amend", cmd_pupil_amend)):
         p = command(name, handler, parent=pupil)
         p.add_argument("pupil_id", metavar="PUPIL_ID")
@@ -825,22 +829,22 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--add-category", action="append")
             p.add_argument("--remove-category", action="append")
 
-    p = command("pair", cmd_pair, help="pair a mentor with a pupil")
+    p = command("pair", cmd_pair)
     p.add_argument("staff_id", metavar="STAFF_ID")
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p = command("unpair", cmd_unpair)
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--reason", required=True)
 
-    p = command("contact", cmd_contact, help="record a contact (call, talk, visit, …)")
+    p = command("contact", cmd_contact)
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--kind", required=True)
     p.add_argument("--by", metavar="STAFF_ID")
-    p = command("activity", cmd_activity, help="one care activity for many pupils")
+    p = command("activity", cmd_activity)
     p.add_argument("--kind", required=True)
     p.add_argument("--pupils", required=True, metavar="ID,ID,…")
 
-    aid = sub.add_parser("aid", help="aid").add_subparsers(dest="aid_command", metavar="grant|revoke|list|notice", parser_class=Parser, required=True)
+    aid = sub.add_parser("aid").add_subparsers(dest="aid_command", metavar="grant|revoke|list|notice", parser_class=Parser, required=True)
     p = command("grant", cmd_aid_grant, parent=aid)
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--kind", required=True)
@@ -862,23 +866,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--reason", required=True)
 
-    p = command("inspect", cmd_inspect, help="a handbook inspection")
+    p = command("inspect", cmd_inspect)
     p.add_argument("staff_id", metavar="STAFF_ID")
     p.add_argument("--result", required=True, metavar="ok|needs_improvement")
 
-    terms = sub.add_parser("terms", help="the school calendar").add_subparsers(dest="terms_command", metavar="add", parser_class=Parser, required=True)
+    terms = sub.add_parser("terms").add_subparsers(dest="terms_command", metavar="add", parser_class=Parser, required=True)
     p = command("add", cmd_terms_add, parent=terms)
     p.add_argument("--name", required=True)
     p.add_argument("--start", required=True)
     p.add_argument("--end", required=True)
 
-    rules_ = sub.add_parser("rules", help="the rules in force").add_subparsers(dest="rules_command", metavar="set", parser_class=Parser, required=True)
+    rules_ = sub.add_parser("rules").add_subparsers(dest="rules_command", metavar="set", parser_class=Parser, required=True)
     p = command("set", cmd_rules_set, parent=rules_)
     p.add_argument("--capacity")
     p.add_argument("--duty", action="append", metavar="DUTY=CADENCE")
     p.add_argument("--late-days")
 
-    plan = sub.add_parser("plan", help="help plans").add_subparsers(dest="plan_command", metavar="set|review", parser_class=Parser, required=True)
+    plan = sub.add_parser("plan").add_subparsers(dest="plan_command", metavar="set|review", parser_class=Parser, required=True)
     p = command("set", cmd_plan_set, parent=plan)
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--goals", required=True)
@@ -888,7 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--result", required=True)
 
-    incident = sub.add_parser("incident", help="family emergencies").add_subparsers(dest="incident_command", metavar="report|resolve", parser_class=Parser, required=True)
+    incident = sub.add_parser("incident").add_subparsers(dest="incident_command", metavar="report|resolve", parser_class=Parser, required=True)
     p = command("report", cmd_incident_report, parent=incident)
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     p.add_argument("--need", required=True, metavar="accommodation|custody|supplies|other")
@@ -897,52 +901,231 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("event_id", metavar="EVENT_ID")
     p.add_argument("--resolution")
 
-    p = command("retract", cmd_retract, help="an entry no longer counts")
+    p = command("retract", cmd_retract)
     p.add_argument("event_id", metavar="EVENT_ID")
     p.add_argument("--reason", required=True)
-    p = command("correct", cmd_correct, help="an entry counts with corrected values")
+    p = command("correct", cmd_correct)
     p.add_argument("event_id", metavar="EVENT_ID")
     p.add_argument("--reason", required=True)
     p.add_argument("--to-date")
     p.add_argument("--to-kind")
     p.add_argument("--to-note")
 
-    p = command("demo", cmd_demo, write=False, help="fill an empty store with a demo school")
+    p = command("demo", cmd_demo, write=False)
     p.add_argument("--schools")
     p.add_argument("--seed")
-    p.add_argument("--until", metavar="DATE", help="the demo's last day (default today)")
+    p.add_argument("--until", metavar="DATE")
 
     def view(name: str, handler, *, parent=sub, **kw) -> argparse.ArgumentParser:
         return command(name, handler, parent=parent, parents=[viewing], **kw)
 
-    view("archive", cmd_archive, help="every pupil: profile, categories, status, mentor")
-    view("stats", cmd_stats, help="弱势群体情况统计表: by category and grade, aid by kind")
-    view("queue", cmd_queue, help="the reassignment queue with suggested pairs")
-    p = view("compliance", cmd_compliance, help="duties of each pairing; rates for staff evaluation")
+    view("archive", cmd_archive)
+    view("stats", cmd_stats)
+    view("queue", cmd_queue)
+    p = view("compliance", cmd_compliance)
     p.add_argument("--from", dest="range_from", metavar="DATE")
     p.add_argument("--to", dest="range_to", metavar="DATE")
     view("list", cmd_aid_list, parent=aid)
     p = view("notice", cmd_aid_notice, parent=aid)
     p.add_argument("--semester", required=True, metavar="NAME")
-    command("rebuild", cmd_rebuild, write=False, help="rebuild every view from the log")
+    command("rebuild", cmd_rebuild, write=False)
 
-    p = command("audit", cmd_audit, parents=[viewing], help="every stored event, in log order")
+    p = command("audit", cmd_audit, parents=[viewing])
     p.add_argument("--pupil")
     p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
     p.add_argument("--type", action="append")
-    p.add_argument("--flag", metavar="late|backfill", help="only the entries flagged late or back-filled")
-    p = command("history", cmd_history, parents=[viewing], help="everything recorded about a pupil")
+    p.add_argument("--flag", metavar="late|backfill")
+    p = command("history", cmd_history, parents=[viewing])
     p.add_argument("pupil_id", metavar="PUPIL_ID")
-    command("schools", cmd_schools, write=False, help="the schools of the store (a district), with their ids")
-    p = command("verify", cmd_verify, write=False, help="check that no stored event was altered")
+    command("schools", cmd_schools, write=False)
+    p = command("verify", cmd_verify, write=False)
     p.add_argument("--head", metavar="HASH")
+    _words(parser, t, "")
     return parser
 
 
+# argparse's own messages, by their English text (argparse looks its module-global `_` up when it
+# speaks, so they follow the language of the parser built last)
+ARGPARSE_TEXTS = {
+    "usage: ": "argparse.usage",
+    "positional arguments": "argparse.positionals",
+    "options": "argparse.options",
+    "show this help message and exit": "argparse.help",
+    "the following arguments are required: %s": "argparse.required",
+    "invalid choice: %(value)r (choose from %(choices)s)": "argparse.invalid_choice",
+    "unrecognized arguments: %s": "argparse.unrecognized",
+    "argument %(argument_name)s: %(message)s": "argparse.argument",
+    "expected one argument": "argparse.expected_one",
+    "expected at most one argument": "argparse.expected_at_most_one",
+    "expected at least one argument": "argparse.expected_at_least_one",
+    "expected %s argument": "argparse.expected_n",
+    "expected %s arguments": "argparse.expected_n",
+    "ambiguous option: %(option)s could match %(matches)s": "argparse.ambiguous",
+    "not allowed with argument %s": "argparse.not_allowed_with",
+    "ignored explicit argument %r": "argparse.ignored_explicit",
+    "one of the arguments %s is required": "argparse.one_of_required",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "argparse.unknown_parser",
+    "invalid %(type)s value: %(value)r": "argparse.invalid_type",
+    "unexpected option string: %s": "argparse.unexpected_option",
+}
+
+
+def _speak(t: Translator) -> None:
+    """argparse speaks the catalog's language: its `_` and `ngettext` become lookups."""
+    from careterm.i18n import catalog
+
+    def text(message: str) -> str:
+        key = ARGPARSE_TEXTS.get(message)
+        return catalog(t.lang).get(key, message) if key else message
+
+    argparse._ = text  # type: ignore[attr-defined]
+    argparse.ngettext = lambda one, many, n: text(one if n == 1 else many)  # type: ignore[attr-defined]
+
+
+def _words(parser: argparse.ArgumentParser, t: Translator, path: str) -> None:
+    """Every help text and placeholder of the parser from the catalog: a command's words are
+    `cmd.PATH` (`cmd.staff add`), an option's `opt.PATH.DEST` or else `opt.DEST`, a value's
+    placeholder `meta.PATH.DEST` or else `meta.DEST` (a positional's: `meta.METAVAR`)."""
+    from careterm.i18n import catalog
+
+    words = catalog(t.lang)
+
+    def first(*keys: str) -> str | None:
+        return next((words[k] for k in keys if k in words), None)
+
+    parser.description = first(f"cmd.{path}" if path else "cmd.careterm")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.metavar = first(f"meta.{action.metavar}") or action.metavar
+            # every command listed in the help, with its words (argparse lists only those
+            # added with help=)
+            action._choices_actions[:] = [
+                action._ChoicesPseudoAction(name, (), first(f"cmd.{(path + ' ' + name).strip()}"))
+                for name in action.choices
+            ]
+            for name, sub in action.choices.items():
+                _words(sub, t, (path + " " + name).strip())
+        elif action.dest == "help":
+            continue
+        elif action.option_strings:
+            action.help = first(f"opt.{path}.{action.dest}", f"opt.{action.dest}")
+            if action.nargs != 0:
+                action.metavar = first(f"meta.{path}.{action.dest}", f"meta.{action.dest}") or action.metavar
+        else:
+            action.metavar = first(f"meta.{action.metavar}") or action.metavar
+
+
+def parser_language(argv: Sequence[str]) -> str:
+    """The language to build the parser in, known before parsing: --lang, else CARETERM_LANG,
+    else the store's language (a SQLite file's directory is cheap to read), else Chinese."""
+    from careterm.i18n import DEFAULT_LANG
+
+    def option(name: str) -> str | None:
+        for i, arg in enumerate(argv):
+            if arg == name and i + 1 < len(argv):
+                return argv[i + 1]
+            if arg.startswith(name + "="):
+                return arg.partition("=")[2]
+        return None
+
+    lang = option("--lang") or os.environ.get("CARETERM_LANG")
+    if lang:
+        return lang if lang in LANGS else DEFAULT_LANG
+    url = option("--store") or os.environ.get("CARETERM_STORE")
+    try:
+        if url is None:
+            from events.store import default_store_path
+
+            url = str(default_store_path())
+        if is_postgres(url) or not os.path.isfile(os.path.expanduser(url)):
+            return DEFAULT_LANG  # a server is not asked only for the words of the help
+        probe = Workspace(url, school=option("--school"))
+        try:
+            probe.set_language()
+            return probe.t.lang
+        finally:
+            probe.close()
+    except Exception:  # noqa: BLE001 - any trouble with the store is said later, in words
+        return DEFAULT_LANG
+
+
+# --- enumerated values by code or by name -----------------------------------------------------
+
+
+def _enumerations(handler) -> dict[str, tuple[str, Sequence[str]]]:
+    """Option dest -> (catalog prefix of its names, the codes it allows), for this command: one
+    table for every enumerated option, read by `by_name` before the command runs."""
+    from events import rules as R
+    from events.types import BY_NAME
+    from projections.audit import FLAGS
+
+    kinds = R.ACTIVITY_KINDS if handler in (cmd_activity, cmd_correct) else R.CONTACT_KINDS
+    table: dict[str, tuple[str, Sequence[str]]] = {
+        "kind": ("aid.", R.AID_KINDS) if handler is cmd_aid_grant else ("kind.", kinds),
+        "to_kind": ("kind.", R.ACTIVITY_KINDS),
+        "gender": ("gender.", R.GENDERS),
+        "role": ("role.", R.ROLES),
+        "category": ("category.", R.CATEGORIES),
+        "add_category": ("category.", R.CATEGORIES),
+        "remove_category": ("category.", R.CATEGORIES),
+        "basis": ("basis.", R.BASES),
+        "need": ("need.", R.INCIDENT_NEEDS),
+        "type": ("type.", tuple(BY_NAME)),
+        "flag": ("flag.", FLAGS),
+    }
+    if handler is cmd_inspect:  # a help plan's review result is free text
+        table["result"] = ("result.", R.INSPECTION_RESULTS)
+    return table
+
+
+def code_of(value: str, prefix: str, codes: Sequence[str]) -> str:
+    """The code a person meant: the code itself, or its name in either catalog (谈心, 男, talk,
+    "class teacher"; case and surrounding spaces do not matter). Anything else is returned as
+    typed, for the command to refuse naming the option."""
+    from careterm.i18n import catalog
+
+    typed = value.strip()
+    if typed in codes:
+        return typed
+    wanted = typed.casefold()
+    for lang in LANGS:
+        words = catalog(lang)
+        for code in codes:
+            name = words.get(prefix + code)
+            if name is not None and name.casefold() == wanted:
+                return code
+    for code in codes:
+        if code.casefold() == wanted:
+            return code
+    return value
+
+
+def by_name(args: argparse.Namespace) -> None:
+    """Enumerated options given by name become their codes, in place."""
+    for dest, (prefix, codes) in _enumerations(getattr(args, "handler", None)).items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str):
+            setattr(args, dest, code_of(value, prefix, codes))
+        elif isinstance(value, list):
+            setattr(args, dest, [code_of(v, prefix, codes) if isinstance(v, str) else v for v in value])
+
+
+def _allowed_by_name(t: Translator, handler, refused: Refused) -> dict:
+    """An unknown value of an enumerated option: the allowed values by their names."""
+    params = dict(refused.params)
+    dest = refused.field.lstrip("-").replace("-", "_")
+    enumerated = _enumerations(handler).get(dest)
+    if enumerated is not None and isinstance(params.get("allowed"), (list, tuple)):
+        params["allowed"] = t.names(list(params["allowed"]), enumerated[0])
+    return params
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(Translator(parser_language(argv)))
     args = parser.parse_args(argv)
     args._parser = parser
+    by_name(args)
     session = Session(args)
     if session.lang_override and session.lang_override not in LANGS:
         message = session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)})
@@ -952,7 +1135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(session)
     except Refused as refused:
-        print(f"{session.t('error')}: " + session.t.refusal(refused.field, refused.code, refused.params), file=sys.stderr)
+        params = _allowed_by_name(session.t, handler, refused)
+        print(f"{session.t('error')}: " + session.t.refusal(refused.field, refused.code, params), file=sys.stderr)
         return EXIT_REFUSED
     except UsageError as usage:
         print(f"careterm: {usage}", file=sys.stderr)
@@ -982,7 +1166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def store_problem(t: Translator, problem: StoreError, url: str) -> str:
-    """A store problem in words: missing, not a store, damaged, or unreachable."""
+    """A store problem in words: missing, not a store, damaged, unreachable, busy, cannot be
+    opened or written. The library's own text (English) only with CARETERM_DEBUG."""
     from events.store import NotAStore, damage_of
 
     if isinstance(problem, StoreMissing):
@@ -992,7 +1177,42 @@ def store_problem(t: Translator, problem: StoreError, url: str) -> str:
     damaged = damage_of(problem)
     if damaged is not None:
         return t("store.damaged", part=t(f"store.part.{damaged.part}"), detail=damaged.detail)
-    return t("store.error", message=str(problem))
+    message = t(f"store.{_store_problem_kind(problem)}", path=_shown_url(url))
+    if os.environ.get("CARETERM_DEBUG"):
+        message += f" ({problem})"
+    return message
+
+
+def _store_problem_kind(problem: BaseException) -> str:
+    """Which catalog sentence a store error is: the server unreachable, the file busy, the store
+    not opened or not written, an entry that cannot be read, or something else."""
+    text = str(problem)
+    seen: BaseException | None = problem
+    while seen is not None:
+        if type(seen).__module__.startswith(("psycopg", "psycopg_pool")):
+            return "unreachable"
+        seen = seen.__cause__ or seen.__context__
+    if "locked" in text or "busy" in text:
+        return "busy"
+    if text.startswith("cannot open the store"):
+        return "cannot_open"
+    if text.startswith("cannot write"):
+        return "cannot_write"
+    if text.startswith("event #"):
+        return "unreadable_event"
+    return "error"
+
+
+def _shown_url(url: str) -> str:
+    """A store's place for people: a PostgreSQL URL without its password."""
+    from urllib.parse import urlparse, urlunparse
+
+    if not is_postgres(url):
+        return url
+    u = urlparse(url)
+    if u.password:
+        u = u._replace(netloc=u.netloc.replace(f":{u.password}@", ":***@"))
+    return urlunparse(u)
 
 
 def run() -> None:

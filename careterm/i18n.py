@@ -47,4 +47,24 @@ class Translator:
             return template
 
     def refusal(self, field: str, code: str, params: dict[str, Any]) -> str:
-        return self("refused.prefix", field=field) + self(f"refused.{code}", **params)
+        """A refusal in words: a role is named by its name, not its code ("学校领导", not
+        "leader"); an option that has a name says it beside the option (操作人 --as)."""
+        words = catalog(self.lang)
+        shown = dict(params)
+        for key in ("role", "roles"):
+            if key in shown:
+                shown[key] = _named(shown[key], "role.", words)
+        field_shown = words.get(f"field.{field}", field)
+        return self("refused.prefix", field=field_shown) + self(f"refused.{code}", **shown)
+
+    def names(self, values: Any, prefix: str) -> Any:
+        """Codes (one or a list) shown by their names where the catalog has one."""
+        return _named(values, prefix, catalog(self.lang))
+
+
+def _named(values: Any, prefix: str, words: dict[str, str]) -> Any:
+    if isinstance(values, str):
+        return words.get(prefix + values, values)
+    if isinstance(values, (list, tuple, set, frozenset)):
+        return [words.get(prefix + v, v) if isinstance(v, str) else v for v in values]
+    return values

@@ -40,7 +40,8 @@ def message(field: str, code: str, lang: str = "zh") -> re.Pattern:
     cat = catalog(lang)
     template = cat[f"refused.{code}"]
     literal = [re.escape(part) for part in re.split(r"\{[a-z_]+\}", template)]
-    return re.compile(re.escape(cat["refused.prefix"].format(field=field)) + ".*?".join(literal))
+    shown = cat.get(f"field.{field}", field)  # an option with a name is shown with it: 操作人 --as
+    return re.compile(re.escape(cat["refused.prefix"].format(field=shown)) + ".*?".join(literal))
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ REFUSALS: dict[str, No] = {
     "unknown --role": No(("staff", "add", "T9", "--name", "x", "--role", "boss"), "--role", "unknown_value"),
     "unknown --gender": No(p9(gender="X"), "--gender", "unknown_value"),
     "unknown --category": No(p9(category="poor"), "--category", "unknown_value"),
-    "unknown amended --gender": No(("pupil", "amend", "P1", "--gender", "male"), "--gender", "unknown_value"),
+    # ("male" is the English name of M, accepted like 男 and M)
+    "unknown amended --gender": No(("pupil", "amend", "P1", "--gender", "X"), "--gender", "unknown_value"),
     "unknown --add-category": No(("pupil", "amend", "P1", "--add-category", "poor"), "--add-category",
                                  "unknown_value"),
     "unknown aid --kind": No(("aid", "grant", "P2", "--kind", "pension", "--amount", "1"), "--kind", "unknown_value"),

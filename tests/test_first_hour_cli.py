@@ -273,3 +273,144 @@ def test_a_second_identical_contact_is_recorded_and_reported(sqlite_school):
     assert catalog("zh")["contact.same_day"].split("{")[0] in run.err
     for other in (("--kind", "talk", "--date", "2025-10-11"), ("--kind", "home_visit", "--date", "2025-10-10")):
         sqlite_school.write("contact", "P1", *other, actor="T1")  # asserts an empty stderr
+
+
+# --- 6. one language at a time ----------------------------------------------------------------------
+
+ENGLISH_ARGPARSE = ("usage:", "the following arguments are required", "invalid choice", "unrecognized arguments",
+                    "show this help message", "positional arguments", "options:")
+
+
+@pytest.mark.parametrize("args, key", [
+    (("pair",), "argparse.required"),
+    (("frobnicate",), "argparse.invalid_choice"),
+    (("archive", "--bogus"), "argparse.unrecognized"),
+])
+def test_usage_errors_are_in_chinese(sqlite_school, args, key):
+    """argparse's own messages come from the catalog: exit 2, the Chinese words, no English."""
+    run = sqlite_school(*args, actor=None)
+    assert run.code == 2, run
+    assert catalog("zh")[key].split("%")[0] in run.err, run
+    assert not any(text in run.err for text in ENGLISH_ARGPARSE), run
+    english = sqlite_school(*args, actor=None, lang="en")
+    assert catalog("en")[key].split("%")[0] in english.err and not CJK.search(english.err), english
+
+
+def test_the_language_of_usage_errors_comes_from_the_environment_or_the_store(tmp_path):
+    """CARETERM_LANG=en, or a store whose school speaks English (init --lang en), gives English
+    usage errors without --lang."""
+    run = careterm("pair", store=str(tmp_path / "none.sqlite"), env={"CARETERM_LANG": "en"})
+    assert run.code == 2 and "the following arguments are required" in run.err, run
+    url = str(tmp_path / "english.sqlite")
+    assert careterm("init", "--school", "Hill School", "--lang", "en", "--date", "2025-09-01", store=url, actor="head").code == 0
+    run = careterm("pair", store=url)
+    assert run.code == 2 and "the following arguments are required" in run.err and not CJK.search(run.err), run
+
+
+def _help_paths() -> list[list[str]]:
+    import argparse
+
+    from careterm.cli import build_parser
+
+    found: list[list[str]] = [[]]
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found.append(path + [name])
+                    walk(sub, path + [name])
+
+    walk(build_parser(), [])
+    return found
+
+
+def test_every_help_text_is_in_the_chosen_language():
+    """Every command's --help, in Chinese: no argparse English, every option with its Chinese
+    help, the command's own words as its description; in English: no Chinese."""
+    import contextlib
+    import io
+
+    from careterm.cli import build_parser
+    from careterm.i18n import Translator
+
+    zh = catalog("zh")
+    for lang in ("zh", "en"):
+        for path in _help_paths():
+            parser = build_parser(Translator(lang))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+                parser.parse_args([*path, "--help"])
+            text = out.getvalue()
+            if lang == "zh":
+                assert not any(t in text for t in ENGLISH_ARGPARSE), (path, text)
+                assert zh[f"cmd.{' '.join(path) or 'careterm'}"] in text, path
+                for line in text.splitlines():  # an option's line: the option, its placeholder, its words
+                    if line.startswith("  --"):
+                        assert CJK.search(line) or "zh|en" in line, (path, line)
+            else:
+                assert not CJK.search(text), (path, text)
+
+
+def test_help_through_the_program_is_chinese(sqlite_school):
+    run = sqlite_school("pupil", "add", "--help", actor=None)
+    assert run.code == 0 and catalog("zh")["cmd.pupil add"] in run.out and "usage:" not in run.out, run
+
+
+def test_recording_without_as_says_so_in_chinese(sqlite_school):
+    run = sqlite_school("contact", "P1", "--kind", "talk", actor=None)
+    assert run.code == 2 and catalog("zh")["usage.need_actor"] in run.err, run
+
+
+def test_a_store_that_cannot_be_opened_is_said_in_chinese(tmp_path):
+    """A store under /proc cannot be created: a Chinese sentence naming the place, exit 3, none
+    of the library's English ("cannot open the store", "unable to open database file")."""
+    run = careterm("init", "--school", "x", store="/proc/careterm-test.sqlite", actor="a")
+    assert run.code == 3, run
+    assert "/proc/careterm-test.sqlite" in run.err and CJK.search(run.err), run
+    assert "cannot open" not in run.err and "unable to open" not in run.err, run
+
+
+@pytest.mark.parametrize("kind", ["谈心", "talk", "Talk", " 谈心 "])
+def test_a_contact_kind_by_its_name(sqlite_school, kind):
+    rows = sqlite_school.write("contact", "P1", "--kind", kind, "--date", "2025-10-21", actor="T1")
+    assert rows[0]["data"]["kind"] == "talk"
+
+
+def test_enumerated_options_by_name_in_either_language(sqlite_school):
+    """Names from zh.json or en.json are taken for their codes: 班主任 / "school leader" roles,
+    gender 男, category 留守儿童, basis 低保家庭, need 生活用品, result 合格, audit --type 帮扶联系
+    and --flag 补记 (every base entry is late, see test_audit_filters_by_flag)."""
+    s = sqlite_school
+    staff = s.write("staff", "add", "T8", "--name", "钱老师", "--role", "班主任", "--role", "school leader",
+                    "--grade", "3", "--class", "2", "--date", "2025-09-01")
+    assert staff[0]["data"]["roles"] == ["class_teacher", "leader"]
+    pupil = s.write("pupil", "add", "P8", "--name", "小八", "--gender", "男", "--birth", "2016-1-1", "--grade", "3",
+                    "--class", "2", "--category", "留守儿童", "--date", "2025-09-01")
+    assert (pupil[0]["data"]["gender"], pupil[0]["data"]["categories"]) == ("M", ["left_behind"])
+    aid = s.write("aid", "grant", "P8", "--kind", "生活补助", "--amount", "100", "--basis", "低保家庭", "--date", "2025-10-01")
+    assert (aid[0]["data"]["kind"], aid[0]["data"]["basis"]) == ("living_subsidy", "dibao")
+    assert s.write("incident", "report", "P8", "--need", "生活用品")[0]["data"]["need"] == "supplies"
+    assert s.write("inspect", "T1", "--result", "合格")[0]["data"]["result"] == "ok"
+    assert {e["type"] for e in s.audit("--type", "帮扶联系")} == {"ContactMade"}
+    assert s.audit("--flag", "补记") == s.audit("--flag", "late")
+
+
+def test_text_output_shows_enumerated_values_by_name(sqlite_school):
+    """archive: 小明 is 男 and 小红 女 (base school), never M/F; staff list: roles by name."""
+    archive = sqlite_school("archive", actor=None).out
+    assert "\t小明\t男\t" in archive and "\t小红\t女\t" in archive, archive
+    staff = sqlite_school("staff", "list", actor=None).out
+    assert "管理员" in staff and "学校领导" in staff and "class_teacher" not in staff and "leader" not in staff, staff
+
+
+def test_a_refusal_names_the_role_by_its_name(sqlite_school):
+    """T1, a teacher, may not pair: the refusal names the role the action needs as 学校领导
+    and the option as 操作人 --as, never the code "leader"."""
+    run = sqlite_school.refused("pair", "T1", "P3", actor="T1", field="--as")
+    assert "学校领导" in run.err and "操作人" in run.err and "leader" not in run.err, run
+
+
+def test_an_unknown_value_lists_the_allowed_ones_by_name(sqlite_school):
+    run = sqlite_school.refused("contact", "P1", "--kind", "chat", actor="T1", field="--kind")
+    assert "谈心" in run.err and "parent_call" not in run.err, run

@@ -438,7 +438,8 @@ def test_an_unknown_semester_exits_1_naming_semester(world):
         assert result.out == ""
 
 
-BAD_DATES = ("2026-02-30", "yesterday", "2026-13-01", "", "2026/03/01")
+# (2026/03/01 is understood since dates are read as people write them; full-width digits are not)
+BAD_DATES = ("2026-02-30", "yesterday", "2026-13-01", "", "２０２６-03-01")
 
 
 def test_a_bad_as_of_exits_1_naming_as_of(world):
