@@ -141,3 +141,18 @@ def trail(
     flags = signals(events, late_days_on, zone)
     rows = [(seq, e, flags.get(e.id, [])) for seq, e in audit(events, pupil=pupil, actor=actor, types=types)]
     return rows if flag is None else [row for row in rows if flag in row[2]]
+
+
+def entry_detail(rows: list[dict[str, Any]], event_id: str) -> dict[str, Any] | None:
+    """One entry of an audit trail (rows as `audit_row` gives them, in log order): the entry, the
+    entry it corrects or retracts (if it does), and the corrections and retractions of it since.
+    None if the trail has no such entry."""
+    by_id = {r["id"]: r for r in rows}
+    entry = by_id.get(event_id)
+    if entry is None:
+        return None
+    return {
+        "entry": entry,
+        "corrects": by_id.get(entry["corrects"]) if entry["corrects"] else None,
+        "followed_by": [r for r in rows if r["corrects"] == event_id],
+    }

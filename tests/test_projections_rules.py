@@ -717,6 +717,30 @@ def test_backfill_flag_for_a_burst_of_late_entries_before_an_inspection(school):
         assert flags.get(eid, []) == ["late"]
 
 
+def test_an_entry_in_detail_names_what_corrected_or_retracted_it(school):
+    """A talk recorded, corrected (kind to home visit), then retracted: the talk's detail lists the
+    correction and the retraction, in log order, and corrects nothing; the correction's detail
+    names the talk as what it corrects and lists nothing after it; an unknown id gives None."""
+    from projections.audit import audit_row, entry_detail, trail
+
+    school.pupil("P1", "left_behind")
+    talk = school.contact("P1", "talk", D(2026, 6, 1))
+    fix = school.do(lambda s, c: C.correct(s, c, talk, reason="类型选错", to_kind="home_visit"), D(2026, 6, 2))[0].id
+    gone = school.do(lambda s, c: C.retract(s, c, talk, reason="记错了学生"), D(2026, 6, 3))[0].id
+    model = school.model()
+    rows = [
+        audit_row(seq, e)
+        for seq, e, _ in trail(school.store.read(), school=SCHOOL, late_days_on=lambda d: 7, zone=SHANGHAI)
+    ]
+    detail = entry_detail(rows, talk)
+    assert detail["entry"]["id"] == talk and detail["corrects"] is None
+    assert [r["id"] for r in detail["followed_by"]] == [fix, gone]
+    fixed = entry_detail(rows, fix)
+    assert fixed["corrects"]["id"] == talk and fixed["followed_by"] == []
+    assert entry_detail(rows, "no-such-id") is None
+    assert model.entries[talk].retracted
+
+
 # --- as-of: what an entry effective later may not show ---------------------------------------
 
 

@@ -742,7 +742,7 @@ def test_a_second_writer_shows_up_without_restart(facts, store_path):
             # and on the audit tab, as the newest entry
             await S.send_keys(pilot, "6")
             table = app.query_one("#audit-table", DataTable)
-            await S.wait_for(pilot, lambda: table.row_count > 0 and _last_audit_type(table) == "帮扶联系", 5, "the audit tab")
+            await S.wait_for(pilot, lambda: table.row_count > 0 and _newest_audit_type(table) == "联系", 5, "the audit tab")
 
     run(go())
 
@@ -771,8 +771,9 @@ def test_the_app_saves_a_read_model_it_folded_when_idle(facts, store_path):
     run(go())
 
 
-def _last_audit_type(table) -> str:
-    return str(table.get_row_at(table.row_count - 1)[1])
+def _newest_audit_type(table) -> str:
+    """The short type name of the audit's first row (the newest entry: the table lists newest first)."""
+    return str(table.get_row_at(0)[1])
 
 
 # -- bindings have ids ------------------------------------------------------------------------------

@@ -164,7 +164,9 @@ class Backend:
         timeline = self.history(pupil, when)
         return {"pupil": row, "duties": duties, "aid": aid, "timeline": timeline, "as_of": day, "zone": self.ws.zone()}
 
-    def history(self, pupil: str | None, when: When, *, actor: str | None = None, types: tuple[str, ...] = ()) -> list[dict]:
+    def history(
+        self, pupil: str | None, when: When, *, actor: str | None = None, types: tuple[str, ...] = (), flag: str | None = None
+    ) -> list[dict]:
         def read() -> list[dict]:
             model = self.ws.model()
             rows = trail(
@@ -177,6 +179,7 @@ class Backend:
                 pupil=pupil,
                 actor=actor,
                 types=types,
+                flag=flag,
             )
             return [dict(audit_row(seq, e), flags=flags, event=e) for seq, e, flags in rows]
 

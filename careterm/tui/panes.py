@@ -8,11 +8,14 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from careterm import shown
 from events import rules
+from projections.audit import FLAGS
 
 PAGE = 200  # rows shown at once in long lists (the audit trail); PageUp/PageDown for more
 
@@ -353,69 +356,294 @@ class AidPane(Pane):
         )
 
 
+class PagedTable(DataTable):
+    """A table showing one page of a longer list: PageDown on its last row turns to the next page,
+    PageUp on its first row to the page before (the pane that holds it knows the pages)."""
+
+    def action_page_down(self) -> None:
+        if not (self.cursor_row >= self.row_count - 1 and self._turn(1)):
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if not (self.cursor_row <= 0 and self._turn(-1)):
+            super().action_page_up()
+
+    def _turn(self, direction: int) -> bool:
+        for node in self.ancestors:
+            if isinstance(node, AuditPane):
+                return node.turn(direction)
+        return False
+
+
 class AuditPane(Pane):
+    # the pane's PageUp/PageDown reach it from the filter boxes (they have no such keys): the
+    # table pages as if it had the focus
     BINDINGS = [
-        Binding("pageup", "page(-1)", "Earlier", id="audit.earlier"),
-        Binding("pagedown", "page(1)", "Later", id="audit.later"),
+        Binding("pageup", "page(-1)", "Page up", id="audit.earlier"),
+        Binding("pagedown", "page(1)", "Page down", id="audit.later"),
     ]
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.rows: list[dict] = []
-        self.page_start = 0
+        self.page_start = 0  # index in `rows` (log order) of the oldest row of the page shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="filters"):
             yield Input(placeholder=self.t("audit.actor"), id="audit-actor")
             yield Input(placeholder=self.t("audit.pupil"), id="audit-pupil")
             yield Select([(self.t(f"type.{n}"), n) for n in _event_types()], prompt=self.t("col.type"), id="audit-type")
+            yield Select([(self.t(f"flag_short.{f}"), f) for f in FLAGS], prompt=self.t("audit.any_flag"), id="audit-flag")
         yield Static(id="audit-status")
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield PagedTable(id="audit-table", cursor_type="row", zebra_stripes=True)
 
     def load(self, when):
         actor = self.query_one("#audit-actor", Input).value.strip() or None
         pupil = self.query_one("#audit-pupil", Input).value.strip() or None
         kind = self.query_one("#audit-type", Select).value
+        flag = self.query_one("#audit-flag", Select).value
         types = () if kind is Select.NULL else (kind,)
-        return self.app.backend.history(pupil, when, actor=actor, types=types)
+        return self.app.backend.history(pupil, when, actor=actor, types=types, flag=None if flag is Select.NULL else flag)
 
     def paint(self, rows: list[dict]) -> None:
         self.rows = rows
         self.page_start = max(0, len(rows) - PAGE)  # newest page first
         self.show_page()
 
-    def show_page(self) -> None:
+    def show_page(self, cursor: int | None = None) -> None:
         t = self.t
         page = self.rows[self.page_start : self.page_start + PAGE][::-1]  # newest first
         self.query_one("#audit-status", Static).update(
             t("audit.page", first=self.page_start + 1 if page else 0, last=self.page_start + len(page), total=len(self.rows))
         )
-        self.table(
+        names = people(self.app)
+        zone = self.app.zone or "UTC"
+        # short type names, the subject's name alone and the flag beside the date: the flags show
+        # in 80 columns (Enter shows the entry in full, ids and all)
+        table = self.table(
             "#audit-table",
-            ("seq", "type", "subject", "date", "recorded_at", "actor", "flags"),
+            ("seq", "type", "subject", "date", "flags", "recorded_at", "by"),
             [
                 (
                     str(r["seq"]),
-                    t(f"type.{r['type']}"),
-                    r["subject"],
+                    t(f"type_short.{r['type']}"),
+                    subject_name(t, names, r["subject"], with_id=False),
                     r["date"],
-                    (r["recorded_at"] or "")[:16].replace("T", " "),
+                    # the strongest flag: a back-filled entry is a late one too (the detail says both)
+                    t(f"flag_short.{r['flags'][-1]}") if r["flags"] else "",
+                    shown.local_time(r["recorded_at"], zone),
                     r["actor"],
-                    ",".join(t(f"flag.{f}") for f in r["flags"]),
                 )
                 for r in page
             ],
+            [r["id"] for r in page],
         )
+        if cursor is not None and page:
+            table.move_cursor(row=min(cursor, len(page) - 1) if cursor >= 0 else len(page) - 1)
+
+    def turn(self, direction: int) -> bool:
+        """The next page down the table (older entries) or up (newer); False if there is none."""
+        start = self.page_start - direction * PAGE
+        start = max(0, min(start, max(0, len(self.rows) - PAGE)))
+        if start == self.page_start:
+            return False
+        self.page_start = start
+        self.show_page(cursor=0 if direction > 0 else -1)
+        return True
 
     def action_page(self, direction: int) -> None:
-        start = self.page_start + direction * PAGE
-        self.page_start = max(0, min(start, max(0, len(self.rows) - PAGE)))
-        self.show_page()
+        table = self.query_one("#audit-table", PagedTable)
+        (table.action_page_down if direction > 0 else table.action_page_up)()
 
     @on(Input.Submitted)
     @on(Select.Changed)
     def _filter(self) -> None:
         self.reload()
+
+    @on(DataTable.RowSelected, "#audit-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(EntryScreen(str(event.row_key.value)))
+
+
+def people(app) -> dict[str, dict[str, str]]:
+    """Names by id, of pupils and of staff (learnt by the app at start-up)."""
+    return {"pupil": dict(app.pupils), "staff": dict(app.staff)}
+
+
+def subject_name(t, names: dict[str, dict[str, str]], subject: str, *, with_id: bool = True) -> str:
+    """"pupil/P1" for people: "小明（P1）" (or "小明"), "王老师（T1）", the school."""
+    kind, _, ident = subject.partition("/")
+    if kind == "school" or not ident:
+        return t("entry.the_school")
+    name = names.get(kind, {}).get(ident)
+    if not name:
+        return ident
+    return t("named", name=name, id=ident) if with_id else name
+
+
+def _word(t, prefix: str, value: Any) -> str:
+    """An enumerated value by its name in the catalog; any other value as it is."""
+    from careterm.i18n import catalog
+
+    key = f"{prefix}.{value}"
+    return t(key) if key in catalog(t.lang) else str(value)
+
+
+def _label(t, key: str) -> str:
+    """The name of an entry's field (a pupil's profile fields are named under `profile.`)."""
+    from careterm.i18n import catalog
+
+    for prefix in ("entry", "profile"):
+        if f"{prefix}.{key}" in catalog(t.lang):
+            return t(f"{prefix}.{key}")
+    return key
+
+
+def _cadence(t, cadence: str) -> str:
+    days = cadence[:-1] if cadence.endswith("d") else None
+    return t("entry.cadence_days", n=days) if days and days.isdigit() else _word(t, "entry.cadence", cadence)
+
+
+def field_words(t, event, names: dict[str, dict[str, str]], seq_of: dict[str, int]) -> list[tuple[str, str]]:
+    """An entry's own fields (not the envelope, not the note) as (label, value) in words."""
+    from projections.audit import data_of
+
+    sep = "、" if t.lang == "zh" else ", "
+    pupil = lambda p: subject_name(t, names, f"pupil/{p}")  # noqa: E731
+    staff = lambda s: subject_name(t, names, f"staff/{s}")  # noqa: E731
+    entry = lambda i: f"#{seq_of[i]}" if i in seq_of else str(i)  # noqa: E731
+
+    def person(x: dict) -> str:
+        rest = [v for v in (x.get("relation"), x.get("workplace"), x.get("phone")) if v]
+        return x.get("name", "") + (f"（{'，'.join(rest)}）" if t.lang == "zh" and rest else f" ({', '.join(rest)})" if rest else "")
+
+    def word(key: str, value: Any) -> str:
+        if key in ("pupil",):
+            return pupil(value)
+        if key in ("staff", "by", "responsible"):
+            return staff(value) if value in names["staff"] else str(value)
+        if key == "pupils":
+            return sep.join(pupil(p) for p in value)
+        if key == "kind":
+            return _word(t, "aid" if event.type == "AidGranted" else "kind", value)
+        if key == "to_kind":
+            return _word(t, "kind", value)
+        if key in ("category", "gender", "need", "basis", "role"):
+            return _word(t, key, value)
+        if key == "categories":
+            return sep.join(_word(t, "category", c) for c in value)
+        if key == "roles":
+            return sep.join(_word(t, "role", r) for r in value)
+        if key == "result" and event.type == "HandbookInspected":
+            return _word(t, "result", value)
+        if key == "reason" and event.type == "PairingEnded":
+            return _word(t, "reason", value)
+        if key == "amount":
+            return shown.money(value, t.lang)
+        if key in ("incident", "grant"):
+            return entry(value)
+        if key == "duties":
+            return sep.join(f"{_word(t, 'duty', d)}: {_cadence(t, c)}" for d, c in value.items())
+        if key == "guardian":
+            return person(value)
+        if key == "parents":
+            return "；".join(person(x) for x in value) if t.lang == "zh" else "; ".join(person(x) for x in value)
+        if key == "profile":
+            return "；".join(f"{_word(t, 'profile', k)}: {v}" for k, v in value.items())
+        if key == "changes":
+            return sep.join(f"{_label(t, k)}: {word(k, v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return sep.join(str(v) for v in value)
+        return str(value)
+
+    out = []
+    for key, value in data_of(event).items():
+        if key == "note" or value in (None, "", [], {}):
+            continue
+        out.append((_label(t, key), word(key, value)))
+    return out
+
+
+class EntryScreen(ModalScreen):
+    """One entry of the audit in full: its fields in words, its note, who recorded it and when
+    (in the school's time zone), what it corrects, and what corrected or retracted it since."""
+
+    BINDINGS = [Binding("escape,enter", "app.pop_screen", "Back", id="entry.close")]
+    DEFAULT_CSS = """
+    EntryScreen { align: center middle; }
+    #entry { width: 76; max-width: 100%; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 0 1; }
+    #entry-text { height: auto; }
+    """
+
+    def __init__(self, event_id: str):
+        super().__init__()
+        self.event_id = event_id
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="entry"):
+            yield Static(self.app.t("entry.loading"), id="entry-text", markup=False)
+
+    def on_mount(self) -> None:
+        from careterm.tui.app import translate_bindings
+
+        translate_bindings(self, self.app.t)
+        self.query_one("#entry", VerticalScroll).focus()
+        self.fetch(self.app.when)
+
+    @work(thread=True, exclusive=True)
+    def fetch(self, when) -> None:
+        from projections.audit import entry_detail
+
+        rows = self.app.backend.history(None, when)  # the whole trail: what corrected it may be filtered out
+        detail = entry_detail(rows, self.event_id)
+        self.app.call_from_thread(self.paint, detail, {r["id"]: r["seq"] for r in rows})
+
+    def paint(self, detail: dict | None, seq_of: dict[str, int]) -> None:
+        text = self.query_one("#entry-text", Static)
+        text.update(entry_text(self.app, detail, seq_of) if detail else self.app.t("entry.gone"))
+
+
+def entry_text(app, detail: dict, seq_of: dict[str, int]) -> str:
+    """The detail view's text (plain: names and notes may hold brackets)."""
+    t = app.t
+    names = people(app)
+    zone = app.zone or "UTC"
+    r = detail["entry"]
+    event = r["event"]
+
+    def one_line(x: dict) -> str:
+        return t(
+            "entry.line",
+            seq=x["seq"],
+            type=t(f"type.{x['type']}"),
+            actor=subject_name(t, names, f"staff/{x['actor']}"),
+            time=shown.local_time(x["recorded_at"], zone),
+        )
+
+    lines = [
+        f"{t('type.' + r['type'])}  #{r['seq']}",
+        f"{t('col.subject')}: {subject_name(t, names, r['subject'])}",
+        f"{t('col.date')}: {r['date']}",
+        f"{t('entry.recorded_by')}: {subject_name(t, names, 'staff/' + r['actor'])}",
+        f"{t('col.recorded_at')}: {t('entry.in_zone', time=shown.local_time(r['recorded_at'], zone), zone=str(zone))}",
+        f"{t('entry.source')}: {_word(t, 'source', r['source'])}",
+        f"{t('col.flags')}: {'、'.join(t(f'flag.{f}') for f in r['flags']) or t('entry.no_flags')}",
+        "",
+    ]
+    lines += [f"{label}: {value}" for label, value in field_words(t, event, names, seq_of)]
+    if event.note:
+        note = event.note.splitlines() or [""]
+        lines.append(f"{t('col.note')}: {note[0]}")
+        lines += ["  " + line for line in note[1:]]
+    if detail["corrects"]:
+        lines += ["", f"{t('entry.corrects')}: {one_line(detail['corrects'])}"]
+    lines += ["", t("entry.followed_by") + ":"]
+    for x in detail["followed_by"]:
+        reason = getattr(x["event"], "reason", "")
+        lines.append("  " + one_line(x) + (f"  {t('col.reason')}: {reason}" if reason else ""))
+    if not detail["followed_by"]:
+        lines.append("  " + t("entry.not_followed"))
+    return "\n".join(lines)
 
 
 def _event_types() -> list[str]:

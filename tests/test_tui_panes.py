@@ -1,0 +1,214 @@
+"""The tabs' own behaviour, driven by keyboard (Textual's Pilot, 80×24) on the deterministic demo.
+
+The audit (find the late entries, read one entry in full, page through), the compliance rates
+(sorted by any column), the queue (why each pair is suggested, a confirmation before pairing),
+the pupils list (my pupils), and how rates, money and times are shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import tui_support as S
+from events import commands as C
+from events.store import Store
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    return S.demo_store(tmp_path_factory)
+
+
+@pytest.fixture
+def facts(demo):
+    return demo[1]
+
+
+@pytest.fixture
+def store_path(demo, tmp_path):
+    return S.copy_store(demo[0], tmp_path)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def head_of(path) -> int:
+    with Store(str(path)) as store:
+        return store.head()
+
+
+def demo_flags(path) -> dict[str, int]:
+    """How many entries of the demo carry each flag, by the audit trail itself (its CLI twin)."""
+    ws = S.workspace(path, S.LEADER)
+    try:
+        from careterm.tui.backend import Backend, When
+
+        rows = Backend(ws).history(None, When())
+    finally:
+        ws.close()
+    return {f: sum(f in r["flags"] for r in rows) for f in ("late", "backfill")}
+
+
+async def started(app, pilot):
+    await S.wait_for(pilot, lambda: S.loaded(app), 15, "the first load")
+
+
+async def audit_tab(app, pilot):
+    from textual.widgets import DataTable
+
+    await S.send_keys(pilot, "6")
+    table = app.query_one("#audit-table", DataTable)
+    await S.wait_for(pilot, lambda: table.row_count > 0, 10, "the audit table")
+    await S.settle(pilot)
+    return table
+
+
+def status_text(app) -> str:
+    from textual.widgets import Static
+
+    return str(app.query_one("#audit-status", Static).render())
+
+
+def column(table, index: int) -> list[str]:
+    return [str(table.get_row_at(i)[index]) for i in range(table.row_count)]
+
+
+def header(table) -> list[str]:
+    return [str(c.label) for c in table.columns.values()]
+
+
+# -- item 10: the auditor finds the late entries -----------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["late", "backfill"])
+def test_audit_filters_by_flag_and_finds_every_flagged_entry(facts, store_path, flag):
+    """The flag filter (提示: 补记 / 集中补记) keeps only the entries with that flag: its count is the
+    trail's (the demo has over 900 late entries), and every row shown says so in the flags column."""
+    expected = demo_flags(store_path)[flag]
+    assert expected > (900 if flag == "late" else 100), expected
+
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            table = await audit_tab(app, pilot)
+            await S.choose(pilot, "audit-flag", flag)
+            word = app.t(f"flag_short.{flag}")
+            await S.wait_for(pilot, lambda: f"共 {expected} 条" in status_text(app), 10, "the filtered trail")
+            await S.settle(pilot)
+            flags = column(table, header(table).index(app.t("col.flags")))
+            # a back-filled entry is late too, and shows as the stronger of the two
+            allowed = {word} if flag == "backfill" else {word, app.t("flag_short.backfill")}
+            assert table.row_count == min(expected, 200) and set(flags) <= allowed and word in flags, (table.row_count, set(flags))
+            text = S.screen_text(app)
+            assert text.count(word) >= 10, text  # on screen, at 80 columns
+
+    run(go())
+
+
+def test_audit_flags_and_names_show_at_80_columns(facts, store_path):
+    """Was: the flags column was cut off at 80 columns and subjects read `pupil/20240208`. Now the
+    flags column is on screen, with 补记 on the late rows, and subjects are pupils' names."""
+
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await audit_tab(app, pilot)
+            await S.choose(pilot, "audit-flag", "late")
+            await S.wait_for(pilot, lambda: "补记" in S.screen_text(app), 10, "late rows")
+            text = S.screen_text(app)
+            lines = text.splitlines()
+            head = next(line for line in lines if "序号" in line)
+            assert "提示" in head and "记录时间" in head, head
+            rows = [line for line in lines[lines.index(head) + 1 :] if line.split()[:1] and line.split()[0].isdigit()]
+            assert rows and all("补记" in line for line in rows), text  # 补记 or 集中补记
+            assert "pupil/" not in text, text
+            names = {name for _, name in app.pupils if name}
+            assert all(any(name in line for name in names) for line in rows), text
+
+    run(go())
+
+
+def test_enter_on_an_audit_row_shows_the_entry_in_full(facts, store_path):
+    """Enter on a contact's row: its fields in words, its note, who recorded it and when (school
+    time), and the retraction recorded since, with its reason; Esc goes back to the table."""
+    entry_id, seq, pupil, kind, day = facts["contacts"][-1]
+    ws = S.workspace(store_path, facts["mentor"])
+    ws.record(lambda st, ctx: C.retract(st, ctx, entry_id, reason="记错了学生"))
+    ws.close()
+    with Store(str(store_path)) as store:
+        original = next(e for _, e in store.read() if e.id == entry_id)
+
+    async def go():
+        from careterm import shown
+        from careterm.tui.panes import EntryScreen
+
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            table = await audit_tab(app, pilot)
+            await S.type_into(pilot, "audit-pupil", pupil)
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: str(seq) in column(table, 0), 10, "the pupil's trail")
+            await S.settle(pilot)
+            await S.focus(pilot, "audit-table")
+            target = column(table, 0).index(str(seq))
+            await S.send_keys(pilot, *["down"] * (target - table.cursor_row), "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, EntryScreen), 5, "the entry's detail")
+            await S.wait_for(pilot, lambda: "记错了学生" in S.screen_text(app), 10, "the detail to load")
+            text = S.screen_text(app)
+            t = app.t
+            pupil_name = dict(app.pupils)[pupil]
+            mentor = f"{facts['mentor_name']}（{facts['mentor']}）"
+            expected = [
+                f"#{seq}",
+                t("type.ContactMade"),
+                f"{pupil_name}（{pupil}）",  # the subject by name, with its id
+                f"{t('entry.kind')}: {t(f'kind.{kind}')}",
+                f"{t('entry.recorded_by')}: {mentor}" if original.actor == facts["mentor"] else t("entry.recorded_by"),
+                shown.local_time(original.recorded_at, "Asia/Shanghai"),  # school time, not UTC
+                "Asia/Shanghai",
+                t("type.EntryRetracted"),
+                "记错了学生",
+            ]
+            missing = [x for x in expected if x not in text]
+            assert not missing, (missing, text)
+            if original.note:
+                assert original.note.splitlines()[0][:10] in text, text
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, EntryScreen), 5, "back to the table")
+
+    run(go())
+
+
+def test_page_down_pages_the_audit_even_from_a_filter_box(facts, store_path):
+    """Was: PageDown did nothing while a filter box had the focus. The table lists the newest first,
+    so PageDown goes down it, to older entries: from a filter box it moves the table's cursor down
+    a screen, and on the page's last row it turns to the older page; PageUp comes back."""
+
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            table = await audit_tab(app, pilot)
+            first = status_text(app)
+            newest = column(table, 0)[0]
+            await S.focus(pilot, "audit-actor")
+            await S.send_keys(pilot, "pagedown")
+            assert app.focused.id == "audit-actor"
+            assert table.cursor_row > 0, table.cursor_row
+            for _ in range(40):  # a screen at a time to the page's last row, then the older page
+                await S.send_keys(pilot, "pagedown")
+                if status_text(app) != first:
+                    break
+            assert status_text(app) != first, status_text(app)
+            older = column(table, 0)
+            assert int(older[0]) < int(newest) and table.cursor_row == 0, (older[0], newest)
+            await S.send_keys(pilot, "pageup")  # on the first row of the older page: back to the newer one
+            assert status_text(app) == first and table.cursor_row == table.row_count - 1
+
+    run(go())
