@@ -275,25 +275,52 @@ def _in_care_since(pupil: PupilRec, day: dt.date) -> dt.date:
     return since
 
 
+SUGGESTION_REASONS = ("same_class", "same_grade", "other_grade", "fewest_mentees", "longest_waiting", "only_choice", "not_last_mentor")
+
+
 def suggest(mentors: list[dict], pupils: list[dict]) -> list[dict]:
     """Greedy pairs in the pupils' order of need: a mentor who teaches the pupil's class, then
-    the pupil's grade, then anyone who waited longest; never the mentor the pupil just lost."""
+    the pupil's grade, then any other; among those, the one with the fewest mentees (the most free
+    places, counting the pairs suggested before), then the one who waited longest; never the
+    mentor the pupil just lost.
+
+    Each pair says why (`why`, codes in SUGGESTION_REASONS): how close the mentor is (same_class,
+    same_grade or other_grade), what chose them among the mentors as close (fewest_mentees,
+    longest_waiting; only_choice when no other mentor could take the pupil), and not_last_mentor when
+    the pupil's last mentor had a place but was passed over."""
     free = {m["staff"]: m["free_places"] for m in mentors}
     pairs = []
     for p in pupils:
-        best, best_score = None, None
+        candidates = []
         for m in mentors:
             if free[m["staff"]] <= 0 or m["staff"] == p["last_mentor"]:
                 continue
             same_grade = m["grade"] is not None and m["grade"] == p["grade"]
-            score = (0 if same_grade and m["class"] == p["class"] else 1 if same_grade else 2, m["waiting_since"], m["staff"])
-            if best_score is None or score < best_score:
-                best, best_score = m, score
-        if best is None:
+            tier = 0 if same_grade and m["class"] == p["class"] else 1 if same_grade else 2
+            candidates.append(((tier, -free[m["staff"]], m["waiting_since"], m["staff"]), m))
+        if not candidates:
             continue
+        candidates.sort(key=lambda c: c[0])
+        (tier, places, since, _), best = candidates[0]
         free[best["staff"]] -= 1
-        pairs.append({"staff": best["staff"], "pupil": p["pupil"]})
+        pairs.append({"staff": best["staff"], "pupil": p["pupil"], "why": _why(p, tier, places, since, candidates, free)})
     return pairs
+
+
+def _why(pupil: dict, tier: int, places: int, since: str, candidates: list, free: dict) -> list[str]:
+    why = [("same_class", "same_grade", "other_grade")[tier]]
+    rivals = [score for score, _ in candidates[1:] if score[0] == tier]
+    if len(candidates) == 1:
+        why.append("only_choice")
+    elif rivals:
+        if any(score[1] > places for score in rivals):  # a rival with fewer free places: more mentees
+            why.append("fewest_mentees")
+        if any(score[1] == places and score[2] > since for score in rivals):
+            why.append("longest_waiting")
+    last = pupil.get("last_mentor")
+    if last is not None and free.get(last, 0) > 0:
+        why.append("not_last_mentor")
+    return why
 
 
 def same_entries(model: SchoolModel, pupil: str, kind: str, day: dt.date) -> list[str]:

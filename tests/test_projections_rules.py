@@ -475,7 +475,7 @@ def test_queue_reasons_and_waiting_since(school):
         assert {"pupil", "name", "categories", "waiting_since", "reason"} <= p.keys()
     assert all({"staff", "name", "free_places", "waiting_since", "reason"} <= m.keys() for m in q["mentors"])
     # never the mentor the pupil just lost
-    assert {"staff": "Tun", "pupil": "Pu"} not in q["suggestions"]
+    assert ("Tun", "Pu") not in {(x["staff"], x["pupil"]) for x in q["suggestions"]}
     # a transferred pupil who comes back waits from the return
     school.do(lambda s, c: C.return_pupil(s, c, "Pt"), D(2026, 6, 22))
     back = {p["pupil"]: p for p in queue(school.model(), D(2026, 6, 25))["pupils"]}
@@ -515,6 +515,9 @@ def test_queue_orders_pupils_by_need_then_by_waiting_time(school):
 
 
 def test_queue_suggests_a_mentor_of_the_class_then_of_the_grade(school):
+    """Capacity 1 (the default). X (grade 3 class 2): Mclass teaches the class, the only one who
+    does. Y (3-4): Mclass is now full; Mgrade teaches grade 3, the only free one who does. Z (1-1):
+    no one teaches grade 1 and Mfar is the only mentor left with a place."""
     school.pupil("D0", day=D(2025, 9, 1))
     school.pair("admin", "D0", D(2025, 9, 1))  # keep the admin's place taken
     school.staff("Mfar", grade=6, class_=1, day=D(2025, 9, 1))  # waited longest
@@ -525,10 +528,44 @@ def test_queue_suggests_a_mentor_of_the_class_then_of_the_grade(school):
     school.pupil("Z", "other", grade=1, class_=1, day=D(2025, 12, 1))
     q = queue(school.model(), D(2026, 1, 10))
     assert q["suggestions"] == [
-        {"staff": "Mclass", "pupil": "X"},
-        {"staff": "Mgrade", "pupil": "Y"},
-        {"staff": "Mfar", "pupil": "Z"},
+        {"staff": "Mclass", "pupil": "X", "why": ["same_class"]},
+        {"staff": "Mgrade", "pupil": "Y", "why": ["same_grade"]},
+        {"staff": "Mfar", "pupil": "Z", "why": ["other_grade", "only_choice"]},
     ]
+
+
+def test_queue_suggests_the_mentor_with_the_fewest_mentees(school):
+    """Capacity 3 from 2025-09-01. Mbusy (grade 3, joined 09-01, waited longest) already mentors D0;
+    Midle (grade 3, joined 10-01) mentors no one. X (3-2, neither teaches the class): Midle, 3 free
+    places against 2, for the fewest mentees. Y (3-4): now both have 2 free places; Mbusy waited
+    longer (since 09-01 against 10-01): Mbusy, for the longest wait."""
+    school.rules(D(2025, 9, 1), capacity=3)
+    school.pupil("D0", day=D(2025, 9, 1))
+    school.pair("admin", "D0", D(2025, 9, 1))
+    school.staff("Mbusy", grade=3, class_=5, day=D(2025, 9, 1))
+    school.staff("Midle", grade=3, class_=6, day=D(2025, 10, 1))
+    school.pupil("D1", day=D(2025, 9, 1))
+    school.pair("Mbusy", "D1", D(2025, 9, 2))
+    school.pupil("X", "orphan", grade=3, class_=2, day=D(2025, 12, 1))
+    school.pupil("Y", "left_behind", grade=3, class_=4, day=D(2025, 12, 1))
+    q = queue(school.model(), D(2026, 1, 10))
+    mine = [s for s in q["suggestions"] if s["staff"] in ("Mbusy", "Midle")]
+    assert mine == [
+        {"staff": "Midle", "pupil": "X", "why": ["same_grade", "fewest_mentees"]},
+        {"staff": "Mbusy", "pupil": "Y", "why": ["same_grade", "longest_waiting"]},
+    ]
+
+
+def test_queue_suggestion_says_why_the_longest_waiting_mentor(school):
+    """Two free mentors of the pupil's grade, neither of its class, both with no mentee: the one
+    who waited longer (joined 2025-09-01, against 2025-10-01) is suggested, and says so."""
+    school.pupil("D0", day=D(2025, 9, 1))
+    school.pair("admin", "D0", D(2025, 9, 1))
+    school.staff("Mearly", grade=3, class_=5, day=D(2025, 9, 1))
+    school.staff("Mlate", grade=3, class_=6, day=D(2025, 10, 1))
+    school.pupil("X", "orphan", grade=3, class_=2, day=D(2025, 12, 1))
+    q = queue(school.model(), D(2026, 1, 10))
+    assert q["suggestions"] == [{"staff": "Mearly", "pupil": "X", "why": ["same_grade", "longest_waiting"]}]
 
 
 def test_queue_never_suggests_the_mentor_the_pupil_just_lost(school):
@@ -541,7 +578,8 @@ def test_queue_never_suggests_the_mentor_the_pupil_just_lost(school):
     school.do(lambda s, c: C.unpair(s, c, "W", reason="性格不合"), D(2025, 12, 1))
     q = queue(school.model(), D(2026, 1, 10))
     assert {m["staff"] for m in q["mentors"]} == {"Mclass", "Mother"}
-    assert q["suggestions"] == [{"staff": "Mother", "pupil": "W"}]
+    # Mother is the only other mentor with a place; Mclass, who has one, was passed over
+    assert q["suggestions"] == [{"staff": "Mother", "pupil": "W", "why": ["other_grade", "only_choice", "not_last_mentor"]}]
 
 
 # --- statistics and aid --------------------------------------------------------------------

@@ -212,3 +212,138 @@ def test_page_down_pages_the_audit_even_from_a_filter_box(facts, store_path):
             assert status_text(app) == first and table.cursor_row == table.row_count - 1
 
     run(go())
+
+
+# -- item 11: the leader ranks mentors, sees why a pair is suggested, confirms before pairing --------
+
+
+def _rates(table) -> list[tuple[str, ...]]:
+    return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def test_compliance_rates_sort_by_each_column_by_keyboard(facts, store_path):
+    """`o` sorts the mentors' rates by the next column (工号 → 姓名 → 完成率, a rate best first),
+    `O` turns the order round; the heading of the sorted column carries ▲ or ▼; the keys are in
+    the footer and in F1. Rates not owed yet ("-") stay last either way."""
+
+    async def go():
+        from textual.widgets import DataTable
+
+        from careterm.tui.search import initials
+
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "4")
+            table = app.query_one("#compliance-mentors", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 3, 10, "the mentors' rates")
+            await S.settle(pilot)
+            footer = S.screen_text(app).splitlines()[-1]
+            assert "o 排序" in footer and "O 倒序" in footer, footer
+            rows = _rates(table)
+            assert [r[0] for r in rows] == sorted(r[0] for r in rows)  # by id at first
+            assert "▲" in header(table)[0]
+
+            def pct(r):
+                return None if r[2] == "-" else int(r[2].rstrip("%"))
+
+            await S.send_keys(pilot, "o")  # by name (pinyin initials)
+            rows = _rates(table)
+            keys = [(initials(r[1]), r[1]) for r in rows]
+            assert keys == sorted(keys) and "▲" in header(table)[1], rows
+            await S.send_keys(pilot, "o")  # by rate, best first
+            rows = _rates(table)
+            known = [pct(r) for r in rows if pct(r) is not None]
+            assert known == sorted(known, reverse=True) and len(set(known)) > 3, rows
+            assert all(pct(r) is None for r in rows[len(known):]) and "▼" in header(table)[2]
+            await S.send_keys(pilot, "O")  # weakest first
+            rows = _rates(table)
+            known = [pct(r) for r in rows if pct(r) is not None]
+            assert known == sorted(known) and "▲" in header(table)[2], rows
+            await S.send_keys(pilot, "f1")
+            await S.settle(pilot)
+            text = S.screen_text(app)
+            assert "排序" in text and "倒序" in text, text
+
+    run(go())
+
+
+def _unpaired(store_path, facts) -> str:
+    pupil = facts["other_pupils"][0]
+    ws = S.workspace(store_path, S.LEADER)
+    ws.record(lambda st, ctx: C.unpair(st, ctx, pupil, reason="教师调离"))
+    ws.close()
+    return pupil
+
+
+def test_each_suggested_pair_says_why(facts, store_path):
+    """The queue's suggestions have a 理由 column: the reasons of views.queue's `why`, by name."""
+    _unpaired(store_path, facts)
+    ws = S.workspace(store_path, S.LEADER)
+    from projections.views import queue
+
+    model, day = ws.model_as_of(None, None)
+    suggestions = queue(model, day)["suggestions"]
+    ws.close()
+    assert suggestions and all(s["why"] for s in suggestions)
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "3")
+            table = app.query_one("#queue-suggestions", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count == len(suggestions), 10, "the suggestions")
+            assert header(table)[-1] == "理由"
+            shown_why = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+            assert shown_why == ["、".join(app.t(f"why.{w}") for w in s["why"]) for s in suggestions]
+            text = S.screen_text(app)
+            assert shown_why[0] in text, text  # whole, at 80 columns
+
+    run(go())
+
+
+def test_y_asks_before_pairing_and_no_records_nothing(facts, store_path):
+    """Was: `y` paired at once. Now it asks "将 X 与 Y 结对？" by name; n (or Esc) records nothing;
+    y then y records the pairing."""
+    pupil = _unpaired(store_path, facts)
+    before = head_of(store_path)
+
+    async def go():
+        from textual.widgets import DataTable
+
+        from careterm.tui.panes import PairConfirm
+
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "3")
+            table = app.query_one("#queue-suggestions", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 0, 10, "a suggested pair")
+            keys = [str(k.value) for k in table.rows]
+            target = next(i for i, k in enumerate(keys) if k.endswith("|" + pupil))
+            await S.focus(pilot, "queue-suggestions")
+            await S.send_keys(pilot, *["down"] * (target - table.cursor_row))
+            staff = keys[target].split("|")[0]
+            for no in ("n", "escape"):
+                await S.send_keys(pilot, "y")
+                await S.wait_for(pilot, lambda: isinstance(app.screen, PairConfirm), 5, "the confirmation")
+                text = S.screen_text(app)
+                pupil_name = dict(app.pupils)[pupil]
+                assert f"{pupil_name}（{pupil}）" in text and f"（{staff}）" in text and "结对？" in text, text
+                await S.send_keys(pilot, no)
+                await S.wait_for(pilot, lambda: not isinstance(app.screen, PairConfirm), 5, "the confirmation to close")
+                await S.settle(pilot)
+                assert head_of(store_path) == before
+            await S.send_keys(pilot, "y")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PairConfirm), 5, "the confirmation")
+            await S.send_keys(pilot, "y")
+            await S.wait_for(pilot, lambda: head_of(store_path) > before, 10, "the pairing to be stored")
+            return staff
+
+    staff = run(go())
+    with Store(str(store_path)) as store:
+        [event] = [e for _, e in store.read(before)]
+    assert (event.type, event.staff, event.pupil) == ("PairingAssigned", staff, pupil)

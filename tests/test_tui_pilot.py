@@ -436,6 +436,10 @@ def test_queue_y_confirms_a_suggested_pair(facts, store_path):
             target = next(i for i, s in enumerate(suggested) if s.endswith("|" + pupil))
             await S.focus(pilot, "queue-suggestions")
             await S.send_keys(pilot, *["down"] * (target - table.cursor_row))
+            await S.send_keys(pilot, "y")  # asks first (issue 9, item 11): y again says yes
+            from careterm.tui.panes import PairConfirm
+
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PairConfirm), 5, "the confirmation")
             await S.send_keys(pilot, "y")
             await S.wait_for(pilot, lambda: head_of(store_path) > before, 10, "the pairing to be stored")
             await S.send_keys(pilot, "2")  # the tab is refreshed when shown again

@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from careterm import shown
+from careterm.tui.forms import ConfirmScreen
 from events import rules
 from projections.audit import FLAGS
 
@@ -60,7 +61,9 @@ class Pane(Widget):
     def paint(self, data: Any) -> None:
         raise NotImplementedError
 
-    def table(self, selector: str, columns: tuple[str, ...], rows: list[tuple], keys: list[str] | None = None) -> DataTable:
+    def table(
+        self, selector: str, columns: tuple[str, ...], rows: list[tuple], keys: list[str] | None = None, widest: int = 40
+    ) -> DataTable:
         from rich.cells import cell_len
 
         table = self.query_one(selector, DataTable)
@@ -71,8 +74,8 @@ class Pane(Widget):
         labels = [self.t(f"col.{c}") for c in columns]
         for i, label in enumerate(labels):
             width = max([cell_len(label)] + [cell_len(str(row[i])) for row in rows[:500]])
-            table.add_column(label, width=min(width, 40))
-        for i, row in enumerate(rows):
+            table.add_column(label, width=min(width, widest))
+        for i, row in enumerate(rows):  # what people typed is drawn as text, never as markup
             table.add_row(*row, key=keys[i] if keys else None)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
@@ -91,7 +94,7 @@ def status_cell(t, status: str | None):
 
 class HomePane(Pane):
     def compose(self) -> ComposeResult:
-        yield Static(id="home-summary")
+        yield Static(id="home-summary", markup=False)
         yield Label(self.t("home.mine"), classes="section")
         yield DataTable(id="home-mine", cursor_type="row", zebra_stripes=True)
         yield Label(self.t("home.school"), classes="section leader-only")
@@ -235,11 +238,21 @@ class QueuePane(Pane):
         t = self.t
         names = {p["pupil"]: p["name"] for p in d["pupils"]}
         staff = {m["staff"]: m["name"] for m in d["mentors"]}
+        self.named = {s["staff"] + "|" + s["pupil"]: (staff.get(s["staff"], ""), names.get(s["pupil"], "")) for s in d["suggestions"]}
+        sep = "、" if t.lang == "zh" else ", "
         self.table(
             "#queue-suggestions",
-            ("mentor", "pupil_named"),
-            [(f"{staff.get(s['staff'], '')} ({s['staff']})", f"{names.get(s['pupil'], '')} ({s['pupil']})") for s in d["suggestions"]],
+            ("mentor", "pupil_named", "why"),
+            [
+                (
+                    f"{staff.get(s['staff'], '')} ({s['staff']})",
+                    f"{names.get(s['pupil'], '')} ({s['pupil']})",
+                    sep.join(t(f"why.{w}") for w in s.get("why", [])),
+                )
+                for s in d["suggestions"]
+            ],
             [f"{s['staff']}|{s['pupil']}" for s in d["suggestions"]],
+            widest=44,  # the reasons in full: what is left of 80 columns beside two names with ids
         )
         self.table(
             "#queue-pupils",
@@ -256,21 +269,81 @@ class QueuePane(Pane):
         )
 
     def action_confirm(self) -> None:
+        """Pair the suggestion under the cursor, once the leader says yes to it by name."""
         table = self.query_one("#queue-suggestions", DataTable)
         if not table.row_count or self.app.when.is_history:
             return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        staff, pupil = str(key).split("|")
-        self.app.record_now("pair", {"STAFF_ID": staff, "PUPIL_ID": pupil})
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        staff, pupil = key.split("|")
+        staff_name, pupil_name = getattr(self, "named", {}).get(key, ("", ""))
+        t = self.t
+        question = t(
+            "queue.confirm_pair",
+            staff=t("named", name=staff_name, id=staff) if staff_name else staff,
+            pupil=t("named", name=pupil_name, id=pupil) if pupil_name else pupil,
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.record_now("pair", {"STAFF_ID": staff, "PUPIL_ID": pupil})
+
+        self.app.push_screen(PairConfirm(question), answered)
 
     @on(DataTable.RowSelected, "#queue-suggestions")
     def _selected(self) -> None:
         self.action_confirm()
 
 
-class CompliancePane(Pane):
+class PairConfirm(ConfirmScreen):
+    """The yes/no of a suggested pair: the forms' confirmation, its buttons saying what yes does."""
+
     def compose(self) -> ComposeResult:
-        yield Static(id="compliance-summary")
+        t = self.app.t
+        with VerticalScroll(id="confirm"):
+            yield Static(self.message, id="confirm-message", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(t("queue.pair_yes"), id="yes", variant="warning")
+                yield Button(t("queue.pair_no"), id="no", variant="primary")
+
+
+# the rates tables' columns, and how each sorts (None, a rate not owed yet, always last)
+RATE_COLUMNS = {
+    "#compliance-mentors": ("staff", "name", "rate"),
+    "#compliance-classes": ("grade", "class", "rate"),
+}
+
+
+def _sort_key(column: str):
+    if column == "name":
+        from careterm.tui.search import initials
+
+        return lambda r: (initials(r["name"] or ""), r["name"] or "") if r["name"] else None
+    return lambda r: r[column]
+
+
+def sorted_rates(rows: list[dict], column: str, descending: bool) -> list[dict]:
+    """Rows by one column, ascending or descending; rows without a value (a rate not owed) last."""
+    key = _sort_key(column)
+    known = [r for r in rows if key(r) is not None]
+    return sorted(known, key=key, reverse=descending) + [r for r in rows if key(r) is None]
+
+
+class CompliancePane(Pane):
+    # keyboard-first sorting of the rates tables (the one with the focus, else the mentors'):
+    # `o` sorts by the next column, `O` turns the order round; a click on a heading sorts by it
+    BINDINGS = [
+        Binding("o", "sort", "Sort", id="compliance.sort"),
+        Binding("O", "reverse", "Reverse", id="compliance.reverse"),
+    ]
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.rates: dict[str, list[dict]] = {}
+        # by default the mentors and the classes in their order (id, grade and class)
+        self.sorting: dict[str, tuple[int, bool]] = {table: (0, False) for table in RATE_COLUMNS}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compliance-summary", markup=False)
         yield DataTable(id="compliance-table", cursor_type="row", zebra_stripes=True)
         with Horizontal():
             yield DataTable(id="compliance-mentors", cursor_type="row", zebra_stripes=True)
@@ -283,9 +356,8 @@ class CompliancePane(Pane):
         d, archive = data
         t = self.t
         names = {p["pupil"]: p["name"] for p in archive["pupils"]}
-        rate = d["school"]["rate"]
         self.query_one("#compliance-summary", Static).update(
-            t("compliance.summary", start=d["from"], end=d["to"], rate="-" if rate is None else f"{rate:.0%}")
+            t("compliance.summary", start=d["from"], end=d["to"], rate=shown.rate(d["school"]["rate"]))
         )
         duties = rules.DUTIES
         # the pupil by name only: with the id, the five duties do not fit in 80 columns (Enter
@@ -299,16 +371,58 @@ class CompliancePane(Pane):
             ],
             [p["pupil"] for p in d["pairings"]],
         )
-        self.table(
-            "#compliance-mentors",
-            ("staff", "name", "rate"),
-            [(m["staff"], m["name"] or "", "-" if m["rate"] is None else f"{m['rate']:.0%}") for m in d["mentors"]],
-        )
-        self.table(
-            "#compliance-classes",
-            ("grade", "class", "rate"),
-            [(str(c["grade"]), str(c["class"]), "-" if c["rate"] is None else f"{c['rate']:.0%}") for c in d["classes"]],
-        )
+        self.rates = {"#compliance-mentors": d["mentors"], "#compliance-classes": d["classes"]}
+        for selector in RATE_COLUMNS:
+            self.show_rates(selector)
+
+    def show_rates(self, selector: str) -> None:
+        from rich.cells import cell_len
+
+        t = self.t
+        columns = RATE_COLUMNS[selector]
+        index, descending = self.sorting[selector]
+        rows = sorted_rates(self.rates.get(selector, []), columns[index], descending)
+        cells = [tuple("" if r[c] is None and c != "rate" else shown.rate(r[c]) if c == "rate" else str(r[c]) for c in columns) for r in rows]
+        table = self.query_one(selector, DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for i, column in enumerate(columns):
+            label = t(f"col.{column}") + ((" ▼" if descending else " ▲") if i == index else "")
+            width = max([cell_len(label)] + [cell_len(row[i]) for row in cells])
+            table.add_column(label, width=min(width, 40))
+        for row in cells:
+            table.add_row(*row)
+        if cells:
+            table.move_cursor(row=min(cursor, len(cells) - 1))
+
+    def _rates_table(self) -> str:
+        focused = self.app.focused
+        return f"#{focused.id}" if focused is not None and f"#{focused.id}" in RATE_COLUMNS else "#compliance-mentors"
+
+    def action_sort(self) -> None:
+        selector = self._rates_table()
+        index, _ = self.sorting[selector]
+        index = (index + 1) % len(RATE_COLUMNS[selector])
+        # a rate is ranked best first; ids, names, grades and classes in their order
+        self.sorting[selector] = (index, RATE_COLUMNS[selector][index] == "rate")
+        self.show_rates(selector)
+
+    def action_reverse(self) -> None:
+        selector = self._rates_table()
+        index, descending = self.sorting[selector]
+        self.sorting[selector] = (index, not descending)
+        self.show_rates(selector)
+
+    @on(DataTable.HeaderSelected)
+    def _heading(self, event: DataTable.HeaderSelected) -> None:
+        selector = f"#{event.data_table.id}"
+        if selector not in RATE_COLUMNS:
+            return
+        index, descending = self.sorting[selector]
+        column = RATE_COLUMNS[selector][event.column_index]
+        same = event.column_index == index
+        self.sorting[selector] = (event.column_index, not descending if same else column == "rate")
+        self.show_rates(selector)
 
     @on(DataTable.RowSelected, "#compliance-table")
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -317,7 +431,7 @@ class CompliancePane(Pane):
 
 class AidPane(Pane):
     def compose(self) -> ComposeResult:
-        yield Static(id="aid-totals")
+        yield Static(id="aid-totals", markup=False)
         yield DataTable(id="aid-table", cursor_type="row", zebra_stripes=True)
         yield Label(self.t("aid.notice_preview"), classes="section")
         yield DataTable(id="aid-notice", cursor_type="row", zebra_stripes=True)
@@ -394,7 +508,7 @@ class AuditPane(Pane):
             yield Input(placeholder=self.t("audit.pupil"), id="audit-pupil")
             yield Select([(self.t(f"type.{n}"), n) for n in _event_types()], prompt=self.t("col.type"), id="audit-type")
             yield Select([(self.t(f"flag_short.{f}"), f) for f in FLAGS], prompt=self.t("audit.any_flag"), id="audit-flag")
-        yield Static(id="audit-status")
+        yield Static(id="audit-status", markup=False)
         yield PagedTable(id="audit-table", cursor_type="row", zebra_stripes=True)
 
     def load(self, when):
