@@ -305,8 +305,8 @@ def test_recording_times_are_shown_in_the_schools_time_zone(facts, store_path):
             await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
             timeline = app.screen.query_one("#pupil-timeline", DataTable)
             await S.wait_for(pilot, lambda: timeline.row_count > 0, 5, "the timeline")
-            assert timeline.get_row_at(0)[0] == "2026-11-20"
-            assert timeline.get_row_at(0)[4] == "2026-11-20 10:00"
+            assert str(timeline.get_row_at(0)[0]) == "2026-11-20"
+            assert str(timeline.get_row_at(0)[4]) == "2026-11-20 10:00"
             await S.send_keys(pilot, "escape")
             await S.send_keys(pilot, "t")
             await S.wait_for(pilot, lambda: isinstance(app.screen, TimeTravelScreen), 5, "the time travel screen")

@@ -26,6 +26,7 @@ from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Inpu
 
 from careterm.i18n import Translator
 from careterm.shown import local_time, money
+from careterm.tui.plain import plain_cells
 from careterm.tui.search import initials
 from careterm.tui.backend import Backend, When
 from careterm.tui.forms import FORMS, FormScreen
@@ -143,7 +144,7 @@ class CaretermApp(App):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Static(id="history-banner")
+        yield Static(id="history-banner", markup=False)
         with TabbedContent(id="tabs"):
             for i, tab in enumerate(TABS):
                 with TabPane(f"{i + 1} {self.t(f'tab.{tab}')}", id=f"tab-{tab}"):
@@ -309,7 +310,7 @@ class CaretermApp(App):
         try:
             events = self.backend.record(FORMS[key].build(values))
         except Refused as refused:
-            self.call_from_thread(self.notify, self.t.refusal(refused.field, refused.code, refused.params), severity="error")
+            self.call_from_thread(self.notify, self.t.refusal(refused.field, refused.code, refused.params), severity="error", markup=False)
             return
         self.call_from_thread(self._recorded, events)
 
@@ -319,7 +320,7 @@ class CaretermApp(App):
             self.last_entry = next((e for e in events if e.type in RETRACTABLE), None)
             if self.last_entry is not None:
                 message += "\n" + self.t("recorded.retract", keys=self.key_of("retract_last"))
-            self.notify(message)
+            self.notify(message, markup=False)
             self.refresh_bindings()
             self.seen_head = -2  # force a reload on the next poll
             self.poll()
@@ -395,14 +396,14 @@ class PupilScreen(Translated, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static(id="pupil-profile")
-            yield Static(id="pupil-duties")
+            yield Static(id="pupil-profile", markup=False)
+            yield Static(id="pupil-duties", markup=False)
             # the long profile (family, study, health…) folded away: the records show at once
             with Collapsible(title=self.app.t("pupil.details"), collapsed=True, id="pupil-more"):
-                yield Static(id="pupil-details")
+                yield Static(id="pupil-details", markup=False)
             yield Label(self.app.t("pupil.timeline"), classes="section")
             yield DataTable(id="pupil-timeline", cursor_type="row", zebra_stripes=True)
-        yield Static(id="pupil-entry")  # the record under the cursor, its note in full
+        yield Static(id="pupil-entry", markup=False)  # the record under the cursor, its note in full
         yield Footer()
 
     def on_mount(self) -> None:
@@ -427,13 +428,16 @@ class PupilScreen(Translated, Screen):
         categories = "、".join(t("category." + c) for c in p["categories"]) or "-"
         gender = t(f"gender.{p['gender']}") if p.get("gender") else ""
         lines = [
-            f"[b]{p['name']}[/b]  {p['pupil']}  {gender}  {t('col.grade')} {p['grade']}  {t('col.class')} {p['class']}  {status}",
+            f"  {p['pupil']}  {gender}  {t('col.grade')} {p['grade']}  {t('col.class')} {p['class']}  {status}",
             f"{t('col.categories')}: {categories}",
             f"{t('col.mentor')}: {p['mentor'] or '-'}",
             f"{t('pupil.guardian')}: {guardian.get('name', '-')} {guardian.get('relation', '')} {guardian.get('phone', '')}",
             f"{t('pupil.parents')}: {parents or '-'}",
         ]
-        self.query_one("#pupil-profile", Static).update("\n".join(lines))
+        from rich.text import Text
+
+        # the name in bold, as text: a name like "[/]李雷" is drawn as typed, never as markup
+        self.query_one("#pupil-profile", Static).update(Text.assemble((p["name"], "bold"), "\n".join(lines)))
         details = [f"{t('profile.' + key)}: {value}" for key, value in (p.get("profile") or {}).items()]
         if d["aid"]:
             grants = [f"{g['date']} {t('aid.' + g['kind'])} {money(g['amount'], t.lang) if g['amount'] else g['items']}" for g in d["aid"]]
@@ -454,12 +458,14 @@ class PupilScreen(Translated, Screen):
             if getattr(e, "note", ""):
                 detail = f"{detail} ✎".strip()  # it has a note: shown under the table
             table.add_row(
-                r["date"],
-                t(f"type.{r['type']}"),
-                detail,
-                r["actor"],
-                local_time(r["recorded_at"], d["zone"]),
-                ",".join(t(f"flag.{f}") for f in r["flags"]),
+                *plain_cells(
+                    r["date"],
+                    t(f"type.{r['type']}"),
+                    detail,
+                    r["actor"],
+                    local_time(r["recorded_at"], d["zone"]),
+                    ",".join(t(f"flag.{f}") for f in r["flags"]),
+                ),
                 key=r["id"],
             )
         self.show_entry(table)
@@ -595,10 +601,10 @@ class TimeTravelScreen(Translated, ModalScreen[When]):
             yield Static(t("history.title"), classes="form-title")
             yield Label(t("field.as_of"), classes="field-label")
             yield Input(value=self.when.as_of.isoformat() if self.when.as_of else "", placeholder="2026-03-15", id="as-of")
-            yield Label("", id="as-of-error", classes="error")
+            yield Label("", id="as-of-error", classes="error", markup=False)
             yield Label(t("field.known_at"), classes="field-label")
             yield Input(value=local_time(self.when.known_at, self.app.zone or "UTC") if self.when.known_at else "", placeholder="2026-03-01 18:00", id="known-at")
-            yield Label("", id="known-at-error", classes="error")
+            yield Label("", id="known-at-error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(t("button.go"), id="go", variant="primary")
                 yield Button(t("button.now"), id="now")

@@ -220,8 +220,8 @@ class FormScreen(ModalScreen[list]):
         with VerticalScroll(id="form"):
             yield Static(t(f"form.{self.form.key}"), classes="form-title")
             if self.about:
-                yield Static(self.about, id="form-about")
-            yield Label("", id="form-error", classes="error")
+                yield Static(self.about, id="form-about", markup=False)
+            yield Label("", id="form-error", classes="error", markup=False)
             fields = list(self.form.fields)
             if self.form.dated:
                 fields += [DATE, NOTE]
@@ -229,7 +229,7 @@ class FormScreen(ModalScreen[list]):
                 label = t("field." + f.name.strip("-").lower().replace("-", "_")) + ("" if f.required else t("field.optional"))
                 yield Label(label, classes="field-label")
                 yield self._widget(f)
-                yield Label("", id=self._wid(f.name) + "-error", classes="error field-error")
+                yield Label("", id=self._wid(f.name) + "-error", classes="error field-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(t("button.save"), id="save", variant="primary")
                 yield Button(t("button.cancel"), id="cancel")
@@ -387,7 +387,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         t = self.app.t
         with VerticalScroll(id="confirm"):
-            yield Static(self.message, id="confirm-message")
+            yield Static(self.message, id="confirm-message", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(t("button.yes"), id="yes", variant="warning")
                 yield Button(t("button.no"), id="no", variant="primary")
