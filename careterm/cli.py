@@ -1132,6 +1132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{session.t('error')}: {message}", file=sys.stderr)
         return EXIT_REFUSED
     handler = getattr(args, "handler", cmd_open)
+    if handler is not cmd_open and not isinstance(sys.stdout, _Printable):
+        sys.stdout = _Printable(sys.stdout)  # the app draws its own screen; text output is guarded
     try:
         return handler(session)
     except Refused as refused:
@@ -1163,6 +1165,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_STORE
     finally:
         session.close()
+
+
+class _Printable:
+    """Standard output that never passes a control character of stored text to a terminal:
+    an escape code in a name stored before careterm refused them is printed as `\\x1b`. Tabs
+    (the columns of text output) and line breaks pass; JSON escapes its own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from careterm.shown import printable
+
+        return self._stream.write("\t".join(printable(part) for part in text.split("\t")))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def store_problem(t: Translator, problem: StoreError, url: str) -> str:

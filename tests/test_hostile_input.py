@@ -333,3 +333,18 @@ def test_recording_times_never_go_backwards(tmp_path):
     assert times[-2] == dt.datetime(2026, 6, 30, 8, 0, tzinfo=dt.timezone.utc)
     assert times[-1] == dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.timezone.utc)
     assert times == sorted(times)
+
+
+def test_an_escape_code_stored_before_it_was_refused_is_never_printed(sqlite_school):
+    """A name holding an escape code, as an older careterm stored it (put in the log by direct
+    SQL here), is printed by `archive` and `history` as the visible text `\\x1b`, never as the
+    byte that clears another person's screen; JSON keeps it escaped as JSON does."""
+    url = sqlite_school.url
+    _sql(url, "UPDATE stored_events SET state = replace(state, '\"name\":\"小明\"', '\"name\":\"\\u001b[2J小明\"')",
+         "DELETE FROM careterm_views")
+    for view in (("archive",), ("history", "P1")):
+        run = sqlite_school(*view, actor=None)
+        assert run.code == 0, run
+        assert "\x1b" not in run.out, run
+        assert "\\x1b[2J小明" in run.out, run
+    assert "\\u001b[2J小明" in sqlite_school(("archive"), "--json", actor=None).out
