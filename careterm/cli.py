@@ -1132,8 +1132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{session.t('error')}: {message}", file=sys.stderr)
         return EXIT_REFUSED
     handler = getattr(args, "handler", cmd_open)
-    if handler is not cmd_open and not isinstance(sys.stdout, _Printable):
-        sys.stdout = _Printable(sys.stdout)  # the app draws its own screen; text output is guarded
+    stdout = sys.stdout
+    if handler is not cmd_open and not isinstance(stdout, _Printable):
+        sys.stdout = _Printable(stdout)  # the app draws its own screen; text output is guarded
     try:
         return handler(session)
     except Refused as refused:
@@ -1164,6 +1165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{session.t('error')}: " + session.t("internal.error", message=type(bug).__name__), file=sys.stderr)
         return EXIT_STORE
     finally:
+        sys.stdout = stdout
         session.close()
 
 
