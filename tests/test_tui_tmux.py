@@ -161,3 +161,33 @@ def _form_field(screen: str) -> str:
 
 def _talk_row(screen: str, pupil: str) -> bool:
     return any(f"({pupil})" in line and "谈心" in line for line in screen.splitlines())
+
+
+def test_a_hang_up_at_any_moment_ends_the_program(tmp_path):
+    """The terminal goes away (the tmux server is killed, as a dropped SSH link does) at moments
+    from the start to just after the first screen: each time the program ends within 3 s
+    (before issue 11, about one start in three lived on with no terminal, holding the store)."""
+    store = tmp_path / "store.sqlite"
+    careterm("demo", store=store)
+    env = {"CARETERM_STORE": str(store), "CARETERM_USER": "admin", "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    survivors = []
+    for attempt, wait in enumerate((None, None, None, 0.05, 0.3, 0.6, None, None)):
+        tmux = Tmux(tmp_path / f"t{attempt}")
+        (tmp_path / f"t{attempt}").mkdir()
+        try:
+            tmux.start([CARETERM], env)
+            pid = tmux.pane_pid()
+            if wait is None:  # just after the first screen is drawn
+                tmux.wait_for(lambda s: "今日" in s, 30, "the first screen")
+            else:
+                time.sleep(wait)
+        finally:
+            tmux.kill_server()
+        deadline = time.monotonic() + 3
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if alive(pid):
+            survivors.append((attempt, wait, pid))
+            os.kill(pid, 9)
+    assert not survivors, f"still running after the hang-up: {survivors}"
+    assert careterm("verify", store=store).returncode == 0

@@ -159,10 +159,6 @@ class CaretermApp(App):
         self.set_subtitle()
         self.start()
         self.set_interval(POLL_SECONDS, self.poll)
-        try:  # closing the terminal (SSH hang-up) ends the app cleanly; records are already saved
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
-        except (NotImplementedError, RuntimeError, AttributeError):
-            pass
 
     def set_subtitle(self) -> None:
         parts = [self.ws.actor or "-", self.today.isoformat()]
@@ -641,7 +637,17 @@ def school_time(raw: str, zone) -> dt.datetime:
     return moment.replace(tzinfo=zone) if naive and zone is not None else moment
 
 
+def _hung_up(signum, frame) -> None:
+    """The terminal is gone (SSH dropped, the window closed): end at once. Nothing more can be
+    shown, and nothing is lost: every entry was written when it was saved (a write cut short
+    is rolled back by the database). A graceful exit could wait on a terminal that no longer
+    answers; one start in three lived on that way, holding the store open."""
+    os._exit(128 + signal.SIGHUP)
+
+
 def run(workspace: Workspace, keymap: dict[str, str] | None = None) -> int:
+    if hasattr(signal, "SIGHUP"):  # from the first line of the app's life to its last
+        signal.signal(signal.SIGHUP, _hung_up)
     app = CaretermApp(workspace, keymap=keymap)
     app.run()
     workspace.close()
