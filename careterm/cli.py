@@ -1126,6 +1126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args._parser = parser
     by_name(args)
+    if getattr(args, "store", None) is not None and not str(args.store).strip():
+        # `--store ""` (an unset variable in a script) silently meant the default store
+        parser.error(Translator(parser_language(argv))("usage.empty_store"))
     session = Session(args)
     if session.lang_override and session.lang_override not in LANGS:
         message = session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)})

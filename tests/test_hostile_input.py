@@ -348,3 +348,13 @@ def test_an_escape_code_stored_before_it_was_refused_is_never_printed(sqlite_sch
         assert "\x1b" not in run.out, run
         assert "\\x1b[2J小明" in run.out, run
     assert "\\u001b[2J小明" in sqlite_school(("archive"), "--json", actor=None).out
+
+
+def test_an_empty_store_option_is_bad_usage(tmp_path):
+    """`--store ""` (an unset variable in a script) is bad usage, exit 2, saying so in Chinese;
+    it no longer opens the default store."""
+    from test_cli import CJK, careterm
+
+    run = careterm("archive", store="", env={"HOME": str(tmp_path)})
+    assert run.code == 2, run
+    assert "--store" in run.err and CJK.search(run.err), run
