@@ -5,7 +5,9 @@ The rules (the programme's duty status, as the command contract states it):
   start and the last time it was done): `ok` below N-2, `due_soon` from N-2 to N, `overdue`
   above N; `due` is the day the count reaches N. `missed` counts the times it went overdue.
 - a calendar duty (month, semester, school year) is `met` once done in the current period, else
-  `pending`; `missed` counts past periods that ended unmet while the pairing held all of them.
+  `pending`; `due` is the period's last day; `missed` counts past periods that ended unmet while
+  the pairing held all of them. The birthday duty also gives `aim`: the child's own birthday in
+  the current period, the day to aim for (None if it falls in no day of it).
 - the parent duties apply to left-behind pupils only; each day is judged by the rules (cadences)
   in force on it, so periods missed under an earlier cadence stay missed. The school calendar is
   the terms known on the day asked.
@@ -130,14 +132,35 @@ class DutyResult:
     missed: int = 0
     owed: int = 0
     met: int = 0
+    aim: dt.date | None = None  # the birthday duty: the child's birthday in the current period
+    has_aim: bool = False
 
     def as_json(self) -> dict:
-        return {
+        out = {
             "status": self.status,
             "last": self.last.isoformat() if self.last else None,
             "due": self.due.isoformat() if self.due else None,
             "missed": self.missed,
         }
+        if self.has_aim:  # an addition to cli.md's keys, for the birthday duty only
+            out["aim"] = self.aim.isoformat() if self.aim else None
+        return out
+
+
+def birthday_in(period: Period, birth: dt.date | str | None) -> dt.date | None:
+    """The child's birthday that falls in the period (the day to aim for), None if none does or
+    the birth date is unknown. Born on 29 February: the 28th in a year that has no 29th."""
+    if not birth:
+        return None
+    birth = dt.date.fromisoformat(birth) if isinstance(birth, str) else birth
+    for year in range(period.start.year, period.end.year + 1):
+        try:
+            day = birth.replace(year=year)
+        except ValueError:
+            day = dt.date(year, 2, 28)
+        if period.start <= day <= period.end:
+            return day
+    return None
 
 
 def done_dates(model: SchoolModel, pupil: PupilRec, until: dt.date) -> dict[str, list[dt.date]]:
@@ -190,6 +213,10 @@ def evaluate_pairing(
         for kind in CALENDAR_KINDS:
             if kind in seen:
                 _calendar(cal, span, duty, applies, kind, dates, result, current=kind == cadence_now)
+        if duty == "birthday" and cadence_now in CALENDAR_KINDS:
+            # `due` stays the period's end (when it is missed); the day to aim for is the child's own
+            result.has_aim = True
+            result.aim = birthday_in(cal.period(cadence_now, last_day), profile_on(pupil, last_day).get("birth"))
         if cadence_now == "off" or not applies(last_day):
             result.status = None  # the duty does not apply on the day asked: absent from the view
         results[duty] = result

@@ -255,6 +255,36 @@ def test_birthday_once_per_school_year(school):
     assert status(school.duty("P2", "birthday", D(2025, 9, 10))) == ("pending", "2025-05-20", "2026-08-31", 0)
 
 
+def test_birthday_duty_aims_at_the_childs_own_birthday_in_the_school_year(school):
+    """`due` stays the school year's last day (the app showed it, 2027-08-31, for every pupil);
+    `aim` is the child's birthday in the current school year (1 September – 31 August):
+    - P3 born 2016-03-01: as of 2026-06-20 (year 2025-09-01..2026-08-31) -> 2026-03-01.
+    - P10 born 2015-10-15: as of 2026-06-20 -> 2025-10-15; as of 2025-08-20 (year 2024-09-01..
+      2025-08-31) -> 2024-10-15.
+    - P29 born 2016-02-29: the year 2025-09-01..2026-08-31 has no 29 February -> 2026-02-28; as of
+      2027-09-05 (year 2027-09-01..2028-08-31, 2028 a leap year) -> 2028-02-29.
+    - met (P3's party on 2026-06-10): `due` is None, `aim` still 2026-03-01."""
+    school.staff("T1")
+    school.staff("T2")
+    school.staff("T3")
+    school.pupil("P3", "learning_difficulty")  # born 2016-03-01 (the School helper's default)
+    for pid, birth in (("P10", D(2015, 10, 15)), ("P29", D(2016, 2, 29))):
+        school.do(lambda s, c, pid=pid, birth=birth: C.add_pupil(
+            s, c, pid, name=f"学生{pid}", gender="M", birth=birth, grade=3, class_=2, categories=["other"]), OPENED)
+    for sid, pid in (("T1", "P3"), ("T2", "P10"), ("T3", "P29")):
+        school.pair(sid, pid, D(2024, 9, 2))
+    on = D(2026, 6, 20)
+    b = {pid: school.duty(pid, "birthday", on) for pid in ("P3", "P10", "P29")}
+    assert [(d["due"], d["aim"]) for d in b.values()] == [
+        ("2026-08-31", "2026-03-01"), ("2026-08-31", "2025-10-15"), ("2026-08-31", "2026-02-28")]
+    assert school.duty("P10", "birthday", D(2025, 8, 20))["aim"] == "2024-10-15"
+    assert school.duty("P29", "birthday", D(2027, 9, 5))["aim"] == "2028-02-29"
+    school.activity("birthday", ["P3"], D(2026, 6, 10))
+    met = school.duty("P3", "birthday", on)
+    assert (met["status"], met["due"], met["aim"]) == ("met", None, "2026-03-01")
+    assert "aim" not in school.duty("P3", "talk", on)  # the other duties keep cli.md's keys only
+
+
 def test_periods_missed_under_earlier_rules_stay_missed(school):
     # domain.md: "the audit judges a date by the rules then in force"
     school.staff("T1")

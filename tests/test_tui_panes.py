@@ -347,3 +347,110 @@ def test_y_asks_before_pairing_and_no_records_nothing(facts, store_path):
     with Store(str(store_path)) as store:
         [event] = [e for _, e in store.read(before)]
     assert (event.type, event.staff, event.pupil) == ("PairingAssigned", staff, pupil)
+
+
+# -- item 12: the birthday to aim for, my pupils, rates and money as people read them ----------------
+
+
+def test_home_shows_the_childs_birthday_as_the_day_to_aim_for(facts, store_path):
+    """Was: the birthday duty's date was 2027-08-31 (the school year's end) for every pupil. Now
+    the Home table shows each child's own birthday in the school year (compliance's `aim`)."""
+    from projections.compliance import compliance
+
+    ws = S.workspace(store_path, S.LEADER)
+    model, day = ws.model_as_of(None, None)
+    comp = compliance(model, day)
+    ws.close()
+    pending = [(p["staff"], p["pupil"], p["duties"]["birthday"]) for p in comp["pairings"]
+               if p["duties"].get("birthday", {}).get("status") == "pending"]
+    by_staff: dict[str, list] = {}
+    for staff, pupil, duty in pending:
+        by_staff.setdefault(staff, []).append((pupil, duty))
+    staff, mine = max(by_staff.items(), key=lambda kv: len(kv[1]))
+    assert all(d["due"] == "2027-08-31" and d["aim"] and d["aim"] != d["due"] for _, d in mine), mine
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, staff)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            table = app.query_one("#home-mine", DataTable)
+            due = header(table).index(app.t("col.due"))
+            shown_rows = {}
+            for i, key in enumerate(table.rows):
+                pupil, duty, _ = str(key.value).split("|")
+                if duty == "birthday":
+                    shown_rows[pupil] = str(table.get_row_at(i)[due])
+            assert shown_rows == {p: app.t("home.birthday_on", date=d["aim"]) for p, d in mine}, shown_rows
+            assert "2027-08-31" not in S.screen_text(app)
+
+    run(go())
+
+
+def test_m_in_the_pupils_tab_shows_only_my_pupils(facts, store_path):
+    """A plain teacher presses m on 学生: only the pupils they mentor, and a line saying so; m
+    again: everyone."""
+    mentor = facts["mentor"]
+
+    async def go():
+        from textual.widgets import DataTable
+
+        app = S.make_app(store_path, mentor)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "2")
+            table = app.query_one("#pupil-table", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 10, 10, "the pupil list")
+            everyone = table.row_count
+            await S.settle(pilot)
+            assert "m 我的学生" in S.screen_text(app).splitlines()[-1]
+            await S.send_keys(pilot, "m")
+            assert sorted(str(k.value) for k in table.rows) == facts["mentor_pupils"]
+            assert app.t("pupils.mine_only") in S.screen_text(app)
+            await S.send_keys(pilot, "m")
+            assert table.row_count == everyone
+            assert app.t("pupils.mine_only") not in S.screen_text(app)
+
+    run(go())
+
+
+def test_rates_and_money_read_as_people_read_them(facts, store_path):
+    """Rates through shown.rate (86%, or - when nothing was owed), money through shown.money
+    (250.00 元): the compliance tab's summary and tables, the aid tab's totals, ledger and notice."""
+    from careterm import shown
+    from projections.compliance import compliance
+    from projections.views import aid_list
+
+    ws = S.workspace(store_path, S.LEADER)
+    model, day = ws.model_as_of(None, None)
+    comp, ledger = compliance(model, day), aid_list(model, day)
+    ws.close()
+
+    async def go():
+        from textual.widgets import DataTable, Static
+
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
+            await S.send_keys(pilot, "4")
+            mentors = app.query_one("#compliance-mentors", DataTable)
+            await S.wait_for(pilot, lambda: mentors.row_count > 0, 10, "the compliance tab")
+            summary = str(app.query_one("#compliance-summary", Static).render())
+            assert shown.rate(comp["school"]["rate"]) in summary
+            assert [str(mentors.get_row_at(i)[2]) for i in range(mentors.row_count)] == [shown.rate(m["rate"]) for m in comp["mentors"]]
+            await S.send_keys(pilot, "5")
+            aid = app.query_one("#aid-table", DataTable)
+            await S.wait_for(pilot, lambda: aid.row_count > 0, 10, "the aid tab")
+            await S.settle(pilot)
+            totals = str(app.query_one("#aid-totals", Static).render())
+            for kind, total in ledger["totals"].items():
+                assert f"{app.t(f'aid.{kind}')}: {shown.money(total)}" in totals, totals
+            newest = ledger["grants"][-1]
+            expected = shown.money(newest["amount"]) if newest["amount"] else newest["items"]
+            assert str(aid.get_row_at(0)[3]) == expected
+            notice = app.query_one("#aid-notice", DataTable)
+            amounts = [str(notice.get_row_at(i)[3]) for i in range(notice.row_count)]
+            assert any(a.endswith(" 元") for a in amounts) and not any(a.replace(".", "").isdigit() for a in amounts), amounts
+
+    run(go())

@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from careterm import shown
 from careterm.tui.forms import ConfirmScreen
+from careterm.tui.plain import plain_cells
 from events import rules
 from projections.audit import FLAGS
 
@@ -43,7 +44,7 @@ class Pane(Widget):
         try:
             data = self.load(when)
         except Exception as problem:  # show it; never crash the app over one pane
-            self.app.call_from_thread(self.app.notify, str(problem), severity="error")
+            self.app.call_from_thread(self.app.notify, str(problem), severity="error", markup=False)
             return
         self.app.call_from_thread(self.paint, data)
 
@@ -76,7 +77,7 @@ class Pane(Widget):
             width = max([cell_len(label)] + [cell_len(str(row[i])) for row in rows[:500]])
             table.add_column(label, width=min(width, widest))
         for i, row in enumerate(rows):  # what people typed is drawn as text, never as markup
-            table.add_row(*row, key=keys[i] if keys else None)
+            table.add_row(*plain_cells(*row), key=keys[i] if keys else None)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         return table
@@ -90,6 +91,15 @@ def status_cell(t, status: str | None):
     style = {"overdue": "bold red", "due_soon": "yellow", "pending": "yellow", "ok": "green", "met": "green"}.get(status, "")
     mark = {"overdue": "✗ ", "due_soon": "! ", "pending": "… ", "ok": "✓ ", "met": "✓ "}.get(status, "")
     return Text(mark + t(f"duty_status.{status}"), style=style)
+
+
+def due_cell(t, duty: dict) -> str:
+    """The date to aim for: the child's birthday for the birthday duty (its `due`, the school
+    year's last day, would be the same for every pupil), else when the duty falls due. The duty
+    column says which: the date alone keeps the table inside 80 columns."""
+    if duty.get("aim"):
+        return t("home.birthday_on", date=duty["aim"])
+    return duty.get("due") or shown.NONE
 
 
 class HomePane(Pane):
@@ -123,7 +133,7 @@ class HomePane(Pane):
             )
         self.query_one("#home-summary", Static).update("\n".join(lines))
         rows = [
-            (f"{names.get(r['pupil'], r['pupil'])} ({r['pupil']})", t(f"duty.{r['duty']}"), status_cell(t, r["status"]), r["due"] or "-", r["last"] or "-")
+            (f"{names.get(r['pupil'], r['pupil'])} ({r['pupil']})", t(f"duty.{r['duty']}"), status_cell(t, r["status"]), due_cell(t, r), r["last"] or "-")
             for r in d["mine"]
         ]
         self.table("#home-mine", ("pupil_named", "duty", "duty_state", "due", "last"), rows, [f"{r['pupil']}|{r['duty']}|{i}" for i, r in enumerate(d["mine"])])
@@ -145,11 +155,15 @@ class HomePane(Pane):
 
 
 class PupilsPane(Pane):
-    BINDINGS = [Binding("slash", "focus_search", "Search", id="pupils.search")]
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="pupils.search"),
+        Binding("m", "mine", "My pupils", id="pupils.mine"),
+    ]
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.rows: list[dict] = []
+        self.mine_only = False  # `m`: only the pupils I mentor (a teacher's own list)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="filters"):
@@ -158,10 +172,20 @@ class PupilsPane(Pane):
             yield Select(
                 [(self.t(f"status.{s}"), s) for s in rules.PUPIL_STATUSES], prompt=self.t("col.status"), id="pupil-status"
             )
+        yield Static(self.t("pupils.mine_only"), id="pupil-mine")
         yield DataTable(id="pupil-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#pupil-mine", Static).display = False
 
     def action_focus_search(self) -> None:
         self.query_one("#pupil-search", Input).focus()
+
+    def action_mine(self) -> None:
+        self.mine_only = not self.mine_only
+        self.query_one("#pupil-mine", Static).display = self.mine_only
+        self.refilter()
 
     def load(self, when):
         from careterm.tui.search import initials
@@ -190,6 +214,7 @@ class PupilsPane(Pane):
             if matches(text, r)
             and (cat is Select.NULL or cat in r["categories"])
             and (status is Select.NULL or r["status"] == status)
+            and (not self.mine_only or (r["mentor"] is not None and r["mentor"] == self.app.ws.actor))
         ]
         self.table(
             "#pupil-table",
@@ -391,7 +416,7 @@ class CompliancePane(Pane):
             width = max([cell_len(label)] + [cell_len(row[i]) for row in cells])
             table.add_column(label, width=min(width, 40))
         for row in cells:
-            table.add_row(*row)
+            table.add_row(*plain_cells(*row))
         if cells:
             table.move_cursor(row=min(cursor, len(cells) - 1))
 
@@ -445,8 +470,8 @@ class AidPane(Pane):
     def paint(self, data) -> None:
         ledger, notice = data
         t = self.t
-        totals = "  ".join(f"{t(f'aid.{k}')}: {v}" for k, v in ledger["totals"].items())
-        self.query_one("#aid-totals", Static).update(totals or "-")
+        totals = [f"{t(f'aid.{k}')}: {shown.money(v, t.lang)}" for k, v in ledger["totals"].items()]
+        self.query_one("#aid-totals", Static).update(packed(totals, self.size.width - 2) or shown.NONE)
         names = dict(self.app.pupils)  # (id, name) of the school's pupils, learnt at start-up
         self.table(
             "#aid-table",
@@ -456,7 +481,7 @@ class AidPane(Pane):
                     g["date"],
                     f"{names[g['pupil']]} ({g['pupil']})" if names.get(g["pupil"]) else g["pupil"],
                     t(f"aid.{g['kind']}"),
-                    g["amount"] or g["items"] or "",
+                    shown.money(g["amount"], t.lang) if g["amount"] else g["items"] or "",
                     g["fund"],
                     "✓" if g["revoked"] else "",
                 )
@@ -466,8 +491,33 @@ class AidPane(Pane):
         self.table(
             "#aid-notice",
             ("name", "class", "kind", "amount"),
-            [(r["name"], r["class"], t(f"aid.{r['kind']}"), r["amount"] or "") for r in notice["notice"]],
+            [
+                (r["name"], r["class"], t(f"aid.{r['kind']}"), notice_amount(t, r["amount"]))
+                for r in notice["notice"]
+            ],
         )
+
+
+def packed(items: list[str], width: int) -> str:
+    """Items two spaces apart, as many to a line as fit: a line breaks between items, never
+    inside one (a total's amount stays beside its name)."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for item in items:
+        if lines and cell_len(lines[-1]) + 2 + cell_len(item) <= max(width, 20):
+            lines[-1] += "  " + item
+        else:
+            lines.append(item)
+    return "\n".join(lines)
+
+
+def notice_amount(t, value: str | None) -> str:
+    """The notice's amount: yuan (stored with two decimals, "500.00") as money, items as written
+    (the notice holds the one or the other, and nothing else says which)."""
+    import re
+
+    return shown.money(value, t.lang) if value and re.fullmatch(r"\d+\.\d{2}", value) else value or ""
 
 
 class PagedTable(DataTable):
