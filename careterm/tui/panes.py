@@ -807,7 +807,7 @@ def entry_text(app, detail: dict, seq_of: dict[str, int]) -> str:
         lines.append("  " + one_line(x) + (f"  {t('col.reason')}: {reason}" if reason else ""))
     if not detail["followed_by"]:
         lines.append("  " + t("entry.not_followed"))
-    return "\n".join(lines)
+    return shown.printable("\n".join(lines))  # an escape code stored in a note is shown, not sent
 
 
 def _event_types() -> list[str]:
