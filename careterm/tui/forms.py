@@ -380,17 +380,18 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, yes: str = "button.yes", no: str = "button.no"):
         super().__init__()
         self.message = message
+        self.labels = (yes, no)  # catalog keys: the buttons may say what yes does
 
     def compose(self) -> ComposeResult:
         t = self.app.t
         with VerticalScroll(id="confirm"):
             yield Static(self.message, id="confirm-message", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(t("button.yes"), id="yes", variant="warning")
-                yield Button(t("button.no"), id="no", variant="primary")
+                yield Button(t(self.labels[0]), id="yes", variant="warning")
+                yield Button(t(self.labels[1]), id="no", variant="primary")
 
     def on_mount(self) -> None:
         from careterm.tui.app import translate_bindings

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from careterm import shown
 from careterm.tui.forms import ConfirmScreen
@@ -322,13 +322,8 @@ class QueuePane(Pane):
 class PairConfirm(ConfirmScreen):
     """The yes/no of a suggested pair: the forms' confirmation, its buttons saying what yes does."""
 
-    def compose(self) -> ComposeResult:
-        t = self.app.t
-        with VerticalScroll(id="confirm"):
-            yield Static(self.message, id="confirm-message", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button(t("queue.pair_yes"), id="yes", variant="warning")
-                yield Button(t("queue.pair_no"), id="no", variant="primary")
+    def __init__(self, message: str):
+        super().__init__(message, yes="queue.pair_yes", no="queue.pair_no")
 
 
 # the rates tables' columns, and how each sorts (None, a rate not owed yet, always last)
