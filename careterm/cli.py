@@ -542,7 +542,10 @@ def cmd_aid_notice(s: Session) -> int:
 
     def text(d: dict) -> None:
         print(s.t("notice.title", semester=d["semester"]))
-        rows = [dict(r, kind=s.t(f"aid.{r['kind']}"), amount=shown.money(r.get("amount"), s.t.lang)) for r in d["notice"]]
+        rows = [
+            dict(r, kind=s.t(f"aid.{r['kind']}"), amount=shown.money(r["amount"], s.t.lang) if r["amount"] else s.t("notice.in_kind"))
+            for r in d["notice"]
+        ]
         _table(s, rows, ("name", "class", "kind", "amount"))
 
     return s.emit(notice, text)

@@ -143,7 +143,9 @@ def aid_notice(model: SchoolModel, day: dt.date, semester_name: str) -> dict | N
                 "name": p.get("name"),
                 "class": f"{p.get('grade')}-{p.get('class')}",
                 "kind": g.kind,
-                "amount": g.data.get("amount") or g.data.get("items"),
+                # in-kind aid shows no text: what was written there may name a family's
+                # circumstances (the notice holds name, class, kind and amount only)
+                "amount": g.data.get("amount"),
             }
         )
     return {"semester": semester_name, "notice": rows}

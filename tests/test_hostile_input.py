@@ -358,3 +358,16 @@ def test_an_empty_store_option_is_bad_usage(tmp_path):
     run = careterm("archive", store="", env={"HOME": str(tmp_path)})
     assert run.code == 2, run
     assert "--store" in run.err and CJK.search(run.err), run
+
+
+def test_free_text_never_reaches_the_public_notice(sqlite_school):
+    """Material aid whose items say '低保户，父亲服刑，电话13800001111' appears in the notice of its
+    semester as name, class, kind and '实物 1 份' (JSON: amount null), never with that text."""
+    secret = "低保户，父亲服刑，电话13800001111"
+    sqlite_school.write("aid", "grant", "P2", "--kind", "material", "--items", secret, "--date", "2026-03-02")
+    notice = sqlite_school.read("aid", "notice", "--semester", "2025-2026-2")
+    [row] = [r for r in notice["notice"] if r["kind"] == "material"]
+    assert row == {"name": "小红", "class": "3-2", "kind": "material", "amount": None}
+    text = sqlite_school("aid", "notice", "--semester", "2025-2026-2", actor=None)
+    assert text.code == 0 and "实物 1 份" in text.out, text
+    assert "13800001111" not in text.out + str(notice) and "服刑" not in text.out + str(notice)

@@ -718,12 +718,12 @@ def test_the_aid_notice_shows_name_class_kind_and_amount_only(school):
     assert all(set(r) == {"name", "class", "kind", "amount"} for r in rows)
     assert [(r["name"], r["kind"], r["amount"]) for r in rows] == [
         ("王小明", "living_subsidy", "500.00"),
-        ("李小红", "material", "冬衣一套"),
+        ("李小红", "material", None),  # in-kind: no text in a public notice (issue 11)
     ]
     # the class shows grade and class (the format is not in cli.md: "3-2" or similar)
     assert [r["class"].replace("年级", "-").replace("班", "") for r in rows] == ["3-2", "5-1"]
     text = json.dumps(notice, ensure_ascii=False)
-    for secret in ("P1", "P2", "13800001111", "13900002222", revoked, "扶助基金"):
+    for secret in ("P1", "P2", "13800001111", "13900002222", revoked, "扶助基金", "冬衣一套"):
         assert secret not in text
     first = aid_notice(school.model(), D(2026, 6, 25), "2025-2026-1")
     assert [(r["name"], r["amount"]) for r in first["notice"]] == [("王小明", "400.00")]

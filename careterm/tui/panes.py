@@ -508,11 +508,8 @@ def packed(items: list[str], width: int) -> str:
 
 
 def notice_amount(t, value: str | None) -> str:
-    """The notice's amount: yuan (stored with two decimals, "500.00") as money, items as written
-    (the notice holds the one or the other, and nothing else says which)."""
-    import re
-
-    return shown.money(value, t.lang) if value and re.fullmatch(r"\d+\.\d{2}", value) else value or ""
+    """The notice's amount: yuan as money; in-kind aid (no amount) as such, never its text."""
+    return shown.money(value, t.lang) if value else t("notice.in_kind")
 
 
 class PagedTable(DataTable):
