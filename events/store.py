@@ -257,6 +257,23 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"SELECT school, position FROM {HEADS_TABLE}")
             return {r[0]: r[1] for r in c.fetchall()}
 
+    def repair_heads(self) -> None:
+        """Each school's head set again from the log (under the write lock): `rebuild` mends a
+        heads table edited by hand, which `verify` reports."""
+        with self.datastore.get_connection(commit=True) as conn:
+            raw: sqlite3.Connection = conn._sqlite_conn
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                raw.execute(f"DELETE FROM {HEADS_TABLE}")
+                raw.execute(
+                    f"INSERT INTO {HEADS_TABLE} SELECT substr(originator_id, 1, "
+                    f"instr(originator_id, '/') - 1), MAX(rowid) FROM {self.events_table_name} GROUP BY 1"
+                )
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+
     def file_problems(self) -> list[str]:
         """SQLite's own check of the database file (pages, indexes): empty when intact."""
         with self.datastore.transaction(commit=False) as c:
@@ -496,6 +513,17 @@ def _postgres_recorder_class():
 
         def file_problems(self) -> list[str]:
             return []  # the server keeps its own files whole
+
+        def repair_heads(self) -> None:
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                self._lock_table(curs)  # no write in between
+                curs.execute(SQL("DELETE FROM {}").format(self._heads))
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {} SELECT split_part(originator_id, '/', 1), MAX(notification_id) "
+                        "FROM {}.{} GROUP BY 1"
+                    ).format(self._heads, self._schema, self._table)
+                )
 
         def first_streams_ending(self, suffix: str) -> list[str]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -876,6 +904,9 @@ class Store:
 
     def is_empty(self) -> bool:
         return self.head() == 0
+
+    def repair_heads(self) -> None:
+        self.recorder.repair_heads()
 
     def verify(self, head: str | None = None, *, batch: int = 5000) -> chain.Verified:
         """The hash chain from the first event to the last (ChainBroken names the first bad

@@ -204,6 +204,7 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    store.repair_heads()  # the guards of the write side, from the log (a hand edit wedged every write)
     head = store.head()
     if workers is None:
         workers = 1 if head < PARALLEL_FROM else os.cpu_count() or 1

@@ -371,3 +371,13 @@ def test_free_text_never_reaches_the_public_notice(sqlite_school):
     text = sqlite_school("aid", "notice", "--semester", "2025-2026-2", actor=None)
     assert text.code == 0 and "实物 1 份" in text.out, text
     assert "13800001111" not in text.out + str(notice) and "服刑" not in text.out + str(notice)
+
+
+def test_rebuild_repairs_a_head_moved_by_hand(sqlite_school):
+    """After `update careterm_heads set position=1`, `verify` fails; `rebuild` sets each head
+    from the log again, then `verify` passes and a contact is recorded at once."""
+    _sql(sqlite_school.url, "UPDATE careterm_heads SET position = 1")
+    assert sqlite_school("verify", actor=None).code == 3
+    sqlite_school.write("rebuild")
+    assert sqlite_school("verify", actor=None).code == 0
+    sqlite_school.write("contact", "P1", "--kind", "talk", actor="T1")
