@@ -95,6 +95,10 @@ MULTILINE = frozenset(
 OPTION_OF = {"class_": "--class", "parents": "--parent", "changes": "pupil amend", "pupils": "--pupils", "to": "--to"}
 
 
+# bidirectional embeddings, overrides, isolates and marks: they reorder what others read
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
 def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
     """Refuse control characters in text a person typed (a terminal escape in a name reached
     other people's screens): a line break only where several lines are allowed, no tab, escape,
@@ -105,9 +109,6 @@ def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
         if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI_CONTROLS:
             raise Refused(field, "control_character", value=value.encode("unicode_escape").decode("ascii")[:60])
     return value
-
-
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 def _check_texts(value: object, field: str, name: str) -> None:
@@ -381,7 +382,7 @@ def amend_staff(
             choice(role, rules.ROLES, "--role")
         changes["roles"] = list(dict.fromkeys(roles))
         if "admin" in staff.roles and "admin" not in changes["roles"]:
-            keep_an_admin(school, staff_id, day, field="--role")
+            keep_an_admin(school, staff_id, field="--role")
     if grade is not None:
         if grade not in rules.GRADES:
             raise Refused("--grade", "bad_grade", grade=grade)
@@ -393,7 +394,7 @@ def amend_staff(
     return [_event(StaffAmended, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, changes=changes)]
 
 
-def keep_an_admin(school: School, staff_id: str, day: dt.date, field: str = "STAFF_ID") -> None:
+def keep_an_admin(school: School, staff_id: str, field: str = "STAFF_ID") -> None:
     """The school always keeps an admin: without one nobody could add staff or set the rules."""
     others = [s for s in school.staff.values() if s.id != staff_id and "admin" in s.roles and s.left is None]
     if not others:
@@ -410,7 +411,7 @@ def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
     if day < staff.joined:
         raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
     if "admin" in staff.roles:
-        keep_an_admin(school, staff_id, day)
+        keep_an_admin(school, staff_id)
     events = [_event(StaffLeft, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id)]
     for pairing in staff.pairings:
         # a back-dated leave must not contradict pairings recorded after it
