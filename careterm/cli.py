@@ -714,9 +714,13 @@ def cmd_verify(s: Session) -> int:
         print(f"{s.t('error')}: " + s.t("verify.bad", seq=broken.seq, problem=s.t(f"verify.{broken.problem}")), file=sys.stderr)
         return EXIT_STORE
     if s.json:
-        print_json({"events": result.events, "head": result.head})
+        # "clock" only when there is something to say: {"events","head"} is the contract's shape
+        print_json({"events": result.events, "head": result.head, **({"clock": list(result.clock)} if result.clock else {})})
     else:
         print(s.t("verify.ok", events=result.events, head=result.head))
+    if result.clock:  # reported, not a failure: the entries are intact, their times doubtful
+        shown_seqs = "、".join(f"#{seq}" for seq in result.clock[:10]) + ("…" if len(result.clock) > 10 else "")
+        print(s.t("verify.clock", count=len(result.clock), seqs=shown_seqs), file=sys.stderr)
     return EXIT_OK
 
 

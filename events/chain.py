@@ -47,6 +47,9 @@ class ChainBroken(Exception):
 class Verified(NamedTuple):
     events: int
     head: str
+    # seqs whose recording time is earlier than the entry before (a clock set back) or later
+    # than the verifying machine's now (a clock that ran fast): reported, not a broken chain
+    clock: tuple[int, ...] = ()
 
 
 def verify(pairs: Iterable[tuple[int, StoredRow | None, str | None]], head: str | None = None) -> Verified:

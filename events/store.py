@@ -77,6 +77,36 @@ class NotAStore(StoreError):
         self.path = path
 
 
+class _Stamp(msgspec.Struct):
+    recorded_at: dt.datetime | None = None
+
+
+_stamp_decoder = msgspec.json.Decoder(_Stamp)
+
+
+class _ClockCheck:
+    """Recording times that went backwards, or lie ahead of `now` (more than five minutes): a
+    machine's clock that was set back or ran fast when they were recorded."""
+
+    AHEAD = dt.timedelta(minutes=5)
+
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.last: dt.datetime | None = None
+        self.odd: list[int] = []
+
+    def see(self, seq: int, state: bytes) -> None:
+        try:
+            moment = _stamp_decoder.decode(state).recorded_at
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return  # not plain JSON (an encrypted store): the chain alone is checked
+        if moment is None:
+            return
+        if (self.last is not None and moment < self.last) or moment > self.now + self.AHEAD:
+            self.odd.append(seq)
+        self.last = moment if self.last is None else max(self.last, moment)
+
+
 class StoreDamaged(StoreError):
     """The database file or careterm's bookkeeping in it is damaged: restore the backup."""
 
@@ -920,16 +950,18 @@ class Store:
         if problems:
             raise StoreDamaged("file", "; ".join(problems[:3]))
         last_of: dict[str, int] = {}
-        verified = chain.verify(self._chain_pairs(batch, last_of), head)
+        clock = _ClockCheck(self.clock())
+        verified = chain.verify(self._chain_pairs(batch, last_of, clock), head)
         if self.recorder.heads() != last_of:
             wrong = sorted(set(last_of.items()) ^ set(self.recorder.heads().items()))
             raise StoreDamaged("heads", ", ".join(f"{school}: {position}" for school, position in wrong[:3]))
-        return verified
+        return verified._replace(clock=tuple(clock.odd))
 
     def _chain_pairs(
-        self, batch: int, last_of: dict[str, int] | None = None
+        self, batch: int, last_of: dict[str, int] | None = None, clock: "_ClockCheck | None" = None
     ) -> Iterator[tuple[int, chain.StoredRow | None, str | None]]:
-        """Each seq's stored row and chain link; `last_of` collects each school's last seq."""
+        """Each seq's stored row and chain link; `last_of` collects each school's last seq,
+        `clock` looks at each recording time."""
         top = self.recorder.max_ids()
         position = 0
         while position < top:
@@ -938,6 +970,9 @@ class Store:
             if last_of is not None:
                 for r in rows:
                     last_of[school_of_stream(r[1])] = r[0]
+            if clock is not None:
+                for r in rows:
+                    clock.see(r[0], r[4])
             by_seq = {r[0]: chain.StoredRow(*r) for r in rows}
             link_of = dict(links)
             for seq in sorted(by_seq.keys() | link_of.keys()):

@@ -381,3 +381,35 @@ def test_rebuild_repairs_a_head_moved_by_hand(sqlite_school):
     sqlite_school.write("rebuild")
     assert sqlite_school("verify", actor=None).code == 0
     sqlite_school.write("contact", "P1", "--kind", "talk", actor="T1")
+
+
+def test_verify_reports_recording_times_a_wrong_clock_made(tmp_path):
+    """Entries stored with the times their machines gave (the bulk path keeps them): after the
+    school's setup entries at 2026-06-30 08:00 UTC, one at 06-27 (a clock 3 days slow: earlier
+    than the one before) and one at 2027-01-15 (ahead of the verifying clock, 2026-07-01): `verify`
+    passes (the chain is whole) and names exactly those two seqs (the last two); the CLI says so."""
+    import datetime as dt
+
+    import msgspec
+
+    from events import commands as C
+    from events.service import Service
+    from events.store import Store
+    from helpers import ctx, setup_school
+    from test_cli import careterm
+
+    utc = dt.timezone.utc
+    path = tmp_path / "s.sqlite"
+    with Store(path, create=True, clock=lambda: dt.datetime(2026, 6, 30, 8, tzinfo=utc)) as store:
+        service = Service(store)
+        setup_school(service, staff=["t1"], pupils=["p1", "p2"])
+        head = store.head()
+        made = [C.contact(service.state, ctx(), pupil, kind="talk", by="t1")[0] for pupil in ("p1", "p2")]
+        stamped = [msgspec.structs.replace(made[0], recorded_at=dt.datetime(2026, 6, 27, 8, tzinfo=utc)),
+                   msgspec.structs.replace(made[1], recorded_at=dt.datetime(2027, 1, 15, 8, tzinfo=utc))]
+        seqs = store.append_stamped(stamped, expected_head=head)
+    with Store(path, clock=lambda: dt.datetime(2026, 7, 1, 8, tzinfo=utc)) as store:
+        assert store.verify().clock == tuple(seqs)
+    run = careterm("verify", "--json", store=str(path))
+    assert run.code == 0 and run.json()["clock"] == seqs, run
+    assert "时钟" in run.err, run
