@@ -76,3 +76,27 @@ def store_url(request) -> str:
 def pg_server() -> str:
     """The test server's URL itself (for direct SQL), with the same skip/fail rule as pg_url."""
     return _pg_server()
+
+
+# --- the TUI tests' demo school (tests/tui_support.py builds it once per process) ------------
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """(path of the deterministic demo store, facts the tests use), built once."""
+    import tui_support
+
+    return tui_support.demo_store(tmp_path_factory)
+
+
+@pytest.fixture
+def facts(demo):
+    return demo[1]
+
+
+@pytest.fixture
+def store_path(demo, tmp_path):
+    """A private copy of the demo store (tests write to it)."""
+    import tui_support
+
+    return tui_support.copy_store(demo[0], tmp_path)

@@ -7,44 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-import pytest
 
 import tui_support as S
+from tui_support import run, new_events, head_of, started
 from careterm.tui.forms import FormScreen
-from events.store import Store
 
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    return S.demo_store(tmp_path_factory)
-
-
-@pytest.fixture
-def facts(demo):
-    return demo[1]
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    return S.copy_store(demo[0], tmp_path)
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-def new_events(path, after: int) -> list:
-    with Store(str(path)) as store:
-        return [e for _, e in store.read(after)]
-
-
-def head_of(path) -> int:
-    with Store(str(path)) as store:
-        return store.head()
-
-
-async def started(app, pilot):
-    await S.wait_for(pilot, lambda: S.loaded(app), 15, "the first load")
 
 
 def errors(form) -> dict[str, str]:

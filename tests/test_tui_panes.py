@@ -7,37 +7,14 @@ the pupils list (my pupils), and how rates, money and times are shown.
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 import tui_support as S
+from tui_support import run, head_of, started
 from events import commands as C
 from events.store import Store
 
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    return S.demo_store(tmp_path_factory)
-
-
-@pytest.fixture
-def facts(demo):
-    return demo[1]
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    return S.copy_store(demo[0], tmp_path)
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-def head_of(path) -> int:
-    with Store(str(path)) as store:
-        return store.head()
 
 
 def demo_flags(path) -> dict[str, int]:
@@ -50,10 +27,6 @@ def demo_flags(path) -> dict[str, int]:
     finally:
         ws.close()
     return {f: sum(f in r["flags"] for r in rows) for f in ("late", "backfill")}
-
-
-async def started(app, pilot):
-    await S.wait_for(pilot, lambda: S.loaded(app), 15, "the first load")
 
 
 async def audit_tab(app, pilot):

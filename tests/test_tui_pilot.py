@@ -14,43 +14,11 @@ import time
 import pytest
 
 import tui_support as S
+from tui_support import run, new_events, head_of, started
 from careterm.tui.forms import FORMS, FormScreen
 from events import commands as C
 from events.store import Store
 
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    return S.demo_store(tmp_path_factory)
-
-
-@pytest.fixture
-def facts(demo):
-    return demo[1]
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    """A private copy of the demo store (tests write to it)."""
-    return S.copy_store(demo[0], tmp_path)
-
-
-def run(coro):
-    return asyncio.run(coro)
-
-
-def new_events(path, after: int) -> list:
-    with Store(str(path)) as store:
-        return [e for _, e in store.read(after)]
-
-
-def head_of(path) -> int:
-    with Store(str(path)) as store:
-        return store.head()
-
-
-async def started(app, pilot):
-    await S.wait_for(pilot, lambda: S.loaded(app), 15, "the first load")
 
 
 async def save_form(pilot) -> None:

@@ -15,20 +15,6 @@ from events import commands as C
 LANGS = ["zh", "en"]
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    return S.demo_store(tmp_path_factory)
-
-
-@pytest.fixture
-def facts(demo):
-    return demo[1]
-
-
-@pytest.fixture
-def store_path(demo, tmp_path):
-    return S.copy_store(demo[0], tmp_path)
-
 
 def app_for(store_path, actor: str, lang: str):
     return S.make_app(store_path, actor, lang=None if lang == "zh" else lang)

@@ -310,3 +310,24 @@ async def open_form(pilot, key: str) -> None:
     assert menu.highlighted == target, (menu.highlighted, target)
     await send_keys(pilot, "enter")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.form.key == key, 5, f"form {key}")
+
+
+# -- small helpers of the Pilot tests -------------------------------------------------------------
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def new_events(path, after: int) -> list:
+    with Store(str(path)) as store:
+        return [e for _, e in store.read(after)]
+
+
+def head_of(path) -> int:
+    with Store(str(path)) as store:
+        return store.head()
+
+
+async def started(app, pilot) -> None:
+    await wait_for(pilot, lambda: loaded(app), 15, "the first load")
