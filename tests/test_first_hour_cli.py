@@ -7,10 +7,7 @@ T1 on 2025-10-10; P2 小红 economic_hardship, a living subsidy of 500 on 2025-1
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -25,11 +22,7 @@ from test_cli import (  # noqa: F401 - fixtures are used by name
     sqlite_school,
 )
 
-LOCALE = Path(__file__).resolve().parent.parent / "careterm" / "locale"
-
-
-def catalog(lang: str) -> dict[str, str]:
-    return json.loads((LOCALE / f"{lang}.json").read_text(encoding="utf-8"))
+from test_cli_refusals import catalog
 
 
 # --- 3. dates as people type them -------------------------------------------------------------
