@@ -47,19 +47,38 @@ class Translator:
             return template
 
     def refusal(self, field: str, code: str, params: dict[str, Any]) -> str:
-        """A refusal in words: a role is named by its name, not its code ("学校领导", not
-        "leader"); an option that has a name says it beside the option (操作人 --as)."""
+        """A refusal in words (see `refusal_params`); an option that has a name says it beside
+        the option (操作人 --as)."""
+        field_shown = catalog(self.lang).get(f"field.{field}", field)
+        return self("refused.prefix", field=field_shown) + self(f"refused.{code}", **self.refusal_params(params))
+
+    def refusal_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A refusal's values as people read them: roles, types, categories and kinds by their
+        names ("学校领导", not "leader"), for the command line and the app alike."""
         words = catalog(self.lang)
         shown = dict(params)
-        for key in ("role", "roles"):
+        for key, prefixes in _NAMED_PARAMS.items():
             if key in shown:
-                shown[key] = _named(shown[key], "role.", words)
-        field_shown = words.get(f"field.{field}", field)
-        return self("refused.prefix", field=field_shown) + self(f"refused.{code}", **shown)
+                for prefix in prefixes:  # the first catalog that names the code
+                    named = _named(shown[key], prefix, words)
+                    if named != shown[key] and named != list(shown[key] or ()):
+                        shown[key] = named
+                        break
+        return shown
 
     def names(self, values: Any, prefix: str) -> Any:
         """Codes (one or a list) shown by their names where the catalog has one."""
         return _named(values, prefix, catalog(self.lang))
+
+
+# which parameters of a refusal hold codes, and the catalog prefixes that name them
+_NAMED_PARAMS = {
+    "role": ("role.",),
+    "roles": ("role.",),
+    "type": ("type.",),
+    "category": ("category.",),
+    "kind": ("aid.", "kind."),
+}
 
 
 def _named(values: Any, prefix: str, words: dict[str, str]) -> Any:

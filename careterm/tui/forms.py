@@ -155,24 +155,6 @@ def field_label(t, name: str) -> str:
     return "" if label == key else label
 
 
-def shown_params(t, params: dict[str, Any]) -> dict[str, Any]:
-    """A refusal's values as people read them: roles, types, categories and kinds by their names."""
-
-    def name(prefixes: tuple[str, ...], code: Any) -> Any:
-        for prefix in prefixes:
-            if t(prefix + str(code)) != prefix + str(code):
-                return t(prefix + str(code))
-        return code
-
-    prefixes = {"roles": ("role.",), "role": ("role.",), "type": ("type.",), "category": ("category.",), "kind": ("aid.", "kind.")}
-    shown = {}
-    for key, value in params.items():
-        if key in prefixes:
-            value = [name(prefixes[key], v) for v in value] if isinstance(value, (list, tuple)) else name(prefixes[key], value)
-        shown[key] = value
-    return shown
-
-
 class NoteArea(TextArea):
     """A note of several lines: Enter starts a new line, Tab leaves, Ctrl+S saves the form."""
 
@@ -352,7 +334,7 @@ class FormScreen(ModalScreen[list]):
         self.app.push_screen(ConfirmScreen(message), lambda yes: yes and self.save(*args, confirmed=True))
 
     def show_refusal(self, refused: Refused) -> None:
-        message = self.t(f"refused.{refused.code}", **shown_params(self.t, refused.params))
+        message = self.t(f"refused.{refused.code}", **self.t.refusal_params(refused.params))
         target = self.query("#" + self._wid(refused.field) + "-error")
         if target:
             target.first().update(message)
