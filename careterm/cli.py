@@ -566,7 +566,7 @@ def _log_rows(s: Session, *, with_data: bool = False, **filters) -> tuple[Any, l
     from zoneinfo import ZoneInfo
 
     from projections.audit import audit_row, full_row, trail
-    from projections.readmodel import load
+    from events.saved import load
 
     store = s.store()
     school = s.school_id()
@@ -588,7 +588,7 @@ def cmd_audit(s: Session) -> int:
     a = s.args
     from events.types import BY_NAME
     from projections.audit import FLAGS
-    from projections.readmodel import load
+    from events.saved import load
 
     s.set_language()
     for name in a.type or []:
@@ -608,7 +608,7 @@ def cmd_audit(s: Session) -> int:
 
 def cmd_history(s: Session) -> int:
     a = s.args
-    from projections.readmodel import load
+    from events.saved import load
 
     s.set_language()
     model = load(s.store(), s.school_id())
@@ -625,7 +625,7 @@ def cmd_history(s: Session) -> int:
 
 def _named(s: Session, model: Any, subject: str) -> str:
     """A subject for people: "小明（P1）" for pupil/P1, "王老师（T1）" for staff/T1, the school's name."""
-    from projections.model import profile_on
+    from events.model import profile_on
 
     kind, _, ident = subject.partition("/")
     name = None
@@ -674,8 +674,8 @@ def _print_table(s: Session, model: Any, rows: list[dict], *, notes: bool = Fals
 
 def cmd_schools(s: Session) -> int:
     """Every school of the store (a district): how to find the id that --school takes."""
-    from projections.model import status_on
-    from projections.readmodel import load
+    from events.model import status_on
+    from events.saved import load
 
     store = s.store()
     heads = store.recorder.heads()  # the last log position of each school

@@ -36,7 +36,7 @@ class Workspace:
         self._store: Store | None = None
         self._service = None
         self._schools: dict | None = None
-        self._kept = None  # the read models loaded in this session (projections.readmodel.Kept)
+        self._kept = None  # the read models loaded in this session (events.saved.Kept)
         # a session that saves its read models when idle (`save_due`), not while someone waits
         # for a screen: the TUI
         self.defer_saves = False
@@ -115,18 +115,18 @@ class Workspace:
     # -- reading -------------------------------------------------------------------------------
 
     def model(self, known_at: dt.datetime | None = None):
-        from projections import readmodel
+        from events import saved
 
         if self._kept is None:
-            self._kept = readmodel.Kept()
+            self._kept = saved.Kept()
         school = self.school_id()
-        return readmodel.load(self.store(), school, known_at=known_at, kept=self._kept, save=not self.defer_saves)
+        return saved.load(self.store(), school, known_at=known_at, kept=self._kept, save=not self.defer_saves)
 
     def save_due(self) -> int:
         """Save the read models a deferred load left unsaved (see `defer_saves`)."""
-        from projections import readmodel
+        from events import saved
 
-        return readmodel.save_due(self.store(), self._kept) if self._kept is not None else 0
+        return saved.save_due(self.store(), self._kept) if self._kept is not None else 0
 
     def model_as_of(self, as_of: dt.date | None = None, known_at: dt.datetime | None = None):
         """(read model, as-of date): current, or replayed as known at a time.

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 from events import rules
 from events.calendar import Period, Term, default_semester, school_year, semester
-from projections.model import PairingRec, PupilRec, SchoolModel, profile_on
+from events.model import PairingRec, PupilRec, SchoolModel, profile_on
 
 ONE_DAY = dt.timedelta(days=1)
 CALENDAR_KINDS = ("month", "semester", "year")

@@ -12,7 +12,7 @@ from typing import Any
 from events import rules
 from events.calendar import default_semester
 from projections.compliance import semester_span
-from projections.model import (
+from events.model import (
     EntryRec,
     PupilRec,
     SchoolModel,

@@ -13,7 +13,7 @@ from events.errors import Refused
 from events.service import Service
 from events.store import Store
 from helpers import ctx, setup_school
-from projections import readmodel
+from events import saved
 from projections.views import aid_list
 
 D = dt.date
@@ -57,7 +57,7 @@ def test_similar_aid_in_the_holiday_after_a_term_is_the_same_semester(tmp_path):
         assert (refused.value.field, refused.value.code) == ("--kind", "similar_aid_this_semester")
         assert refused.value.params["semester"] == "2025秋"
         grant(D(2026, 2, 25))
-        model = readmodel.load(store, "s1")
+        model = saved.load(store, "s1")
         ledger = aid_list(model, D(2026, 6, 30))["grants"]
     assert [g["date"] for g in ledger] == ["2026-01-10", "2026-02-25"]
     assert [g["semester"] for g in ledger] == ["2025秋", "2026春"]

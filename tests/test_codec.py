@@ -213,10 +213,10 @@ def test_unreadable_rows_are_store_errors(store_url, topic, state):
         with pytest.raises(StoreError, match=f"#{seq}"):
             list(store.read())
         # the views' own decoding (contacts straight into the fields the model keeps) too
-        from projections import readmodel
+        from events import saved
 
         with pytest.raises(StoreError, match=f"#{seq}"):
-            readmodel.load(store, "s1")
+            saved.load(store, "s1")
 
 
 def test_future_schema_is_not_read_as_the_current_one(sqlite_url):

@@ -225,7 +225,7 @@ def test_a_head_moved_by_hand_fails_verify(sqlite_school):
 
 OWNER_SCRIPT = r"""
 import multiprocessing, sys, time
-from projections.readmodel import die_with
+from projections.rebuild_workers import die_with
 
 def worker(owner):
     die_with(owner, every=0.2)

@@ -6,13 +6,13 @@ pairings, exits and returns, contacts and activities, aid grants and revocations
 joining and leaving. Most are valid; the refused ones are simply skipped, as a user would see
 them refused.
 
-(a) incremental catch-up (projections.readmodel.load after each random-sized batch, from a
+(a) incremental catch-up (projections.saved.load after each random-sized batch, from a
     second Store on the same file, as another process would) equals a fold of the whole log;
 (b) a view as-of D equals the view computed from a fold of only the events effective up to D,
     corrections and retractions kept whatever their own date (cli.md: "A retraction or
     correction applies to its entry at every --as-of"; "A corrected entry counts on its
     corrected date", so an entry counts as-of D when its *corrected* date is <= D);
-(c) the record known at T (projections.readmodel.load(known_at=T)) equals a fold of the events
+(c) the record known at T (projections.saved.load(known_at=T)) equals a fold of the events
     recorded up to T (recording times come from a fake store clock the test advances).
 """
 
@@ -33,6 +33,7 @@ from events.errors import Refused
 from events.service import Service
 from events.store import Store
 from events.types import EntryCorrected, EntryRetracted, Event, TermAdded
+from events import saved
 from projections import readmodel
 from projections.compliance import compliance
 from projections.views import aid_list, aid_notice, archive, queue, semesters, staff_list, stats
@@ -328,16 +329,16 @@ def test_incremental_catch_up_equals_rebuild(pupils, staff, ops, cuts, days):
         with new_store(tmp, clock) as store, Store(Path(tmp) / "store.sqlite", clock=clock) as reader:
             history = History(store, clock)
             history.setup(pupils, staff)
-            readmodel.load(reader, SCHOOL, save_from=1)  # a first saved model, before the random part
+            saved.load(reader, SCHOOL, save_from=1)  # a first saved model, before the random part
             start = 0
             for cut in cuts:
                 history.play(ops[start:start + cut])
                 start += cut
                 # another process opens the view: saved state + catch-up, saved again
-                readmodel.load(reader, SCHOOL, save_from=1)
+                saved.load(reader, SCHOOL, save_from=1)
             history.play(ops[start:])
-            incremental = readmodel.load(reader, SCHOOL, save_from=1)
-            rebuilt = readmodel.fold(store.read(), SCHOOL)
+            incremental = saved.load(reader, SCHOOL, save_from=1)
+            rebuilt = saved.fold(store.read(), SCHOOL)
             assert incremental.position == rebuilt.position == store.head()
             for d in days + [(TODAY - OPENED).days]:
                 day = OPENED + dt.timedelta(days=d)
@@ -345,7 +346,7 @@ def test_incremental_catch_up_equals_rebuild(pupils, staff, ops, cuts, days):
             # the whole persisted model, byte for byte (and after `rebuild`, the saved one too)
             assert _encoded(incremental) == _encoded(rebuilt)
             readmodel.rebuild(reader)
-            assert _encoded(readmodel.load(reader, SCHOOL, save_from=1)) == _encoded(rebuilt)
+            assert _encoded(saved.load(reader, SCHOOL, save_from=1)) == _encoded(rebuilt)
 
 
 # --- (b) as-of D == fold of the events effective by D ------------------------------------
@@ -383,11 +384,11 @@ def test_as_of_equals_fold_of_events_effective_by_then(pupils, staff, ops, days)
             history = History(store, clock)
             history.setup(pupils, staff)
             history.play(ops)
-            model = readmodel.load(store, SCHOOL)
+            model = saved.load(store, SCHOOL)
             log = list(store.read())
             for d in days:
                 day = OPENED + dt.timedelta(days=d)
-                reference = readmodel.fold(effective_by(log, day), SCHOOL)
+                reference = saved.fold(effective_by(log, day), SCHOOL)
                 assert_same_views(views_on(model, day), views_on(reference, day), f"as of {day}")
 
 
@@ -425,9 +426,9 @@ def test_known_at_equals_fold_of_events_recorded_by_then(pupils, staff, ops, pic
             # between two recordings, and before anything was recorded
             moments += [times[picks[0] % len(times)] + dt.timedelta(seconds=30), times[0] - dt.timedelta(seconds=1)]
             for moment in moments:
-                known = readmodel.load(store, SCHOOL, known_at=moment)
+                known = saved.load(store, SCHOOL, known_at=moment)
                 wanted = sorted((by_id[i] for t, i in recorded if t <= moment), key=lambda x: x[0])
-                reference = readmodel.fold(wanted, SCHOOL)
+                reference = saved.fold(wanted, SCHOOL)
                 assert _encoded(known) == _encoded(reference), f"known at {moment}"
                 for day in (TODAY, TODAY - dt.timedelta(days=120)):
                     assert_same_views(views_on(known, day), views_on(reference, day), f"known at {moment}, as of {day}")
@@ -444,12 +445,12 @@ def test_inspection_correction_survives_a_saved_model(tmp_path):
         history = History(store, clock)
         history.setup([((), 3, 2)], [(3, 2)])
         inspected = history.run(lambda s: C.inspect_handbook(s, ctx(dt.date(2025, 10, 1)), "T1", result="ok"))
-        readmodel.load(store, SCHOOL, save_from=1)  # saved with the inspection
+        saved.load(store, SCHOOL, save_from=1)  # saved with the inspection
         history.run(lambda s: C.correct(s, ctx(dt.date(2025, 10, 2)), inspected[0].id, reason="日期有误",
                                         to_date=dt.date(2025, 10, 3)))
         history.run(lambda s: C.retract(s, ctx(dt.date(2025, 10, 2)), inspected[0].id, reason="重复"))
-        incremental = readmodel.load(store, SCHOOL, save_from=1)
-        rebuilt = readmodel.fold(store.read(), SCHOOL)
+        incremental = saved.load(store, SCHOOL, save_from=1)
+        rebuilt = saved.fold(store.read(), SCHOOL)
         entry = rebuilt.entries[inspected[0].id]
         assert (entry.date, entry.retracted) == (dt.date(2025, 10, 3), True)
         assert _encoded(incremental) == _encoded(rebuilt)

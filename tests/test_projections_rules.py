@@ -22,7 +22,7 @@ from events import commands as C
 from events.errors import Refused
 from events.service import Service
 from events.store import Store
-from projections import readmodel
+from events import saved
 from projections.audit import signals
 from projections.compliance import compliance
 from projections.views import aid_list, aid_notice, archive, queue, staff_list, stats
@@ -89,7 +89,7 @@ class School:
         self.do(lambda s, c: C.add_term(s, c, name=name, start=start, end=end), day)
 
     def model(self):
-        return readmodel.load(self.store, SCHOOL)
+        return saved.load(self.store, SCHOOL)
 
     def compliance(self, as_of: dt.date, range_from=None, range_to=None) -> dict:
         return compliance(self.model(), as_of, range_from, range_to)

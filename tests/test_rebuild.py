@@ -14,8 +14,9 @@ from careterm.demo import build_demo
 from events import commands as C
 from events.service import Service
 from events.store import Store, by_prefix, span_of
+from events import saved
 from projections import readmodel
-from projections.model import SCHEMA
+from events.model import SCHEMA, new_model
 
 UNTIL = dt.date(2026, 6, 30)
 
@@ -51,9 +52,9 @@ def test_rebuild_equals_a_fold_from_zero_and_replaces_what_was_saved(district):
     url, summary = district
     with Store(url) as store:
         head = store.head()
-        expected = {s: readmodel._encoder.encode(readmodel.load(store, s, save=False)) for s in summary["school_ids"]}
+        expected = {s: saved.encoder.encode(saved.load(store, s, save=False)) for s in summary["school_ids"]}
         # a damaged model saved at the head (a plain save would keep it) and one of no school
-        store.save_view("school:s1", SCHEMA, head, readmodel._encoder.encode(readmodel.new_model("s1")))
+        store.save_view("school:s1", SCHEMA, head, saved.encoder.encode(new_model("s1")))
         store.save_view("school:gone", SCHEMA, head, b"\x80")
         readmodel.rebuild(store, workers=2)
         for school, state in expected.items():
@@ -92,7 +93,7 @@ def test_a_run_reads_the_streams_of_its_schools_only(store_url):
         counted = readmodel.rebuild(store, workers=2)
         assert counted == per_school and per_school["s2"] > per_school["s1"]
         for school in ids:
-            model = readmodel.load(store, school)
+            model = saved.load(store, school)
             assert model.name == f"学校{school}" and len(model.pupils) == ids.index(school) + 1
 
 

@@ -93,10 +93,10 @@ def test_careterm_in_tmux(tmp_path):
 
     # a plain teacher with pupils, one of whom has a talk due: the home tab lists it
     from events.store import Store
-    from projections import readmodel
+    from events import saved
 
     with Store(str(store)) as st:
-        model = readmodel.load(st, S.SCHOOL)
+        model = saved.load(st, S.SCHOOL)
         today = st.clock().astimezone(__import__("zoneinfo").ZoneInfo(model.timezone)).date()
         ids = S.choose_ids(st, model, today)
     mentor, pupil, other = ids["mentor"], ids["pupil"], [p for p in ids["mentor_pupils"] if p != ids["pupil"]][0]

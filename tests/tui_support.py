@@ -34,7 +34,7 @@ def build_demo_file(path: Path) -> dict:
     """Build the demo school into a new SQLite file at `path`; returns facts the tests use."""
     from careterm.demo import build_demo
     from events.service import Service
-    from projections import readmodel
+    from events import saved
 
     import itertools
 
@@ -47,7 +47,7 @@ def build_demo_file(path: Path) -> dict:
     store = Store(str(path), create=True, clock=fixed_clock)
     try:
         summary = build_demo(Service(store), seed=SEED, until=UNTIL)
-        model = readmodel.load(store, SCHOOL)  # persists the read models: later loads only catch up
+        model = saved.load(store, SCHOOL)  # persists the read models: later loads only catch up
         facts = {"summary": summary, **choose_ids(store, model)}
     finally:
         commands.new_id = random_ids
@@ -59,7 +59,7 @@ def choose_ids(store: Store, model, day: dt.date = UNTIL) -> dict:
     """Ids the tests need, found in the demo (so a change of the demo does not break them)."""
     from projections import views
     from projections.compliance import compliance
-    from projections.model import categories_on, status_on
+    from events.model import categories_on, status_on
 
     comp = compliance(model, day)
     by_staff: dict[str, list[dict]] = {}

@@ -16,7 +16,7 @@ from careterm.workspace import Workspace
 from projections import views
 from projections.audit import audit_row, trail
 from projections.compliance import compliance
-from projections.model import SchoolModel
+from events.model import SchoolModel
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""The read model of one school: a pure fold over the ordered log.
+"""The model of one school: the one fold the commands check against and the views read.
 
 `apply(model, seq, event)` serves live catch-up, full rebuild and known-at replay alike. The
 model keeps every fact with its effective date (timelines), so a view can be asked about any
 date (as-of) without folding again. Corrections and retractions change the entry they point
 at, whatever their own date: they apply at every as-of.
 
-The model is a msgspec Struct so it can be persisted whole (`projections.readmodel`).
+The model is a msgspec Struct so it can be persisted whole (`events.saved`).
 """
 
 from __future__ import annotations
