@@ -449,6 +449,8 @@ def cmd_archive(s: Session) -> int:
     from projections.views import archive
 
     model, day = s.view()
+    if getattr(s.args, "incomplete", False):
+        return _incomplete_files(s, archive(model, day))
     cols = ("pupil", "name", "gender", "grade", "class", "categories", "status", "mentor")
 
     def text(d: dict) -> None:
@@ -462,18 +464,47 @@ def cmd_archive(s: Session) -> int:
     return s.emit(archive(model, day), text)
 
 
+def _incomplete_files(s: Session, found: dict) -> int:
+    """`archive --incomplete`: the class teacher's list of left-behind pupils whose file lacks a
+    guardian or a parent's workplace or phone (projections.completeness), with what is missing."""
+    data = dict(found, pupils=[r for r in found["pupils"] if r["incomplete"]])
+
+    def text(d: dict) -> None:
+        if not d["pupils"]:
+            print(s.t("archive.incomplete_none"))
+            return
+        rows = [dict(r, incomplete=s.t.names(r["incomplete"], "missing.")) for r in d["pupils"]]
+        _table(s, rows, ("pupil", "name", "grade", "class", "mentor", "incomplete"))
+
+    return s.emit(data, text)
+
+
 def cmd_stats(s: Session) -> int:
-    from projections.views import stats
+    from projections.stats import stats
 
     model, day = s.view()
 
     def text(d: dict) -> None:
+        # narrow tables one under another (80 columns): the school by category, the grades and
+        # classes with their totals, then each class's categories that have pupils
         rows = [{"category": s.t(f"category.{c}"), **v} for c, v in d["by_category"].items()]
         _table(s, rows, ("category", "total", "with_mentor"))
+        counts = ("total", "with_mentor", "dropouts", "incomplete")
         print()
-        _table(s, [{"grade": g, **v} for g, v in d["by_grade"].items()], ("grade", "total", "with_mentor"))
+        _table(s, [{"grade": g, **v} for g, v in d["by_grade"].items()], ("grade", *counts))
+        print()
+        _table(s, [{"class": k, **v} for k, v in d["class_totals"].items()], ("class", *counts))
+        print()
+        cells = [
+            {"class": k, "category": s.t(f"category.{c}"), **v}
+            for k, columns in d["by_class"].items() for c, v in columns.items() if v["total"]
+        ]
+        _table(s, cells, ("class", "category", "total", "with_mentor"))
         print()
         _table(s, [{"kind": s.t(f"aid.{k}"), "amount": shown.money(v, s.t.lang)} for k, v in d["aid"].items()], ("kind", "amount"))
+        print()
+        print(s.t("stats.dropouts", dropouts=d["dropouts"]))
+        print(s.t("stats.incomplete", incomplete=d["incomplete"]))
 
     return s.emit(stats(model, day), text)
 
@@ -615,12 +646,23 @@ def cmd_history(s: Session) -> int:
     if a.pupil_id not in model.pupils:
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
     model, rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
+    gaps = _file_gaps(s, a.pupil_id)
     if s.json:
-        print_json({"pupil": a.pupil_id, "events": rows})
+        print_json({"pupil": a.pupil_id, "incomplete": gaps, "events": rows})
     else:
         print(s.t("history.of_pupil", who=_named(s, model, f"pupil/{a.pupil_id}")))
+        if gaps:
+            print(s.t("file.incomplete", missing=s.t.names(gaps, "missing.")))
         _print_table(s, model, rows, notes=True)
     return EXIT_OK
+
+
+def _file_gaps(s: Session, pupil: str) -> list[str]:
+    """What the pupil's file lacks as of --as-of (and as known at --known-at)."""
+    from projections.completeness import incomplete_on
+
+    model, day = s.view()
+    return incomplete_on(model.pupils[pupil], day) if pupil in model.pupils else []
 
 
 def _named(s: Session, model: Any, subject: str) -> str:
@@ -926,7 +968,7 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     def view(name: str, handler, *, parent=sub, **kw) -> argparse.ArgumentParser:
         return command(name, handler, parent=parent, parents=[viewing], **kw)
 
-    view("archive", cmd_archive)
+    view("archive", cmd_archive).add_argument("--incomplete", action="store_true")
     view("stats", cmd_stats)
     view("queue", cmd_queue)
     p = view("compliance", cmd_compliance)

@@ -12,6 +12,7 @@ from typing import Any
 from events import rules
 from events.calendar import default_semester
 from projections.compliance import semester_span
+from projections.completeness import incomplete_on
 from events.model import (
     EntryRec,
     PupilRec,
@@ -46,6 +47,7 @@ def pupil_row(model: SchoolModel, pupil: PupilRec, day: dt.date) -> dict[str, An
         "guardian": p.get("guardian"),
         "parents": p.get("parents", []),
         "profile": p.get("profile", {}),
+        "incomplete": incomplete_on(pupil, day),  # what a left-behind pupil's file lacks
     }
 
 
@@ -149,39 +151,6 @@ def aid_notice(model: SchoolModel, day: dt.date, semester_name: str) -> dict | N
             }
         )
     return {"semester": semester_name, "notice": rows}
-
-
-# --- statistics ----------------------------------------------------------------------------
-
-
-def stats(model: SchoolModel, day: dt.date) -> dict:
-    """弱势群体情况统计表: enrolled pupils by category and grade, with and without a mentor."""
-    by_category = {c: {"total": 0, "with_mentor": 0} for c in rules.CATEGORIES}
-    by_grade: dict[str, dict[str, int]] = {}
-    total = {"total": 0, "with_mentor": 0, "in_care": 0}
-    for pupil in model.pupils.values():
-        if pupil.registered > day or status_on(pupil, day) != "enrolled":
-            continue
-        cats = categories_on(pupil, day)
-        has = mentor_on(pupil, day) is not None
-        grade = str(profile_on(pupil, day).get("grade"))
-        g = by_grade.setdefault(grade, {"total": 0, "with_mentor": 0})
-        g["total"] += 1
-        g["with_mentor"] += has
-        total["total"] += 1
-        total["with_mentor"] += has
-        total["in_care"] += bool(cats)
-        for c in cats:
-            by_category[c]["total"] += 1
-            by_category[c]["with_mentor"] += has
-    aid = aid_list(model, day)["totals"]
-    return {
-        "as_of": day.isoformat(),
-        "by_category": by_category,
-        "by_grade": dict(sorted(by_grade.items())),
-        "total": total,
-        "aid": {k: aid.get(k, "0.00") for k in rules.AID_KINDS if k in aid},
-    }
 
 
 # --- the reassignment queue ----------------------------------------------------------------

@@ -36,7 +36,8 @@ from events.types import EntryCorrected, EntryRetracted, Event, TermAdded
 from events import saved
 from projections import readmodel
 from projections.compliance import compliance
-from projections.views import aid_list, aid_notice, archive, queue, semesters, staff_list, stats
+from projections.stats import stats
+from projections.views import aid_list, aid_notice, archive, queue, semesters, staff_list
 
 SCHOOL = "s1"
 OPENED = dt.date(2025, 9, 1)
