@@ -57,7 +57,7 @@ def raw_scan(url: str) -> float:
     if url.startswith("postgres"):
         import psycopg
 
-        from events.store import _postgres_env
+        from events.store_postgres import postgres_env as _postgres_env
 
         env = _postgres_env(url)
         schema = env.get("POSTGRES_SCHEMA", "public")
