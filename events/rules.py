@@ -50,13 +50,19 @@ MAX_SCHOOLS = 1000  # a demo district
 
 ROLES = ("teacher", "class_teacher", "leader", "counselor", "auditor", "admin")
 
-DUTIES = ("parent_call", "talk", "parent_phone_visit", "semester_report", "birthday")
+# The five duties of the 一对一 policy, then those the policies leave to each school's rate
+# (off until `rules set` gives them a cadence; they apply to every pairing), the last of them
+# the handbook inspection of each mentor with a pairing (met by `inspect STAFF_ID`).
+INSPECTION = "inspection"
+MORE_DUTIES = ("home_visit", "homework_signature", "guardian_contact", "tutoring", "counseling", INSPECTION)
+DUTIES = ("parent_call", "talk", "parent_phone_visit", "semester_report", "birthday") + MORE_DUTIES
 DEFAULT_CADENCES = {
     "parent_call": "7d",
     "talk": "14d",
     "parent_phone_visit": "month",
     "semester_report": "semester",
     "birthday": "year",
+    **{duty: "off" for duty in MORE_DUTIES},
 }
 # Duties owed to left-behind pupils only (their parents are away).
 LEFT_BEHIND_DUTIES = ("parent_call", "parent_phone_visit")

@@ -1,30 +1,39 @@
 """Compliance: which duties each pairing owes, their status on a date, and rates over a range.
 
-The rules (the programme's duty status, as the command contract states it):
-- a rolling duty of N days counts the school days since its anchor (the later of the pairing's
-  start and the last time it was done): `ok` below N-2, `due_soon` from N-2 to N, `overdue`
-  above N; `due` is the day the count reaches N. `missed` counts the times it went overdue.
+The rules (cli.md "Duty status" and "Calendar rules (exact)"):
+- a duty applies from the later of the pairing's start, the day the pupil entered the duty's
+  category (the parent duties: left-behind pupils only) and the day its cadence was switched
+  on; until the pairing ends, the pupil leaves the category or the cadence is switched off.
+  Each day is judged by the cadences in force on it, so periods missed under an earlier cadence
+  stay missed. The school calendar is the terms known on the day asked.
+- a rolling duty of N days counts the school days since its anchor (the later of the day the
+  duty started to apply and the last time it was done): `ok` below N-2, `due_soon` from N-2 to
+  N, `overdue` above N; `due` is the day the count reaches N. `missed` counts the times it went
+  overdue.
 - a calendar duty (month, semester, school year) is `met` once done in the current period, else
-  `pending`; `due` is the period's last day; `missed` counts past periods that ended unmet while
-  the pairing held all of them. The birthday duty also gives `aim`: the child's own birthday in
-  the current period, the day to aim for (None if it falls in no day of it).
-- the parent duties apply to left-behind pupils only; each day is judged by the rules (cadences)
-  in force on it, so periods missed under an earlier cadence stay missed. The school calendar is
-  the terms known on the day asked.
+  `pending`; `due` is the period's last day. A period is owed when the duty applied on every
+  school day of it (`owed`): never one with no school day, and holidays at its start or end do
+  not matter. A pairing holds the day it ends (a pupil who graduates on the last school day of
+  the year owes that year's birthday). `missed` counts the past periods owed and not met. The
+  birthday duty also gives `aim`: the child's own birthday in the current period.
+- the duties beyond the five are off by default and apply to every pairing; `inspection` is
+  met by a handbook inspection of the pairing's mentor (any result), and shows, like the others,
+  in each of the mentor's pairings.
 - a rate is the share of owed duty-time that was met: for a rolling duty each school day of an
-  active pairing in the range is owed and met unless overdue; for a calendar duty each period
-  that ended in the range, with the pairing active for all of it, is owed and met if done.
+  active pairing in the range on which the duty applied is owed, and met unless overdue; for a
+  calendar duty each owed period that ended in the range is owed, and met if done.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+from itertools import accumulate
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 from events import rules
-from events.calendar import Period, Term, default_semester, school_year, semester
+from events.calendar import Period, Term, school_year, semester
 from events.model import PairingRec, PupilRec, SchoolModel, profile_on
 
 ONE_DAY = dt.timedelta(days=1)
@@ -76,12 +85,35 @@ class Calendar:
         self.rolling: dict[str, list[int | None]] = {
             duty: [lengths[c] for c in self.cadences[duty]] for duty in rules.DUTIES
         }
+        # whether each duty's cadence is on, per day (switched off, the duty does not apply)
+        self.on: dict[str, list[bool]] = {duty: [c != "off" for c in self.cadences[duty]] for duty in rules.DUTIES}
+        self.school_before = [0, *accumulate(self.school_day)]  # school days before each index
+        self._other_cadence: dict[tuple[str, str], list[int]] = {}
 
     def index(self, day: dt.date) -> int:
         return (day - self.first).days
 
     def cadence(self, duty: str, day: dt.date) -> str:
         return self.cadences[duty][self.index(day)]
+
+    def clip(self, day: dt.date) -> int:
+        return min(max(self.index(day), 0), len(self.school_day) - 1)
+
+    def school_span(self, period: Period) -> tuple[int, int] | None:
+        """The first and last school day of a period, by index; None if it has none."""
+        lo, hi = self.clip(period.start), self.clip(period.end)
+        if self.school_before[hi + 1] == self.school_before[lo]:
+            return None
+        school = self.school_day
+        return next(i for i in range(lo, hi + 1) if school[i]), next(i for i in range(hi, lo - 1, -1) if school[i])
+
+    def other_cadence(self, duty: str, kind: str) -> list[int]:
+        """Prefix counts of the school days on which the duty's cadence was not `kind`."""
+        key = (duty, kind)
+        if key not in self._other_cadence:
+            pairs = zip(self.school_day, self.cadences[duty])
+            self._other_cadence[key] = [0, *accumulate(school and c != kind for school, c in pairs)]
+        return self._other_cadence[key]
 
     def period(self, kind: str, day: dt.date) -> Period:
         if kind == "month":
@@ -174,6 +206,15 @@ def done_dates(model: SchoolModel, pupil: PupilRec, until: dt.date) -> dict[str,
     return {kind: sorted(days) for kind, days in found.items()}
 
 
+def inspection_dates(model: SchoolModel, until: dt.date) -> dict[str, list[dt.date]]:
+    """Dates each staff member's handbook was inspected (any result), by the staff inspected."""
+    found: dict[str, set[dt.date]] = {}
+    for e in model.entries.values():
+        if e.type == "HandbookInspected" and not e.retracted and e.date <= until and e.by:
+            found.setdefault(e.by, set()).add(e.date)
+    return {staff: sorted(days) for staff, days in found.items()}
+
+
 @dataclass
 class Span:
     """One pairing's days to judge: [start, last_day], on `as_of`, rates over [range_from, range_to]."""
@@ -186,59 +227,81 @@ class Span:
 
 
 def evaluate_pairing(
-    model: SchoolModel, cal: Calendar, pairing: PairingRec, as_of: dt.date, range_from: dt.date, range_to: dt.date
+    model: SchoolModel,
+    cal: Calendar,
+    pairing: PairingRec,
+    as_of: dt.date,
+    range_from: dt.date,
+    range_to: dt.date,
+    inspections: dict[str, list[dt.date]] | None = None,
 ) -> dict[str, DutyResult]:
     """Each duty's result for one pairing, on `as_of`, with owed/met counts over the range."""
     pupil = model.pupils[pairing.pupil]
     last_day = as_of if pairing.end is None else min(as_of, pairing.end - ONE_DAY)
+    # the last day a calendar period can be owed on: the pairing holds the day it ends
+    held_to = as_of if pairing.end is None else min(as_of, pairing.end)
     span = Span(pairing, last_day, as_of, range_from, range_to)
     done = done_dates(model, pupil, as_of)
+    if inspections is not None:
+        done[rules.INSPECTION] = inspections.get(pairing.staff, [])
     left_behind = holds(pupil, "left_behind")
-    left_behind_mask: list[bool] | None = None
+    in_category: list[bool] | None = None
     results: dict[str, DutyResult] = {}
     for duty in rules.DUTIES:
-        applies = left_behind if duty in rules.LEFT_BEHIND_DUTIES else (lambda day: True)
+        cadence_now = cal.cadence(duty, last_day)
+        seen = set(cal.cadences[duty][cal.index(pairing.start) : cal.index(held_to) + 1]) | {cadence_now}
+        if seen == {"off"}:
+            continue  # never on during the pairing: nothing owed, absent from the view
+        mask = None  # the days the pupil is in the duty's category (None: every pairing owes it)
+        if duty in rules.LEFT_BEHIND_DUTIES:
+            in_category = in_category or left_behind.mask(cal)
+            mask = in_category
         dates = done.get(duty, [])
         k = bisect.bisect_right(dates, last_day) - 1
         result = DutyResult(last=dates[k] if k >= 0 else None)
-        cadence_now = cal.cadence(duty, last_day)
         # every cadence this duty had during the pairing counts its own days or periods
-        seen = set(cal.cadences[duty][cal.index(pairing.start) : cal.index(last_day) + 1]) | {cadence_now}
         if any(rolling_days(c) for c in seen):
-            mask = None
-            if duty in rules.LEFT_BEHIND_DUTIES:
-                left_behind_mask = left_behind_mask or left_behind.mask(cal)
-                mask = left_behind_mask
             _rolling(cal, span, duty, mask, dates, result)
-        for kind in CALENDAR_KINDS:
-            if kind in seen:
-                _calendar(cal, span, duty, applies, kind, dates, result, current=kind == cadence_now)
+        if seen & set(CALENDAR_KINDS):
+            outside = None if mask is None else _outside(cal, mask)
+            for kind in CALENDAR_KINDS:
+                if kind in seen:
+                    _calendar(cal, span, duty, outside, kind, dates, result, current=kind == cadence_now)
         if duty == "birthday" and cadence_now in CALENDAR_KINDS:
             # `due` stays the period's end (when it is missed); the day to aim for is the child's own
             result.has_aim = True
             result.aim = birthday_in(cal.period(cadence_now, last_day), profile_on(pupil, last_day).get("birth"))
-        if cadence_now == "off" or not applies(last_day):
+        if cadence_now == "off" or (mask is not None and not mask[cal.index(last_day)]):
             result.status = None  # the duty does not apply on the day asked: absent from the view
         results[duty] = result
     return results
 
 
+def _outside(cal: Calendar, mask: list[bool]) -> list[int]:
+    """Prefix counts of the school days outside the mask (the pupil not in the category)."""
+    return [0, *accumulate(school and not inside for school, inside in zip(cal.school_day, mask))]
+
+
 def _rolling(cal: Calendar, span: Span, duty: str, applies: list[bool] | None, dates: list[dt.date], result: DutyResult) -> None:
-    """Walk the pairing's days by calendar index; `applies` says on which days the duty is owed
-    (None: every day)."""
-    index, school_day, lengths = cal.index, cal.school_day, cal.rolling[duty]
+    """Walk the pairing's days by calendar index; `applies` says on which days the pupil is in
+    the duty's category (None: every day). The clock starts again whenever the duty starts to
+    apply (the pupil enters the category, the cadence is switched on)."""
+    index, school_day, lengths, on = cal.index, cal.school_day, cal.rolling[duty], cal.on[duty]
     done = {index(d) for d in dates}
     start, last = index(span.pairing.start), index(span.last_day)
     lo, hi = index(span.range_from), index(span.range_to)
     elapsed, overdue, status = 0, False, "ok"
     anchor = start
+    applied = on[start] and (applies is None or applies[start])
     for i in range(start + 1, last + 1):
-        if i in done:
+        applies_now = on[i] and (applies is None or applies[i])
+        if i in done or (applies_now and not applied):
             anchor, elapsed, overdue = i, 0, False
         elif school_day[i]:
             elapsed += 1
+        applied = applies_now
         n = lengths[i]
-        if n is None or (applies is not None and not applies[i]):
+        if n is None or not applies_now:
             continue
         status = "ok" if elapsed < n - 2 else ("due_soon" if elapsed <= n else "overdue")
         if status == "overdue" and not overdue:
@@ -262,7 +325,23 @@ def _rolling(cal: Calendar, span: Span, duty: str, applies: list[bool] | None, d
     result.due = due
 
 
-def _calendar(cal: Calendar, span: Span, duty: str, applies, kind: str, dates, result: DutyResult, *, current: bool) -> None:
+def owed(cal: Calendar, period: Period, pairing: PairingRec, duty: str, kind: str, outside: list[int] | None) -> bool:
+    """Whether a period of a calendar duty is owed: the duty applied, under that cadence, on every
+    school day of it. A period with no school day is never owed; the holidays at its start or end
+    do not matter; the pairing holds the day it ends."""
+    days = cal.school_span(period)
+    if days is None:
+        return False
+    first, last = days
+    if cal.index(pairing.start) > first or (pairing.end is not None and cal.index(pairing.end) < last):
+        return False
+    other = cal.other_cadence(duty, kind)
+    if other[last + 1] != other[first]:
+        return False  # another cadence (or none) on some school day of it
+    return outside is None or outside[last + 1] == outside[first]
+
+
+def _calendar(cal: Calendar, span: Span, duty: str, outside: list[int] | None, kind: str, dates, result: DutyResult, *, current: bool) -> None:
     def done_in(p: Period, until: dt.date) -> bool:
         k = bisect.bisect_left(dates, p.start)
         return k < len(dates) and dates[k] <= min(p.end, until)
@@ -272,11 +351,10 @@ def _calendar(cal: Calendar, span: Span, duty: str, applies, kind: str, dates, r
         period = cal.period(kind, span.last_day)
         result.status = "met" if done_in(period, span.last_day) else "pending"
         result.due = None if result.status == "met" else period.end
-    # past periods: ended before the day asked, and on or before the pairing's last day
+    # past periods: ended before the day asked, begun by the pairing's end
     period = cal.period(kind, pairing.start)
-    while period.end < span.as_of and period.end <= span.last_day:
-        held_all = pairing.start <= period.start and (pairing.end is None or pairing.end > period.end)
-        if held_all and applies(period.end) and cal.cadence(duty, period.end) == kind:
+    while period.end < span.as_of and (pairing.end is None or period.start <= pairing.end):
+        if owed(cal, period, pairing, duty, kind, outside):
             met = done_in(period, period.end)
             result.missed += not met
             if span.range_from <= period.end <= span.range_to:
@@ -310,6 +388,11 @@ class ComplianceView:
     school: Rate = field(default_factory=Rate)
 
 
+def _judged_until(cal: Calendar, end: dt.date) -> dt.date:
+    """The last day an ended pairing can owe anything on: the end of its last periods."""
+    return max(cal.period(kind, end).end for kind in CALENDAR_KINDS)
+
+
 def compliance(model: SchoolModel, as_of: dt.date, range_from: dt.date | None = None, range_to: dt.date | None = None) -> dict:
     terms = model.terms_on(as_of)
     if range_from is None:
@@ -317,13 +400,17 @@ def compliance(model: SchoolModel, as_of: dt.date, range_from: dt.date | None = 
     range_to = as_of if range_to is None else min(range_to, as_of)
     starts = [p.start for pupil in model.pupils.values() for p in pupil.pairings]
     first = min([model.opened or as_of, range_from, *starts])
+    # from the start of the first period any pairing is judged in (its school days before it count)
+    first = min(first.replace(day=1), school_year(first).start, semester_span(first, terms).start)
     cal = Calendar(model, first - ONE_DAY, as_of + dt.timedelta(days=400), as_of)
+    inspection_on = any(c != "off" for c in cal.cadences[rules.INSPECTION])
+    inspections = inspection_dates(model, as_of) if inspection_on else None
     view = ComplianceView()
     for pupil in model.pupils.values():
         for pairing in pupil.pairings:
-            if pairing.start > as_of or (pairing.end is not None and pairing.end <= range_from):
+            if pairing.start > as_of or (pairing.end is not None and _judged_until(cal, pairing.end) < range_from):
                 continue
-            results = evaluate_pairing(model, cal, pairing, as_of, range_from, range_to)
+            results = evaluate_pairing(model, cal, pairing, as_of, range_from, range_to, inspections)
             profile = profile_on(pupil, min(as_of, pairing.end or as_of))
             rates = (
                 view.mentors.setdefault(pairing.staff, Rate()),
@@ -358,3 +445,10 @@ def compliance(model: SchoolModel, as_of: dt.date, range_from: dt.date | None = 
         ],
         "school": {"rate": view.school.value, "owed": view.school.owed, "met": view.school.met},
     }
+
+
+def shown_duties(view: dict) -> tuple[str, ...]:
+    """The duties a compliance table has columns for: the five always, the others (off by
+    default) when some pairing owes them on the day asked; in events.rules.DUTIES' order."""
+    present = {duty for p in view["pairings"] for duty in p["duties"]}
+    return tuple(d for d in rules.DUTIES if d not in rules.MORE_DUTIES or d in present)
