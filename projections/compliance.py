@@ -135,16 +135,28 @@ class Step:
         k = bisect.bisect_right(self.days, day) - 1
         return k >= 0 and self.changes[k][1]
 
-    def mask(self, cal: "Calendar") -> list[bool]:
-        """The answer for each day of the calendar, by index."""
+    def spans(self, cal: "Calendar") -> list[tuple[int, int]]:
+        """The index ranges [start, end) of the calendar on which the answer is yes."""
         n = len(cal.school_day)
-        out = [False] * n
+        out = []
         for k, (day, value) in enumerate(self.changes):
             start = min(max(cal.index(day), 0), n)
             end = min(max(cal.index(self.days[k + 1]), 0), n) if k + 1 < len(self.days) else n
             if value and start < end:
-                out[start:end] = [True] * (end - start)
+                out.append((start, end))
         return out
+
+    def mask(self, cal: "Calendar") -> list[bool]:
+        """The answer for each day of the calendar, by index."""
+        return mask_of(self.spans(cal), len(cal.school_day))
+
+
+def mask_of(spans: list[tuple[int, int]], n: int) -> list[bool]:
+    """Yes on the index ranges [start, end) given, for n days."""
+    out = [False] * n
+    for start, end in spans:
+        out[start:end] = [True] * (end - start)
+    return out
 
 
 def holds(pupil: PupilRec, category: str) -> Step:
@@ -244,17 +256,20 @@ def evaluate_pairing(
     done = done_dates(model, pupil, as_of)
     if inspections is not None:
         done[rules.INSPECTION] = inspections.get(pairing.staff, [])
-    left_behind = holds(pupil, "left_behind")
+    first, last = cal.index(pairing.start), cal.index(held_to)
+    inside = holds(pupil, "left_behind").spans(cal)  # the days the pupil is left-behind
+    left_behind = any(a <= last and b > first for a, b in inside)  # at some time in the pairing
     in_category: list[bool] | None = None
     results: dict[str, DutyResult] = {}
     for duty in rules.DUTIES:
         cadence_now = cal.cadence(duty, last_day)
-        seen = set(cal.cadences[duty][cal.index(pairing.start) : cal.index(held_to) + 1]) | {cadence_now}
-        if seen == {"off"}:
-            continue  # never on during the pairing: nothing owed, absent from the view
+        seen = set(cal.cadences[duty][first : last + 1]) | {cadence_now}
+        category = duty in rules.LEFT_BEHIND_DUTIES
+        if seen == {"off"} or (category and not left_behind):
+            continue  # never owed during the pairing: absent from the view
         mask = None  # the days the pupil is in the duty's category (None: every pairing owes it)
-        if duty in rules.LEFT_BEHIND_DUTIES:
-            in_category = in_category or left_behind.mask(cal)
+        if category:
+            in_category = in_category or mask_of(inside, len(cal.school_day))
             mask = in_category
         dates = done.get(duty, [])
         k = bisect.bisect_right(dates, last_day) - 1
@@ -262,11 +277,9 @@ def evaluate_pairing(
         # every cadence this duty had during the pairing counts its own days or periods
         if any(rolling_days(c) for c in seen):
             _rolling(cal, span, duty, mask, dates, result)
-        if seen & set(CALENDAR_KINDS):
-            outside = None if mask is None else _outside(cal, mask)
-            for kind in CALENDAR_KINDS:
-                if kind in seen:
-                    _calendar(cal, span, duty, outside, kind, dates, result, current=kind == cadence_now)
+        for kind in CALENDAR_KINDS:
+            if kind in seen:
+                _calendar(cal, span, duty, inside if category else None, kind, dates, result, current=kind == cadence_now)
         if duty == "birthday" and cadence_now in CALENDAR_KINDS:
             # `due` stays the period's end (when it is missed); the day to aim for is the child's own
             result.has_aim = True
@@ -275,11 +288,6 @@ def evaluate_pairing(
             result.status = None  # the duty does not apply on the day asked: absent from the view
         results[duty] = result
     return results
-
-
-def _outside(cal: Calendar, mask: list[bool]) -> list[int]:
-    """Prefix counts of the school days outside the mask (the pupil not in the category)."""
-    return [0, *accumulate(school and not inside for school, inside in zip(cal.school_day, mask))]
 
 
 def _rolling(cal: Calendar, span: Span, duty: str, applies: list[bool] | None, dates: list[dt.date], result: DutyResult) -> None:
@@ -325,10 +333,11 @@ def _rolling(cal: Calendar, span: Span, duty: str, applies: list[bool] | None, d
     result.due = due
 
 
-def owed(cal: Calendar, period: Period, pairing: PairingRec, duty: str, kind: str, outside: list[int] | None) -> bool:
+def owed(cal: Calendar, period: Period, pairing: PairingRec, duty: str, kind: str, inside: list[tuple[int, int]] | None) -> bool:
     """Whether a period of a calendar duty is owed: the duty applied, under that cadence, on every
     school day of it. A period with no school day is never owed; the holidays at its start or end
-    do not matter; the pairing holds the day it ends."""
+    do not matter; the pairing holds the day it ends. `inside`: the index ranges on which the
+    pupil is in the duty's category (None: every pairing owes it)."""
     days = cal.school_span(period)
     if days is None:
         return False
@@ -338,10 +347,14 @@ def owed(cal: Calendar, period: Period, pairing: PairingRec, duty: str, kind: st
     other = cal.other_cadence(duty, kind)
     if other[last + 1] != other[first]:
         return False  # another cadence (or none) on some school day of it
-    return outside is None or outside[last + 1] == outside[first]
+    if inside is None:
+        return True
+    before = cal.school_before
+    covered = sum(before[min(b, last + 1)] - before[max(a, first)] for a, b in inside if a <= last and b > first)
+    return covered == before[last + 1] - before[first]  # in the category on every school day
 
 
-def _calendar(cal: Calendar, span: Span, duty: str, outside: list[int] | None, kind: str, dates, result: DutyResult, *, current: bool) -> None:
+def _calendar(cal: Calendar, span: Span, duty: str, inside: list[tuple[int, int]] | None, kind: str, dates, result: DutyResult, *, current: bool) -> None:
     def done_in(p: Period, until: dt.date) -> bool:
         k = bisect.bisect_left(dates, p.start)
         return k < len(dates) and dates[k] <= min(p.end, until)
@@ -354,7 +367,7 @@ def _calendar(cal: Calendar, span: Span, duty: str, outside: list[int] | None, k
     # past periods: ended before the day asked, begun by the pairing's end
     period = cal.period(kind, pairing.start)
     while period.end < span.as_of and (pairing.end is None or period.start <= pairing.end):
-        if owed(cal, period, pairing, duty, kind, outside):
+        if owed(cal, period, pairing, duty, kind, inside):
             met = done_in(period, period.end)
             result.missed += not met
             if span.range_from <= period.end <= span.range_to:
