@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Any, Callable, Sequence
 
-from careterm import shown
+from careterm import actions, shown
 from careterm.i18n import LANGS, Translator
-from careterm.values import parse_date, parse_int, parse_time, split_list
+from careterm.values import parse_date, parse_int, parse_time
 from careterm.workspace import Workspace
 from events import commands as C
 from events.errors import Refused
@@ -220,24 +220,31 @@ def _remove_abandoned(prefix: str) -> None:
             pass
 
 
-def cmd_staff_add(s: Session) -> int:
-    a = s.args
-    grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
-    return s.write(
-        lambda st, ctx: C.add_staff(st, ctx, a.staff_id, name=a.name, roles=a.role or ["teacher"], grade=grade, class_=class_)
-    )
+def cmd_action(s: Session) -> int:
+    """Any declared write action (careterm/actions.py): its options' values, then its command.
+    A second identical entry that day (a contact, an activity) is recorded and said on stderr."""
+    action = s.args.declared
+    values = actions.values_from(action, lambda f: getattr(s.args, f.key, None))
+    repeats = actions.repeated_entries(action, values)
+    earlier = _same_entries(s, *repeats) if repeats else {}
+    done = s.write(actions.build(action, values))
+    if earlier:  # recorded, not refused: a second talk on one day can be real, but is most often a slip
+        day = parse_date(s.args.date, "--date") or s.today()
+        for who, ids in earlier.values():
+            print(s.t("contact.same_day", pupil=who, date=day, kind=s.t(f"kind.{repeats[1]}"), ids=ids), file=sys.stderr)
+    return done
 
 
-def cmd_staff_amend(s: Session) -> int:
-    a = s.args
-    grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
-    return s.write(
-        lambda st, ctx: C.amend_staff(st, ctx, a.staff_id, name=a.name, roles=a.role, grade=grade, class_=class_)
-    )
+def _same_entries(s: Session, pupils: list[str], kind: str) -> dict[str, tuple[str, list[str]]]:
+    """pupil -> (the pupil as people read it, ids of the standing entries of this kind already
+    recorded for them on the entry's day)."""
+    from projections.views import same_entries
 
-
-def cmd_staff_leave(s: Session) -> int:
-    return s.write(lambda st, ctx: C.staff_leave(st, ctx, s.args.staff_id))
+    s.require_actor()
+    day = parse_date(getattr(s.args, "date", None), "--date") or s.today()
+    model = s.model()
+    found = {p: same_entries(model, p, kind, day) for p in pupils if p in model.pupils}  # an unknown one: the command refuses it
+    return {p: (_named(s, model, f"pupil/{p}"), ids) for p, ids in found.items() if ids}
 
 
 def cmd_staff_list(s: Session) -> int:
@@ -246,183 +253,6 @@ def cmd_staff_list(s: Session) -> int:
     model, day = s.view()
     cols = ("staff", "name", "roles", "active", "mentees")
     return s.emit(staff_list(model, day), lambda d: _table(s, [dict(m, roles=s.t.names(m["roles"], "role.")) for m in d["staff"]], cols))
-
-
-def cmd_pupil_add(s: Session) -> int:
-    a = s.args
-    birth = parse_date(a.birth, "--birth")
-    grade, class_ = parse_int(a.grade, "--grade"), parse_int(a.class_, "--class")
-    guardian = C.parse_guardian(a.guardian) if a.guardian else None
-    parents = [C.parse_parent(p) for p in a.parent or []]
-    profile = {k: getattr(a, k) for k in C.PROFILE_FIELDS if getattr(a, k, None)}
-    return s.write(
-        lambda st, ctx: C.add_pupil(
-            st,
-            ctx,
-            a.pupil_id,
-            name=a.name,
-            gender=a.gender,
-            birth=birth,
-            grade=grade,
-            class_=class_,
-            categories=a.category or [],
-            phone=a.phone or "",
-            guardian=guardian,
-            parents=parents,
-            profile=profile,
-        )
-    )
-
-
-def cmd_pupil_amend(s: Session) -> int:
-    a = s.args
-    changes: dict[str, Any] = {}
-    for key in ("name", "gender", "phone") + C.PROFILE_FIELDS:
-        if getattr(a, key, None) is not None:
-            changes[key] = getattr(a, key)
-    if a.birth is not None:
-        changes["birth"] = parse_date(a.birth, "--birth").isoformat()
-    if a.grade is not None:
-        changes["grade"] = parse_int(a.grade, "--grade")
-    if a.class_ is not None:
-        changes["class"] = parse_int(a.class_, "--class")
-    if a.guardian is not None:
-        changes["guardian"] = C.parse_guardian(a.guardian)
-    if a.parent:
-        changes["parents"] = [C.parse_parent(p) for p in a.parent]
-    return s.write(
-        lambda st, ctx: C.amend_pupil(
-            st, ctx, a.pupil_id, changes=changes, add_categories=a.add_category or [], remove_categories=a.remove_category or []
-        )
-    )
-
-
-def cmd_pair(s: Session) -> int:
-    return s.write(lambda st, ctx: C.pair(st, ctx, s.args.staff_id, s.args.pupil_id))
-
-
-def cmd_unpair(s: Session) -> int:
-    return s.write(lambda st, ctx: C.unpair(st, ctx, s.args.pupil_id, reason=s.args.reason))
-
-
-def cmd_contact(s: Session) -> int:
-    a = s.args
-    earlier, who = _same_contacts(s, a.pupil_id, a.kind)
-    done = s.write(lambda st, ctx: C.contact(st, ctx, a.pupil_id, kind=a.kind, by=a.by))
-    if earlier:  # recorded, not refused: a second talk on one day can be real, but is most often a slip
-        day = parse_date(a.date, "--date") or s.today()
-        print(s.t("contact.same_day", pupil=who, date=day, kind=s.t(f"kind.{a.kind}"), ids=earlier), file=sys.stderr)
-    return done
-
-
-def _same_contacts(s: Session, pupil: str, kind: str) -> tuple[list[str], str]:
-    """(ids of the standing contacts of this kind already recorded for the pupil on the entry's
-    day, the pupil as people read it)."""
-    from projections.views import same_entries
-
-    s.require_actor()
-    day = parse_date(getattr(s.args, "date", None), "--date") or s.today()
-    model = s.model()
-    if pupil not in model.pupils:
-        return [], pupil  # the command refuses it, naming the pupil
-    return same_entries(model, pupil, kind, day), _named(s, model, f"pupil/{pupil}")
-
-
-def cmd_activity(s: Session) -> int:
-    a = s.args
-    return s.write(lambda st, ctx: C.activity(st, ctx, kind=a.kind, pupils=split_list(a.pupils)))
-
-
-def cmd_aid_grant(s: Session) -> int:
-    a = s.args
-    return s.write(
-        lambda st, ctx: C.grant_aid(
-            st,
-            ctx,
-            a.pupil_id,
-            kind=a.kind,
-            amount=a.amount,
-            items=a.items,
-            fund=a.fund or "",
-            basis=a.basis,
-            override=a.override,
-        )
-    )
-
-
-def cmd_aid_revoke(s: Session) -> int:
-    return s.write(lambda st, ctx: C.revoke_aid(st, ctx, s.args.event_id, reason=s.args.reason))
-
-
-def cmd_graduate(s: Session) -> int:
-    return s.write(lambda st, ctx: C.graduate(st, ctx, s.args.pupil_id))
-
-
-def cmd_transfer(s: Session) -> int:
-    return s.write(lambda st, ctx: C.transfer(st, ctx, s.args.pupil_id, to=s.args.to))
-
-
-def cmd_dropout(s: Session) -> int:
-    return s.write(lambda st, ctx: C.drop_out(st, ctx, s.args.pupil_id, reason=s.args.reason))
-
-
-def cmd_return(s: Session) -> int:
-    return s.write(lambda st, ctx: C.return_pupil(st, ctx, s.args.pupil_id))
-
-
-def cmd_inspect(s: Session) -> int:
-    return s.write(lambda st, ctx: C.inspect_handbook(st, ctx, s.args.staff_id, result=s.args.result))
-
-
-def cmd_terms_add(s: Session) -> int:
-    a = s.args
-    start, end = parse_date(a.start, "--start"), parse_date(a.end, "--end")
-    return s.write(lambda st, ctx: C.add_term(st, ctx, name=a.name, start=start, end=end))
-
-
-def cmd_rules_set(s: Session) -> int:
-    a = s.args
-    duties: dict[str, str] = {}
-    for item in a.duty or []:
-        duty, sep, cadence = item.partition("=")
-        if not sep:
-            raise Refused("--duty", "bad_cadence", duty=duty, cadence="")
-        duties[duty.strip()] = cadence.strip()
-    capacity, late = parse_int(a.capacity, "--capacity"), parse_int(a.late_days, "--late-days")
-    return s.write(lambda st, ctx: C.set_rules(st, ctx, capacity=capacity, duties=duties, late_days=late))
-
-
-def cmd_plan_set(s: Session) -> int:
-    a = s.args
-    return s.write(
-        lambda st, ctx: C.set_plan(st, ctx, a.pupil_id, goals=a.goals, measures=a.measures or "", responsible=a.responsible or "")
-    )
-
-
-def cmd_plan_review(s: Session) -> int:
-    return s.write(lambda st, ctx: C.review_plan(st, ctx, s.args.pupil_id, result=s.args.result))
-
-
-def cmd_incident_report(s: Session) -> int:
-    a = s.args
-    return s.write(lambda st, ctx: C.report_incident(st, ctx, a.pupil_id, need=a.need, description=a.description or ""))
-
-
-def cmd_incident_resolve(s: Session) -> int:
-    a = s.args
-    return s.write(lambda st, ctx: C.resolve_incident(st, ctx, a.event_id, resolution=a.resolution or ""))
-
-
-def cmd_retract(s: Session) -> int:
-    return s.write(lambda st, ctx: C.retract(st, ctx, s.args.event_id, reason=s.args.reason))
-
-
-def cmd_correct(s: Session) -> int:
-    a = s.args
-    to_date = parse_date(a.to_date, "--to-date")
-    return s.write(
-        lambda st, ctx: C.correct(st, ctx, a.event_id, reason=a.reason, to_date=to_date, to_kind=a.to_kind, to_note=a.to_note)
-    )
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -467,7 +297,7 @@ def cmd_archive(s: Session) -> int:
 def _incomplete_files(s: Session, found: dict) -> int:
     """`archive --incomplete`: the class teacher's list of left-behind pupils whose file lacks a
     guardian or a parent's workplace or phone (projections.completeness), with what is missing."""
-    data = dict(found, pupils=[r for r in found["pupils"] if r["incomplete"]])
+    data = dict(found, pupils=[r for r in found["pupils"] if r.get("incomplete")])
 
     def text(d: dict) -> None:
         if not d["pupils"]:
@@ -527,7 +357,7 @@ def cmd_queue(s: Session) -> int:
 
 
 def cmd_compliance(s: Session) -> int:
-    from projections.compliance import compliance
+    from projections.compliance import compliance, shown_duties
 
     model, day = s.view()
     start, end = parse_date(s.args.range_from, "--from"), parse_date(s.args.range_to, "--to")
@@ -539,7 +369,7 @@ def cmd_compliance(s: Session) -> int:
             {"staff": p["staff"], "pupil": p["pupil"], **{k: s.t(f"duty_status.{v['status']}") for k, v in p["duties"].items()}}
             for p in d["pairings"]
         ]
-        _table(s, rows, ("staff", "pupil", "parent_call", "talk", "parent_phone_visit", "semester_report", "birthday"))
+        _table(s, rows, ("staff", "pupil", *shown_duties(d)))
         print()
         _table(s, [dict(m, rate=shown.rate(m["rate"])) for m in d["mentors"]], ("staff", "name", "rate"))
         print()
@@ -840,125 +670,22 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p.add_argument("--lang", dest="school_lang", metavar="zh|en")
     p.add_argument("--timezone")
 
-    staff = sub.add_parser("staff").add_subparsers(dest="staff_command", metavar="add|amend|leave|list", parser_class=Parser, required=True)
-    p = command("add", cmd_staff_add, parent=staff)
-    p.add_argument("staff_id", metavar="STAFF_ID")
-    p.add_argument("--name", required=True)
-    p.add_argument("--role", action="append")
-    p.add_argument("--grade")
-    p.add_argument("--class", dest="class_")
-    p = command("amend", cmd_staff_amend, parent=staff)
-    p.add_argument("staff_id", metavar="STAFF_ID")
-    p.add_argument("--name")
-    p.add_argument("--role", action="append")
-    p.add_argument("--grade")
-    p.add_argument("--class", dest="class_")
-    p = command("leave", cmd_staff_leave, parent=staff)
-    p.add_argument("staff_id", metavar="STAFF_ID")
+    # the write actions, each from its one declaration (careterm/actions.py); `staff add` and
+    # the like go into a group of subcommands, which the group's views join below
+    groups: dict[str, Any] = {}
+
+    def group(word: str):
+        if word not in groups:
+            groups[word] = sub.add_parser(word).add_subparsers(dest=f"{word}_command", parser_class=Parser, required=True)
+        return groups[word]
+
+    for action in actions.ACTIONS:
+        *head, last = action.words
+        p = command(last, cmd_action, parent=group(head[0]) if head else sub)
+        p.set_defaults(declared=action)
+        _declared_options(p, action)
+    staff, aid = group("staff"), group("aid")
     command("list", cmd_staff_list, parent=staff, parents=[viewing])
-
-    pupil = sub.add_parser("pupil").add_subparsers(dest="pupil_command", metavar="add|amend", parser_class=Parser, required=True)
-    for name, handler in (("add", cmd_pupil_add), ("amend", cmd_pupil_amend)):
-        p = command(name, handler, parent=pupil)
-        p.add_argument("pupil_id", metavar="PUPIL_ID")
-        adding = name == "add"
-        p.add_argument("--name", required=adding)
-        p.add_argument("--gender", required=adding, metavar="F|M")
-        p.add_argument("--birth", required=adding, metavar="DATE")
-        p.add_argument("--grade", required=adding)
-        p.add_argument("--class", dest="class_", required=adding)
-        p.add_argument("--phone")
-        p.add_argument("--guardian", metavar="NAME,RELATION,PHONE")
-        p.add_argument("--parent", action="append", metavar="NAME,RELATION,WORKPLACE,PHONE")
-        for field in C.PROFILE_FIELDS:
-            p.add_argument(f"--{field}")
-        if adding:
-            p.add_argument("--category", action="append")
-        else:
-            p.add_argument("--add-category", action="append")
-            p.add_argument("--remove-category", action="append")
-
-    p = command("pair", cmd_pair)
-    p.add_argument("staff_id", metavar="STAFF_ID")
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p = command("unpair", cmd_unpair)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--reason", required=True)
-
-    p = command("contact", cmd_contact)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--kind", required=True)
-    p.add_argument("--by", metavar="STAFF_ID")
-    p = command("activity", cmd_activity)
-    p.add_argument("--kind", required=True)
-    p.add_argument("--pupils", required=True, metavar="ID,ID,…")
-
-    aid = sub.add_parser("aid").add_subparsers(dest="aid_command", metavar="grant|revoke|list|notice", parser_class=Parser, required=True)
-    p = command("grant", cmd_aid_grant, parent=aid)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--kind", required=True)
-    p.add_argument("--amount", metavar="YUAN")
-    p.add_argument("--items")
-    p.add_argument("--fund")
-    p.add_argument("--basis")
-    p.add_argument("--override", metavar="REASON")
-    p = command("revoke", cmd_aid_revoke, parent=aid)
-    p.add_argument("event_id", metavar="EVENT_ID")
-    p.add_argument("--reason", required=True)
-
-    for name, handler in (("graduate", cmd_graduate), ("return", cmd_return)):
-        command(name, handler).add_argument("pupil_id", metavar="PUPIL_ID")
-    p = command("transfer", cmd_transfer)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--to", required=True, metavar="SCHOOL")
-    p = command("dropout", cmd_dropout)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--reason", required=True)
-
-    p = command("inspect", cmd_inspect)
-    p.add_argument("staff_id", metavar="STAFF_ID")
-    p.add_argument("--result", required=True, metavar="ok|needs_improvement")
-
-    terms = sub.add_parser("terms").add_subparsers(dest="terms_command", metavar="add", parser_class=Parser, required=True)
-    p = command("add", cmd_terms_add, parent=terms)
-    p.add_argument("--name", required=True)
-    p.add_argument("--start", required=True)
-    p.add_argument("--end", required=True)
-
-    rules_ = sub.add_parser("rules").add_subparsers(dest="rules_command", metavar="set", parser_class=Parser, required=True)
-    p = command("set", cmd_rules_set, parent=rules_)
-    p.add_argument("--capacity")
-    p.add_argument("--duty", action="append", metavar="DUTY=CADENCE")
-    p.add_argument("--late-days")
-
-    plan = sub.add_parser("plan").add_subparsers(dest="plan_command", metavar="set|review", parser_class=Parser, required=True)
-    p = command("set", cmd_plan_set, parent=plan)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--goals", required=True)
-    p.add_argument("--measures")
-    p.add_argument("--responsible", metavar="STAFF_ID")
-    p = command("review", cmd_plan_review, parent=plan)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--result", required=True)
-
-    incident = sub.add_parser("incident").add_subparsers(dest="incident_command", metavar="report|resolve", parser_class=Parser, required=True)
-    p = command("report", cmd_incident_report, parent=incident)
-    p.add_argument("pupil_id", metavar="PUPIL_ID")
-    p.add_argument("--need", required=True, metavar="accommodation|custody|supplies|other")
-    p.add_argument("--description")
-    p = command("resolve", cmd_incident_resolve, parent=incident)
-    p.add_argument("event_id", metavar="EVENT_ID")
-    p.add_argument("--resolution")
-
-    p = command("retract", cmd_retract)
-    p.add_argument("event_id", metavar="EVENT_ID")
-    p.add_argument("--reason", required=True)
-    p = command("correct", cmd_correct)
-    p.add_argument("event_id", metavar="EVENT_ID")
-    p.add_argument("--reason", required=True)
-    p.add_argument("--to-date")
-    p.add_argument("--to-kind")
-    p.add_argument("--to-note")
 
     p = command("demo", cmd_demo, write=False)
     p.add_argument("--schools")
@@ -989,8 +716,26 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     command("schools", cmd_schools, write=False)
     p = command("verify", cmd_verify, write=False)
     p.add_argument("--head", metavar="HASH")
+    for found in groups.values():
+        found.metavar = "|".join(found.choices)
     _words(parser, t, "")
     return parser
+
+
+def _declared_options(p: argparse.ArgumentParser, action: "actions.Action") -> None:
+    """A write action's arguments and options, as declared."""
+    for f in action.fields:
+        if f.positional:
+            p.add_argument(f.key, metavar=f.name)
+            continue
+        options: dict[str, Any] = {"dest": f.key}
+        if f.required:
+            options["required"] = True
+        if f.repeated:
+            options["action"] = "append"
+        if f.metavar:
+            options["metavar"] = f.metavar
+        p.add_argument(f.name, **options)
 
 
 # argparse's own messages, by their English text (argparse looks its module-global `_` up when it
@@ -1101,57 +846,24 @@ def parser_language(argv: Sequence[str]) -> str:
 # --- enumerated values by code or by name -----------------------------------------------------
 
 
-def _enumerations(handler) -> dict[str, tuple[str, Sequence[str]]]:
-    """Option dest -> (catalog prefix of its names, the codes it allows), for this command: one
-    table for every enumerated option, read by `by_name` before the command runs."""
-    from events import rules as R
+def _view_enumerations() -> dict[str, tuple[str, Sequence[str]]]:
+    """A view's enumerated option dest -> (catalog prefix of its names, the codes it allows). The
+    write actions' enumerated fields are declared with their choices (careterm/actions.py)."""
     from events.types import BY_NAME
     from projections.audit import FLAGS
 
-    kinds = R.ACTIVITY_KINDS if handler in (cmd_activity, cmd_correct) else R.CONTACT_KINDS
-    table: dict[str, tuple[str, Sequence[str]]] = {
-        "kind": ("aid.", R.AID_KINDS) if handler is cmd_aid_grant else ("kind.", kinds),
-        "to_kind": ("kind.", R.ACTIVITY_KINDS),
-        "gender": ("gender.", R.GENDERS),
-        "role": ("role.", R.ROLES),
-        "category": ("category.", R.CATEGORIES),
-        "add_category": ("category.", R.CATEGORIES),
-        "remove_category": ("category.", R.CATEGORIES),
-        "basis": ("basis.", R.BASES),
-        "need": ("need.", R.INCIDENT_NEEDS),
-        "type": ("type.", tuple(BY_NAME)),
-        "flag": ("flag.", FLAGS),
-    }
-    if handler is cmd_inspect:  # a help plan's review result is free text
-        table["result"] = ("result.", R.INSPECTION_RESULTS)
-    return table
+    return {"type": ("type.", tuple(BY_NAME)), "flag": ("flag.", FLAGS)}
 
 
-def code_of(value: str, prefix: str, codes: Sequence[str]) -> str:
-    """The code a person meant: the code itself, or its name in either catalog (谈心, 男, talk,
-    "class teacher"; case and surrounding spaces do not matter). Anything else is returned as
-    typed, for the command to refuse naming the option."""
-    from careterm.i18n import catalog
-
-    typed = value.strip()
-    if typed in codes:
-        return typed
-    wanted = typed.casefold()
-    for lang in LANGS:
-        words = catalog(lang)
-        for code in codes:
-            name = words.get(prefix + code)
-            if name is not None and name.casefold() == wanted:
-                return code
-    for code in codes:
-        if code.casefold() == wanted:
-            return code
-    return value
+code_of = actions.code_of  # the code a person meant, by its code or its name in either catalog
 
 
 def by_name(args: argparse.Namespace) -> None:
-    """Enumerated options given by name become their codes, in place."""
-    for dest, (prefix, codes) in _enumerations(getattr(args, "handler", None)).items():
+    """Enumerated options of a view given by name become their codes, in place (a write
+    action's fields become codes as their values are read: actions.value_of)."""
+    if getattr(args, "declared", None) is not None:
+        return
+    for dest, (prefix, codes) in _view_enumerations().items():
         value = getattr(args, dest, None)
         if isinstance(value, str):
             setattr(args, dest, code_of(value, prefix, codes))
@@ -1159,13 +871,17 @@ def by_name(args: argparse.Namespace) -> None:
             setattr(args, dest, [code_of(v, prefix, codes) if isinstance(v, str) else v for v in value])
 
 
-def _allowed_by_name(t: Translator, handler, refused: Refused) -> dict:
+def _allowed_by_name(t: Translator, args: argparse.Namespace, refused: Refused) -> dict:
     """An unknown value of an enumerated option: the allowed values by their names."""
     params = dict(refused.params)
-    dest = refused.field.lstrip("-").replace("-", "_")
-    enumerated = _enumerations(handler).get(dest)
-    if enumerated is not None and isinstance(params.get("allowed"), (list, tuple)):
-        params["allowed"] = t.names(list(params["allowed"]), enumerated[0])
+    declared = getattr(args, "declared", None)
+    found = declared.field(refused.field) if declared is not None else None
+    if found is not None:
+        prefix = found.prefix if found.kind == "choice" else None
+    else:
+        prefix = _view_enumerations().get(refused.field.lstrip("-").replace("-", "_"), (None,))[0]
+    if prefix is not None and isinstance(params.get("allowed"), (list, tuple)):
+        params["allowed"] = t.names(list(params["allowed"]), prefix)
     return params
 
 
@@ -1190,7 +906,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(session)
     except Refused as refused:
-        params = _allowed_by_name(session.t, handler, refused)
+        params = _allowed_by_name(session.t, args, refused)
         print(f"{session.t('error')}: " + session.t.refusal(refused.field, refused.code, params), file=sys.stderr)
         return EXIT_REFUSED
     except UsageError as usage:

@@ -1,4 +1,6 @@
-"""Recording forms: one spec per action of cli.md, one generic modal that shows any of them.
+"""Recording forms: one for each action the app offers, generated from its declaration
+(careterm/actions.py: the same fields, kinds, choices and command as the command line), shown
+by one generic modal.
 
 A form calls the same command function as the command line; a refusal is shown in plain words
 beside the field it names, and nothing is written until the command accepts.
@@ -7,7 +9,7 @@ beside the field it names, and nothing is written until the command accepts.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from textual import on, work
@@ -18,19 +20,28 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from careterm import actions
 from careterm.values import parse_date, parse_int, split_list
-from events import commands as C
-from events import rules
 from events.errors import Refused
 
 
 @dataclass(frozen=True)
 class Field:
+    """A declared field as a form shows it."""
+
     name: str  # the option or argument name of cli.md: refusals name it
     kind: str = "text"  # text | date | choice | pupil | staff | number | lines
     choices: tuple[str, ...] = ()
     choice_prefix: str = ""  # catalog prefix for the choices' labels
     required: bool = True
+
+    @classmethod
+    def of(cls, declared: actions.Field) -> "Field":
+        return cls(declared.name, _WIDGETS.get(declared.kind, "text"), declared.choices, declared.prefix, declared.required)
+
+
+# the widget of each kind of declared field (the others are one line of text: ids, lists, amounts)
+_WIDGETS = {"choice": "choice", "lines": "lines", "date": "date", "pupil": "pupil", "staff": "staff", "int": "number"}
 
 
 @dataclass(frozen=True)
@@ -43,109 +54,41 @@ class Form:
     repeats: Callable[[dict[str, Any]], tuple[list[str], str]] | None = None
 
 
-NOTE = Field("--note", "lines", required=False)
-DATE = Field("--date", "date")
-PUPIL = Field("PUPIL_ID", "pupil")
-STAFF = Field("STAFF_ID", "staff")
-EVENT = Field("EVENT_ID")
-REASON = Field("--reason")
+def form_values(action: actions.Action, typed: dict[str, Any]) -> dict[str, Any]:
+    """The fields' values for the command from what the form holds (name -> text): an empty
+    field is not given (its declared default); a repeated one is a comma-separated list."""
+
+    def given(f: actions.Field) -> Any:
+        text = typed.get(f.name)
+        if text is None or str(text).strip() == "":
+            return None
+        return split_list(str(text)) if f.repeated else str(text)
+
+    return actions.values_from(action, given)
 
 
-def _opt(values: dict, name: str) -> Any:
-    value = values.get(name)
-    return value if value not in ("", None) else None
+def form_of(action: actions.Action) -> Form:
+    """The form of a declared action. Its values are read when the command runs, not before:
+    an entry's number typed as the audit shows it (#12) is turned into its id first (`save`)."""
 
+    def build(typed: dict[str, Any]) -> Callable:
+        return lambda schools, ctx: actions.build(action, form_values(action, typed))(schools, ctx)
 
-FORMS: dict[str, Form] = {
-    f.key: f
-    for f in (
-        Form(
-            "contact",
-            (PUPIL, Field("--kind", "choice", rules.CONTACT_KINDS, "kind."), Field("--by", "staff", required=False)),
-            lambda v: lambda st, ctx: C.contact(st, ctx, v["PUPIL_ID"], kind=v["--kind"], by=_opt(v, "--by")),
-            repeats=lambda v: ([v["PUPIL_ID"]], v["--kind"]),
-        ),
-        Form(
-            "activity",
-            (Field("--kind", "choice", rules.ACTIVITY_KINDS, "kind."), Field("--pupils")),
-            lambda v: lambda st, ctx: C.activity(st, ctx, kind=v["--kind"], pupils=split_list(v["--pupils"])),
-            repeats=lambda v: (split_list(v["--pupils"]), v["--kind"]),
-        ),
-        Form("pair", (STAFF, PUPIL), lambda v: lambda st, ctx: C.pair(st, ctx, v["STAFF_ID"], v["PUPIL_ID"])),
-        Form("unpair", (PUPIL, REASON), lambda v: lambda st, ctx: C.unpair(st, ctx, v["PUPIL_ID"], reason=v["--reason"])),
-        Form(
-            "aid",
-            (
-                PUPIL,
-                Field("--kind", "choice", rules.AID_KINDS, "aid."),
-                Field("--amount", required=False),
-                Field("--items", required=False),
-                Field("--fund", required=False),
-                Field("--basis", "choice", rules.BASES, "basis.", required=False),
-                Field("--override", required=False),
-            ),
-            lambda v: lambda st, ctx: C.grant_aid(
-                st,
-                ctx,
-                v["PUPIL_ID"],
-                kind=v["--kind"],
-                amount=_opt(v, "--amount"),
-                items=_opt(v, "--items"),
-                fund=v.get("--fund") or "",
-                basis=_opt(v, "--basis"),
-                override=_opt(v, "--override"),
-            ),
-        ),
-        Form("aid_revoke", (EVENT, REASON), lambda v: lambda st, ctx: C.revoke_aid(st, ctx, v["EVENT_ID"], reason=v["--reason"])),
-        Form("graduate", (PUPIL,), lambda v: lambda st, ctx: C.graduate(st, ctx, v["PUPIL_ID"])),
-        Form("transfer", (PUPIL, Field("--to")), lambda v: lambda st, ctx: C.transfer(st, ctx, v["PUPIL_ID"], to=v["--to"])),
-        Form("dropout", (PUPIL, REASON), lambda v: lambda st, ctx: C.drop_out(st, ctx, v["PUPIL_ID"], reason=v["--reason"])),
-        Form("return", (PUPIL,), lambda v: lambda st, ctx: C.return_pupil(st, ctx, v["PUPIL_ID"])),
-        Form(
-            "incident",
-            (PUPIL, Field("--need", "choice", rules.INCIDENT_NEEDS, "need."), Field("--description", required=False)),
-            lambda v: lambda st, ctx: C.report_incident(st, ctx, v["PUPIL_ID"], need=v["--need"], description=v.get("--description") or ""),
-        ),
-        Form(
-            "incident_resolve",
-            (EVENT, Field("--resolution", required=False)),
-            lambda v: lambda st, ctx: C.resolve_incident(st, ctx, v["EVENT_ID"], resolution=v.get("--resolution") or ""),
-        ),
-        Form(
-            "plan",
-            (PUPIL, Field("--goals"), Field("--measures", required=False), Field("--responsible", "staff", required=False)),
-            lambda v: lambda st, ctx: C.set_plan(
-                st, ctx, v["PUPIL_ID"], goals=v["--goals"], measures=v.get("--measures") or "", responsible=v.get("--responsible") or ""
-            ),
-        ),
-        Form("plan_review", (PUPIL, Field("--result")), lambda v: lambda st, ctx: C.review_plan(st, ctx, v["PUPIL_ID"], result=v["--result"])),
-        Form(
-            "inspect",
-            (STAFF, Field("--result", "choice", rules.INSPECTION_RESULTS, "result.")),
-            lambda v: lambda st, ctx: C.inspect_handbook(st, ctx, v["STAFF_ID"], result=v["--result"]),
-        ),
-        Form("retract", (EVENT, REASON), lambda v: lambda st, ctx: C.retract(st, ctx, v["EVENT_ID"], reason=v["--reason"])),
-        Form(
-            "correct",
-            (
-                EVENT,
-                REASON,
-                Field("--to-date", "date", required=False),
-                Field("--to-kind", "choice", rules.ACTIVITY_KINDS, "kind.", required=False),
-                Field("--to-note", "lines", required=False),
-            ),
-            lambda v: lambda st, ctx: C.correct(
-                st,
-                ctx,
-                v["EVENT_ID"],
-                reason=v["--reason"],
-                to_date=parse_date(_opt(v, "--to-date"), "--to-date"),
-                to_kind=_opt(v, "--to-kind"),
-                to_note=_opt(v, "--to-note"),
-            ),
-        ),
+    def repeats(typed: dict[str, Any]) -> tuple[list[str], str]:
+        return actions.repeated_entries(action, form_values(action, typed))
+
+    return Form(
+        action.form,
+        tuple(Field.of(f) for f in action.fields if f.form),
+        build,
+        repeats=repeats if action.repeats else None,
     )
-}
+
+
+FORMS: dict[str, Form] = {key: form_of(action) for key, action in actions.BY_FORM.items()}
+
+NOTE = Field(actions.NOTE.name, "lines", required=False)
+DATE = Field(actions.DATE.name, "date")  # always filled: it starts as today
 
 
 def field_label(t, name: str) -> str:
