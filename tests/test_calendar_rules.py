@@ -61,3 +61,32 @@ def test_similar_aid_in_the_holiday_after_a_term_is_the_same_semester(tmp_path):
         ledger = aid_list(model, D(2026, 6, 30))["grants"]
     assert [g["date"] for g in ledger] == ["2026-01-10", "2026-02-25"]
     assert [g["semester"] for g in ledger] == ["2025秋", "2026春"]
+
+
+def test_the_school_days_of_a_period(tmp_path):
+    """With the autumn term 09-01..01-15 and the spring term 02-20..07-10 (compliance's calendar,
+    which decides which periods are owed):
+    - August 2026 has no school day (None): never owed;
+    - February 2026's school days run 02-20..02-28 (the holiday before them does not count);
+    - January 2026's run 01-01..01-15;
+    - the school year 2025-09-01..2026-08-31's first is 2025-09-01 and last 2026-07-10."""
+    from projections.compliance import Calendar
+    from events.calendar import Period, school_year
+
+    with Store(tmp_path / "s.sqlite", create=True) as store:
+        service = Service(store)
+        setup_school(service)
+        for term in (AUTUMN, SPRING):
+            service.execute(lambda s, t=term: C.add_term(s, ctx(D(2025, 9, 1)), name=t.name, start=t.start, end=t.end))
+        model = saved.load(store, "s1")
+    cal = Calendar(model, D(2025, 8, 31), D(2026, 9, 30), D(2026, 9, 30))
+
+    def span(first: dt.date, last: dt.date):
+        days = cal.school_span(Period("", first, last))
+        return None if days is None else tuple(cal.first + dt.timedelta(days=i) for i in days)
+
+    assert span(D(2026, 8, 1), D(2026, 8, 31)) is None
+    assert span(D(2026, 2, 1), D(2026, 2, 28)) == (D(2026, 2, 20), D(2026, 2, 28))
+    assert span(D(2026, 1, 1), D(2026, 1, 31)) == (D(2026, 1, 1), D(2026, 1, 15))
+    year = school_year(D(2026, 3, 1))
+    assert span(year.start, year.end) == (D(2025, 9, 1), D(2026, 7, 10))
