@@ -185,7 +185,7 @@ def test_a_forms_date_starts_as_today_and_a_bad_date_is_refused_as_typed(facts, 
 
 def test_time_travel_takes_a_date_as_people_write_it(facts, store_path):
     """The as-of date is a plain field read by parse_date: '2026/11/1' is 2026-11-01, 'abc' is refused as typed."""
-    from careterm.tui.app import TimeTravelScreen
+    from careterm.tui.screens.time_travel import TimeTravelScreen
 
     async def go():
         app = S.make_app(store_path, facts["mentor"])
@@ -216,7 +216,7 @@ def test_a_note_holds_several_lines_and_the_pupil_file_shows_it(facts, store_pat
     file the new record (the first row) shows both lines, each on its own line."""
     from textual.widgets import DataTable
 
-    from careterm.tui.app import PupilScreen
+    from careterm.tui.screens.pupil import PupilScreen
 
     before = head_of(store_path)
 
@@ -259,7 +259,8 @@ def test_recording_times_are_shown_in_the_schools_time_zone(facts, store_path):
     2026-11-01 18:00, is school time: 10:00 UTC, and the banner says 18:00."""
     from textual.widgets import DataTable
 
-    from careterm.tui.app import PupilScreen, TimeTravelScreen
+    from careterm.tui.screens.pupil import PupilScreen
+    from careterm.tui.screens.time_travel import TimeTravelScreen
 
     async def go():
         app = S.make_app(store_path, facts["mentor"])
@@ -355,7 +356,7 @@ def test_the_pupil_file_shows_names_not_codes(facts, store_path):
     """Gender as 男/女 (not M/F); an aid record as 物资 (not material), its items beside it."""
     from textual.widgets import DataTable
 
-    from careterm.tui.app import PupilScreen
+    from careterm.tui.screens.pupil import PupilScreen
     from careterm.tui.forms import FORMS
 
     pupil = facts["hardship"][0]
@@ -384,7 +385,7 @@ def test_the_pupil_file_shows_names_not_codes(facts, store_path):
 
 def test_the_palette_finds_forms_and_tabs_by_pinyin_initials(facts, store_path):
     """As the pupil search does: jlbflx -> 记录帮扶联系 (the contact form); sj -> 审计 (the audit tab)."""
-    from careterm.tui.app import Palette
+    from careterm.tui.palette import Palette
 
     async def go():
         app = S.make_app(store_path, facts["mentor"])
@@ -411,7 +412,7 @@ def test_the_palette_finds_forms_and_tabs_by_pinyin_initials(facts, store_path):
 
 def test_phone_numbers_do_not_break_across_lines_in_the_pupil_file(facts, store_path):
     """Was a bug: at 80 columns the mother's number of the demo's pupil read 18697 / 382891 on two lines."""
-    from careterm.tui.app import PupilScreen
+    from careterm.tui.screens.pupil import PupilScreen
 
     async def go():
         app = S.make_app(store_path, facts["mentor"])
@@ -434,7 +435,7 @@ def test_the_pupil_file_names_duties_as_the_form_names_them(facts, store_path):
     """Was: 学期反馈 in the pupil file's duties, 学期信息反馈 in the contact form's kinds and records."""
     from textual.widgets import Select
 
-    from careterm.tui.app import PupilScreen
+    from careterm.tui.screens.pupil import PupilScreen
 
     async def go():
         app = S.make_app(store_path, facts["mentor"])

@@ -21,7 +21,7 @@ def demo_flags(path) -> dict[str, int]:
     """How many entries of the demo carry each flag, by the audit trail itself (its CLI twin)."""
     ws = S.workspace(path, S.LEADER)
     try:
-        from careterm.tui.backend import Backend, When
+        from careterm.backend import Backend, When
 
         rows = Backend(ws).history(None, When())
     finally:
@@ -118,7 +118,7 @@ def test_enter_on_an_audit_row_shows_the_entry_in_full(facts, store_path):
 
     async def go():
         from careterm import shown
-        from careterm.tui.panes import EntryScreen
+        from careterm.tui.screens.entry import EntryScreen
 
         app = S.make_app(store_path, S.LEADER)
         async with app.run_test(size=S.SIZE) as pilot:

@@ -259,7 +259,7 @@ def test_a_form_opens_ready_to_type(facts, store_path):
     """Was a bug: a form (and the time travel screen) opened with the focus on its scroll container, so what
     a teacher typed before pressing Tab went nowhere. Prefilled fields are skipped."""
     async def go():
-        from careterm.tui.app import TimeTravelScreen
+        from careterm.tui.screens.time_travel import TimeTravelScreen
 
         app = S.make_app(store_path, facts["mentor"])
         async with app.run_test(size=S.SIZE) as pilot:
@@ -510,7 +510,7 @@ def test_time_travel_banner_read_only_and_back(facts, store_path):
     before = head_of(store_path)
 
     async def go():
-        from careterm.tui.app import TimeTravelScreen
+        from careterm.tui.screens.time_travel import TimeTravelScreen
 
         app = S.make_app(store_path, facts["mentor"])
         async with app.run_test(size=S.SIZE, notifications=True) as pilot:
@@ -558,7 +558,7 @@ def test_time_travel_banner_read_only_and_back(facts, store_path):
 def test_history_banner_shows_the_date_at_80_columns(facts, store_path, lang):
     """Was a bug: the header cut the banner short ('历史：截至 2026-03-0…'); now a line of its own, in full."""
     async def go():
-        from careterm.tui.app import TimeTravelScreen
+        from careterm.tui.screens.time_travel import TimeTravelScreen
 
         app = S.make_app(store_path, facts["mentor"], lang=None if lang == "zh" else lang)
         async with app.run_test(size=S.SIZE) as pilot:
@@ -582,7 +582,7 @@ def test_history_banner_shows_the_date_at_80_columns(facts, store_path, lang):
 
 def test_help_and_a_user_keymap(facts, store_path):
     """F1 opens help (F1 or Esc closes it); a keymap rebinds record.contact to Ctrl+N. (Tabs 1-6: above.)"""
-    from careterm.tui.app import HelpScreen
+    from careterm.tui.screens.help import HelpScreen
 
     async def go():
         app = S.make_app(store_path, S.LEADER, keymap={"record.contact": "ctrl+n"})
@@ -629,7 +629,7 @@ def test_f1_in_a_form_explains_the_form_and_its_fields(facts, store_path):
 def test_pupil_file_shows_records_first_and_the_profile_on_enter(facts, store_path):
     from textual.widgets import Collapsible, DataTable
 
-    from careterm.tui.app import PupilScreen
+    from careterm.tui.screens.pupil import PupilScreen
 
     async def go():
         app = S.make_app(store_path, facts["mentor"])
@@ -753,13 +753,16 @@ def _newest_audit_type(table) -> str:
 
 def _binding_classes():
     """Every class of the TUI's modules that declares key bindings (new screens included)."""
+    import importlib
     import inspect
+    import pkgutil
 
-    from careterm.tui import app as tui_app
-    from careterm.tui import forms, panes
+    import careterm.tui
 
+    # every module of the package, one screen or pane per file (a list by hand missed new ones)
+    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(careterm.tui.__path__, "careterm.tui.")]
     found = []
-    for module in (tui_app, forms, panes):
+    for module in modules:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and cls.__dict__.get("BINDINGS"):
                 found.append(cls)

@@ -123,7 +123,7 @@ def test_pupil_file(snap_compare, store_path, facts, lang):
     """学生 tab, Tab to the search, the pupil's id, Enter (to the table), Enter (the file)."""
 
     async def open_file(pilot):
-        from careterm.tui.app import PupilScreen
+        from careterm.tui.screens.pupil import PupilScreen
 
         await S.type_into(pilot, "pupil-search", facts["pupil"])
         await S.send_keys(pilot, "enter")
@@ -170,7 +170,7 @@ def test_time_travel_banner(snap_compare, store_path, facts, lang):
     """`t`, Tab to the date, 2026-03-01, Enter: the views as of that day, the header says so."""
 
     async def travel(pilot):
-        from careterm.tui.app import TimeTravelScreen
+        from careterm.tui.screens.time_travel import TimeTravelScreen
 
         await S.wait_for(pilot, lambda: isinstance(pilot.app.screen, TimeTravelScreen), 5, "the time travel screen")
         await S.type_into(pilot, "as-of", "2026-03-01")

@@ -296,7 +296,7 @@ async def choose(pilot, wid: str, value: str) -> None:
 
 async def open_form(pilot, key: str) -> None:
     """`r`, then the arrows down to the form in the record menu, then Enter."""
-    from careterm.tui.app import RecordMenu
+    from careterm.tui.screens.menus import RecordMenu
     from careterm.tui.forms import FORMS, FormScreen
 
     await send_keys(pilot, "r")

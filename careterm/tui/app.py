@@ -1,113 +1,52 @@
 """The terminal app: staff browse and record, by keyboard, at 80×24, over SSH.
 
-All store work runs in worker threads (`Backend` behind a lock); handlers on the UI thread only
-paint. Another process's writes show within a second or two: a timer asks the store for its log
-position and reloads the open tab when it moves.
+All store work runs in worker threads (`careterm.backend.Backend`, behind a lock); a worker
+only posts a typed message (`careterm.tui.messages`) and the handlers on the UI thread own the
+state and paint. A failed worker never closes the app: its error is shown, in the user's
+language, by the one handler `_work_failed`. Another process's writes show within a second or
+two: a timer asks the store for its log position and reloads the open tab when it moves.
+
+The package: `app` (this), `panes/` (one tab per file), `screens/` (a pupil's file, an audit
+entry, help, the menus, time travel), `forms` (the recording forms), `palette`, `bindings`
+(key descriptions from the catalogs), `messages`, `words` (cells and names the panes share).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import signal
-from dataclasses import replace
-from functools import partial
+import time
 
-from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.app import SystemCommand
-from textual.command import CommandList, CommandPalette, Hit, Hits, Provider
-from textual.containers import Horizontal, VerticalScroll
+from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Collapsible, DataTable, Footer, Header, Input, Label, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from careterm.backend import Backend, When
 from careterm.i18n import Translator
-from careterm.shown import local_time, money
-from careterm.tui.plain import plain_cells
-from careterm.tui.search import initials
-from careterm.tui.backend import Backend, When
+from careterm.shown import local_time
+from careterm.tui.bindings import translate_bindings
 from careterm.tui.forms import FORMS, FormScreen
-from careterm.tui.panes import AidPane, AuditPane, CompliancePane, HomePane, Pane, PupilsPane, QueuePane, status_cell
-from careterm.values import parse_date, parse_time
+from careterm.tui.messages import LogMoved, RecordRefused, Recorded, ReportsWorkErrors, Started, WorkFailed
+from careterm.tui.palette import CaretermCommands, Palette
+from careterm.tui.panes import PANES, TABS
+from careterm.tui.panes.base import Pane
+from careterm.tui.panes.home import HomePane
+from careterm.tui.screens.help import HelpScreen
+from careterm.tui.screens.menus import RecordMenu, SchoolMenu
+from careterm.tui.screens.pupil import PupilScreen
+from careterm.tui.screens.time_travel import TimeTravelScreen
 from careterm.workspace import Workspace
 from events.commands import RETRACTABLE
 from events.errors import Refused
 
-TABS = ("home", "pupils", "queue", "compliance", "aid", "audit")
-PANES = {"home": HomePane, "pupils": PupilsPane, "queue": QueuePane, "compliance": CompliancePane, "aid": AidPane, "audit": AuditPane}
 POLL_SECONDS = 1.0
 
 
-def translate_bindings(node, t: Translator) -> None:
-    """Binding descriptions come from the catalog, by binding id (`key.<id>`)."""
-    bindings = node._bindings.key_to_bindings
-    for key, found in bindings.items():
-        bindings[key] = [replace(b, description=t(f"key.{b.id}")) if b.id else b for b in found]
-
-
-class Translated:
-    def on_mount(self) -> None:
-        translate_bindings(self, self.app.t)
-        self.refresh_bindings()
-
-
-class CaretermCommands(Provider):
-    """The command palette: every recording form and every tab, by name or by pinyin initials
-    (jlbflx finds 记录帮扶联系), as the pupil search finds pupils."""
-
-    async def startup(self) -> None:
-        app = self.app
-        commands = [(app.t(f"form.{key}"), partial(app.action_record, key), "palette.record") for key in FORMS]
-        commands += [(app.t(f"tab.{tab}"), partial(app.action_tab, tab), "palette.tab") for tab in TABS]
-        # pypinyin loads on first use: in a thread, not on the UI's
-        self.commands = await asyncio.to_thread(lambda: [(name, initials(name), run, help) for name, run, help in commands])
-
-    async def search(self, query: str) -> Hits:
-        app = self.app
-        matcher = self.matcher(query)
-        typed = query.strip().lower()
-        for name, letters, run, help in self.commands:
-            score = matcher.match(name)
-            if typed.isascii() and typed and letters.startswith(typed):
-                score = max(score, 0.5 + 0.5 * len(typed) / max(len(letters), 1))
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), run, help=app.t(help))
-
-
-class Palette(CommandPalette):
-    """Textual's command palette, with its own words from the catalog."""
-
-    def __init__(self, **kw):
-        super().__init__(placeholder=kw.pop("placeholder", None) or self.app_t("palette.placeholder"), **kw)
-
-    @staticmethod
-    def app_t(key: str) -> str:
-        from textual._context import active_app
-
-        return active_app.get().t(key)
-
-    def _start_no_matches_countdown(self, search_value: str) -> None:
-        """As Textual's, but 'no matches' in the user's language (Textual's text is fixed English)."""
-        from rich.align import Align
-        from textual.widgets.option_list import Option
-
-        self._stop_no_matches_countdown()
-
-        def show() -> None:
-            if search_value:
-                text = Text(self.app.t("palette.no_matches"), style="not bold")
-                self.query_one(CommandList).add_option(Option(Align.center(text), disabled=True, id=self._NO_MATCHES))
-                self._list_visible = True
-            else:
-                self._list_visible = False
-
-        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show)
-
-
-class CaretermApp(App):
+class CaretermApp(ReportsWorkErrors, App):
     CSS_PATH = "careterm.tcss"
     TITLE = "careterm"
     COMMANDS = App.COMMANDS | {CaretermCommands}
@@ -138,6 +77,7 @@ class CaretermApp(App):
         self.staff: list[tuple[str, str]] = []
         self.zone = None  # the school's time zone, learnt by the first load
         self.last_entry = None  # the entry just recorded here, offered for retracting
+        self.shown_problem: tuple[str, float] | None = None  # the last worker failure shown, and when
         translate_bindings(self, self.t)
         if keymap:
             self.set_keymap(keymap)
@@ -180,21 +120,22 @@ class CaretermApp(App):
 
     # -- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="start")
+    @work(thread=True, exclusive=True, group="start", exit_on_error=False)
     def start(self) -> None:
         """First load: who is who (for the forms' suggestions), today, the school's name."""
         name, day, pupils, staff = self.backend.people()
         head = self.backend.head()
         schools = len(self.backend.schools())
         zone = self.backend.zone()
-        self.call_from_thread(self._started, name, day, pupils, staff, head, schools, zone)
+        self.post_message(Started(name, day, pupils, staff, head, schools, zone))
 
-    def _started(self, name: str, day: dt.date, pupils, staff, head: int, schools: int, zone=None) -> None:
-        self.title = f"careterm · {name}"
-        self.today, self.pupils, self.staff, self.seen_head = day, pupils, staff, head
-        self.zone = zone or self.zone
-        if schools != self.school_count:
-            self.school_count = schools
+    @on(Started)
+    def _started(self, m: Started) -> None:
+        self.title = f"careterm · {m.name}"
+        self.today, self.pupils, self.staff, self.seen_head = m.day, m.pupils, m.staff, m.head
+        self.zone = m.zone or self.zone
+        if m.schools != self.school_count:
+            self.school_count = m.schools
             self.refresh_bindings()
         self.set_subtitle()
         self.reload_visible()
@@ -216,19 +157,30 @@ class CaretermApp(App):
         if self.seen_head >= 0:  # after start-up; the first load comes from start()
             panes.first().reload()
 
-    @work(thread=True, exclusive=True, group="poll")
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def poll(self) -> None:
         head = self.backend.head()
         if head != self.seen_head:
-            self.call_from_thread(self._changed, head)
+            self.post_message(LogMoved(head))
         elif self.seen_head >= 0:
             self.backend.save_due()  # nothing new to show: a good moment to save the read model
 
-    def _changed(self, head: int) -> None:
+    @on(LogMoved)
+    def _changed(self, m: LogMoved) -> None:
         first = self.seen_head == -1  # the first poll after start-up: start() already loaded
-        self.seen_head = head
+        self.seen_head = m.head
         if not first:
             self.start()
+
+    @on(WorkFailed)
+    def _work_failed(self, m: WorkFailed) -> None:
+        """The one handler of a failed worker (a poll, a tab's load, a record): say what went
+        wrong in the user's language and carry on; the same problem again only every 30 s."""
+        text = f"{self.t('error')}: {problem_text(self.t, m.error, self.ws.url)}"
+        now = time.monotonic()
+        if self.shown_problem is None or self.shown_problem[0] != text or now - self.shown_problem[1] > 30:
+            self.shown_problem = (text, now)
+            self.notify(text, severity="error", markup=False)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -301,14 +253,23 @@ class CaretermApp(App):
         """Record without a form (one key confirms a suggested pair)."""
         self._record_now(key, values)
 
-    @work(thread=True, exclusive=True, group="record")
+    @work(thread=True, exclusive=True, group="record", exit_on_error=False)
     def _record_now(self, key: str, values: dict) -> None:
         try:
             events = self.backend.record(FORMS[key].build(values))
         except Refused as refused:
-            self.call_from_thread(self.notify, self.t.refusal(refused.field, refused.code, refused.params), severity="error", markup=False)
+            self.post_message(RecordRefused(refused))
             return
-        self.call_from_thread(self._recorded, events)
+        self.post_message(Recorded(events))
+
+    @on(RecordRefused)
+    def _refused(self, m: RecordRefused) -> None:
+        refused = m.refused
+        self.notify(self.t.refusal(refused.field, refused.code, refused.params), severity="error", markup=False)
+
+    @on(Recorded)
+    def _recorded_now(self, m: Recorded) -> None:
+        self._recorded(m.events)
 
     def _recorded(self, events) -> None:
         if events:
@@ -377,264 +338,17 @@ class CaretermApp(App):
         self.push_screen(PupilScreen(pupil))
 
 
-class PupilScreen(Translated, Screen):
-    """A pupil's file: profile, family, categories, mentor, duties, aid, the whole timeline."""
+def problem_text(t: Translator, error: BaseException, url: str) -> str:
+    """A worker's failure in words from the catalogs: a store problem as the command line says
+    it, anything else as an internal error named by its type (the details with CARETERM_DEBUG)."""
+    from careterm.cli import store_problem
+    from events.store import StoreError, damage_of
 
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="pupil.back"),
-        Binding("n", "contact", "Contact", id="pupil.contact"),
-    ]
-
-    def __init__(self, pupil: str):
-        super().__init__()
-        self.pupil = pupil
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll():
-            yield Static(id="pupil-profile", markup=False)
-            yield Static(id="pupil-duties", markup=False)
-            # the long profile (family, study, health…) folded away: the records show at once
-            with Collapsible(title=self.app.t("pupil.details"), collapsed=True, id="pupil-more"):
-                yield Static(id="pupil-details", markup=False)
-            yield Label(self.app.t("pupil.timeline"), classes="section")
-            yield DataTable(id="pupil-timeline", cursor_type="row", zebra_stripes=True)
-        yield Static(id="pupil-entry", markup=False)  # the record under the cursor, its note in full
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.reload()
-
-    def reload(self) -> None:
-        self.fetch(self.app.when)
-
-    @work(thread=True, exclusive=True)
-    def fetch(self, when) -> None:
-        data = self.app.backend.pupil_file(self.pupil, when)
-        self.app.call_from_thread(self.paint, data)
-
-    def paint(self, d: dict) -> None:
-        t = self.app.t
-        p = d["pupil"]
-        guardian = p.get("guardian") or {}
-        # a space on each side of a phone number: a line breaks there, never inside the number
-        parents = "； ".join(f"{x['name']}（{x['relation']}，{x['workplace']}） {x['phone']}" for x in p.get("parents", []))
-        status = t("status." + str(p["status"]))
-        categories = "、".join(t("category." + c) for c in p["categories"]) or "-"
-        gender = t(f"gender.{p['gender']}") if p.get("gender") else ""
-        lines = [
-            f"  {p['pupil']}  {gender}  {t('col.grade')} {p['grade']}  {t('col.class')} {p['class']}  {status}",
-            f"{t('col.categories')}: {categories}",
-            f"{t('col.mentor')}: {p['mentor'] or '-'}",
-            f"{t('pupil.guardian')}: {guardian.get('name', '-')} {guardian.get('relation', '')} {guardian.get('phone', '')}",
-            f"{t('pupil.parents')}: {parents or '-'}",
-        ]
-        from rich.text import Text
-
-        # the name in bold, as text: a name like "[/]李雷" is drawn as typed, never as markup
-        self.query_one("#pupil-profile", Static).update(Text.assemble((p["name"], "bold"), "\n".join(lines)))
-        details = [f"{t('profile.' + key)}: {value}" for key, value in (p.get("profile") or {}).items()]
-        if d["aid"]:
-            grants = [f"{g['date']} {t('aid.' + g['kind'])} {money(g['amount'], t.lang) if g['amount'] else g['items']}" for g in d["aid"]]
-            details.append(t("pupil.aid") + ": " + "；".join(grants))
-        self.query_one("#pupil-details", Static).update("\n".join(details) or "-")
-        duties = "  ".join(f"{t('duty.' + k)}: {status_cell(t, v['status'])}" for k, v in d["duties"].items())
-        self.query_one("#pupil-duties", Static).update(duties or t("pupil.no_duties"))
-        self.seq_of = {r["id"]: r["seq"] for r in d["timeline"]}
-        self.rows = {r["id"]: r for r in d["timeline"]}
-        table = self.query_one("#pupil-timeline", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"col.{c}") for c in ("date", "type", "detail", "actor", "recorded_at", "flags")))
-        for r in reversed(d["timeline"]):
-            e = r["event"]
-            detail = detail_of(t, e)
-            if r["corrects"]:
-                detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
-            if getattr(e, "note", ""):
-                detail = f"{detail} ✎".strip()  # it has a note: shown under the table
-            table.add_row(
-                *plain_cells(
-                    r["date"],
-                    t(f"type.{r['type']}"),
-                    detail,
-                    r["actor"],
-                    local_time(r["recorded_at"], d["zone"]),
-                    ",".join(t(f"flag.{f}") for f in r["flags"]),
-                ),
-                key=r["id"],
-            )
-        self.show_entry(table)
-
-    @on(DataTable.RowHighlighted, "#pupil-timeline")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_entry(event.data_table)
-
-    def show_entry(self, table: DataTable) -> None:
-        """Under the table, the note of the record under the cursor, line by line (none: no panel)."""
-        panel = self.query_one("#pupil-entry", Static)
-        row = None
-        if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            row = getattr(self, "rows", {}).get(key)
-        text = note_text(self.app.t, row) if row else None
-        panel.display = text is not None
-        panel.update(text or "")
-
-    def action_contact(self) -> None:
-        self.app.action_record("contact", {"PUPIL_ID": self.pupil})
-
-
-def detail_of(t: Translator, e) -> str:
-    """What a record is about, by names from the catalog (never a code such as `material`)."""
-    if e.type in ("ContactMade", "CareActivityHeld"):
-        return t(f"kind.{e.kind}")
-    if e.type == "AidGranted":
-        return f"{t(f'aid.{e.kind}')} {money(e.amount, t.lang) if e.amount else (e.items or '')}".strip()
-    if e.type == "IncidentReported":
-        return t(f"need.{e.need}")
-    if e.type == "HandbookInspected":
-        return t(f"result.{e.result}")
-    if e.type == "PairingEnded":
-        return t(f"reason.{e.reason}") if f"reason.{e.reason}" != t(f"reason.{e.reason}") else e.reason
-    return ""
-
-
-def note_text(t: Translator, row: dict) -> Text | None:
-    """A record's note for a person: 备注（#12）：first line, the next lines under it; None if it has none."""
-    lines = (getattr(row["event"], "note", "") or "").splitlines()
-    if not lines:
-        return None
-    label = t("pupil.note_of", seq=row["seq"])
-    pad = " " * Text(label).cell_len
-    return Text("\n".join([label + lines[0], *(pad + line for line in lines[1:])]))
-
-
-class HelpScreen(Translated, ModalScreen):
-    BINDINGS = [Binding("escape,f1", "app.pop_screen", "Close", id="help.close")]
-
-    def compose(self) -> ComposeResult:
-        t = self.app.t
-        tabs = self.app.query_one("#tabs", TabbedContent)
-        active = (tabs.active or "tab-home").removeprefix("tab-")
-        keys = []
-        seen = set()
-        for node in (self.app, self.app.query_one(f"#pane-{active}")):  # the app's keys, then the tab's
-            for _, found in sorted(node._bindings.key_to_bindings.items()):
-                for b in found:
-                    if b.id and b.id not in seen:
-                        seen.add(b.id)
-                        keys.append(f"  {self.app.get_key_display(b):>8}  {t(f'key.{b.id}')}")
-        with VerticalScroll(id="help"):
-            yield Static(f"[b]{t(f'tab.{active}')}[/b]\n{t(f'help.{active}')}\n\n{t('help.keys')}\n" + "\n".join(keys))
-
-
-class RecordMenu(Translated, ModalScreen[str]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="menu.cancel")]
-
-    def compose(self) -> ComposeResult:
-        t = self.app.t
-        options = OptionList(*[t(f"form.{key}") for key in FORMS], id="record-menu")
-        yield options
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(list(FORMS)[event.option_index])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class SchoolMenu(Translated, ModalScreen[str]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="school.cancel")]
-
-    def compose(self) -> ComposeResult:
-        yield OptionList(id="school-menu")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.load()
-
-    @work(thread=True, exclusive=True)
-    def load(self) -> None:
-        schools = self.app.backend.schools()
-        self.app.call_from_thread(self.show, schools)
-
-    def show(self, schools: list[tuple[str, str]]) -> None:
-        self.ids = [sid for sid, _ in schools]
-        menu = self.query_one(OptionList)
-        menu.add_options([f"{name} ({sid})" for sid, name in schools])
-        menu.focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.ids[event.option_index])
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class TimeTravelScreen(Translated, ModalScreen[When]):
-    """Any view as it was: as of a date (the state that day) and/or known at a time."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="travel.cancel")]
-
-    def __init__(self, when: When):
-        super().__init__()
-        self.when = when
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#as-of", Input).focus()
-
-    def compose(self) -> ComposeResult:
-        t = self.app.t
-        with VerticalScroll(id="form"):
-            yield Static(t("history.title"), classes="form-title")
-            yield Label(t("field.as_of"), classes="field-label")
-            yield Input(value=self.when.as_of.isoformat() if self.when.as_of else "", placeholder="2026-03-15", id="as-of")
-            yield Label("", id="as-of-error", classes="error", markup=False)
-            yield Label(t("field.known_at"), classes="field-label")
-            yield Input(value=local_time(self.when.known_at, self.app.zone or "UTC") if self.when.known_at else "", placeholder="2026-03-01 18:00", id="known-at")
-            yield Label("", id="known-at-error", classes="error", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button(t("button.go"), id="go", variant="primary")
-                yield Button(t("button.now"), id="now")
-
-    @on(Button.Pressed, "#go")
-    @on(Input.Submitted)
-    def _go(self) -> None:
-        raw_date = self.query_one("#as-of", Input).value.strip()
-        raw_time = self.query_one("#known-at", Input).value.strip()
-        try:
-            as_of = parse_date(raw_date, "--as-of") if raw_date else None
-            known_at = school_time(raw_time, self.app.zone) if raw_time else None
-        except Refused as refused:
-            target = "#as-of-error" if refused.field == "--as-of" else "#known-at-error"
-            self.query_one(target, Label).update(self.app.t(f"refused.{refused.code}", **refused.params))
-            return
-        self.dismiss(When(as_of, known_at))
-
-    @on(Button.Pressed, "#now")
-    def _now(self) -> None:
-        self.dismiss(When())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-def school_time(raw: str, zone) -> dt.datetime:
-    """A recording time typed in the app: with no offset it is the school's wall-clock time."""
-    moment = parse_time(raw, "--known-at")
-    try:
-        naive = dt.datetime.fromisoformat(raw.strip()).tzinfo is None
-    except ValueError:  # a form parse_time reads and fromisoformat does not: keep what parse_time made of it
-        naive = False
-    return moment.replace(tzinfo=zone) if naive and zone is not None else moment
+    problem = damage_of(error) or error
+    if isinstance(problem, StoreError):
+        return store_problem(t, problem, url)
+    message = t("internal.error", message=type(error).__name__)
+    return message + (f" ({error})" if os.environ.get("CARETERM_DEBUG") else "")
 
 
 def _hung_up(signum, frame) -> None:

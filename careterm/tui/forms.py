@@ -319,7 +319,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(t(self.labels[1]), id="no", variant="primary")
 
     def on_mount(self) -> None:
-        from careterm.tui.app import translate_bindings
+        from careterm.tui.bindings import translate_bindings
 
         translate_bindings(self, self.app.t)
         self.query_one("#no", Button).focus()

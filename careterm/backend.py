@@ -1,4 +1,5 @@
-"""What the TUI asks of the store, behind one lock (no Textual here).
+"""What the app (careterm.tui) asks of the store, behind one lock. No Textual here: the
+backend sits below the TUI (tests/test_layers.py).
 
 Every call runs in a worker thread, never on the UI thread; the lock keeps the one workspace
 (store connection, write-side state, the read model it keeps and catches up in place) used by
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from careterm.workspace import Workspace
+from events.model import SchoolModel
 from projections import views
 from projections.audit import audit_row, trail
 from projections.compliance import compliance
-from events.model import SchoolModel
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""The home tab: my duties, and for leaders the school's overview."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Label, Static
+
+from careterm.tui.panes.base import Pane
+from careterm.tui.words import due_cell, status_cell
+from events import rules
+
+
+class HomePane(Pane):
+    def compose(self) -> ComposeResult:
+        yield Static(id="home-summary", markup=False)
+        yield Label(self.t("home.mine"), classes="section")
+        yield DataTable(id="home-mine", cursor_type="row", zebra_stripes=True)
+        yield Label(self.t("home.school"), classes="section leader-only")
+        yield DataTable(id="home-school", cursor_type="row", zebra_stripes=True, classes="leader-only")
+
+    def load(self, when):
+        return self.app.backend.home(when)
+
+    def paint(self, d: dict) -> None:
+        t = self.t
+        names = d["names"]
+        self.my_pupils = d["my_pupils"]
+        mine = ", ".join(f"{names.get(p, p)}({p})" for p in d["my_pupils"]) or t("home.no_pupil")
+        hello = "home.hello_history" if self.app.when.is_history else "home.hello"
+        lines = [t(hello, name=d["me"] or "-", date=d["as_of"].isoformat()), t("home.my_pupils", pupils=mine)]
+        if d["leader"]:
+            lines.append(
+                t(
+                    "home.counts",
+                    overdue=len(d["overdue"]),
+                    waiting_pupils=len(d["waiting_pupils"]),
+                    waiting_mentors=len(d["waiting_mentors"]),
+                    dropped=len(d["dropped_out"]),
+                    incidents=len(d["incidents"]),
+                )
+            )
+        self.query_one("#home-summary", Static).update("\n".join(lines))
+        rows = [
+            (f"{names.get(r['pupil'], r['pupil'])} ({r['pupil']})", t(f"duty.{r['duty']}"), status_cell(t, r["status"]), due_cell(t, r), r["last"] or "-")
+            for r in d["mine"]
+        ]
+        self.table("#home-mine", ("pupil_named", "duty", "duty_state", "due", "last"), rows, [f"{r['pupil']}|{r['duty']}|{i}" for i, r in enumerate(d["mine"])])
+        for w in self.query(".leader-only"):
+            w.display = d["leader"]
+        if d["leader"]:
+            overview = [(t("home.overdue"), f"{r['staff']} → {names.get(r['pupil'], r['pupil'])}", t(f"duty.{r['duty']}")) for r in d["overdue"]]
+            overview += [(t("home.waiting_pupil"), f"{p['name']} ({p['pupil']})", t(f"reason.{p['reason']}")) for p in d["waiting_pupils"]]
+            overview += [(t("home.waiting_mentor"), f"{m['name']} ({m['staff']})", t(f"reason.{m['reason']}")) for m in d["waiting_mentors"]]
+            overview += [(t("home.dropped_out"), f"{p['name']} ({p['pupil']})", "") for p in d["dropped_out"]]
+            overview += [(t("home.incident"), names.get(i["pupil"], i["pupil"]), t(f"need.{i['need']}")) for i in d["incidents"]]
+            self.table("#home-school", ("what", "who", "detail"), overview)
+
+    @on(DataTable.RowSelected, "#home-mine")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        pupil, duty, _ = str(event.row_key.value).split("|")
+        kind = duty if duty in rules.CONTACT_KINDS else "talk"
+        self.app.action_record("contact", {"PUPIL_ID": pupil, "--kind": kind})
+
