@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from events import commands as C  # noqa: E402
+from events.model import status_on  # noqa: E402
 from events.service import Service  # noqa: E402
 from events.store import Store  # noqa: E402
 
@@ -124,9 +125,9 @@ def appends(url: str, count: int) -> dict:
     with Store(url) as store:
         service = Service(store, school="s1")
         service.catch_up()
-        school = service.state.schools["s1"]
+        school = service.models["s1"]
         today = service.today("s1")
-        pupils = [p.id for p in school.pupils.values() if p.status_on(today) == "enrolled"]
+        pupils = [p.id for p in school.pupils.values() if status_on(p, today) == "enrolled"]
         ctx = C.Context(school="s1", actor="admin", today=today, date=today)
         latencies = []
         started = time.perf_counter()
@@ -192,7 +193,7 @@ def measure(url: str, schools: int, until: dt.date, appends_count: int) -> dict:
         service = Service(store, school="s1")
         service.catch_up()
         today = service.today("s1")
-        pupil = next(p.id for p in service.state.schools["s1"].pupils.values() if p.status_on(today) == "enrolled")
+        pupil = next(p.id for p in service.models["s1"].pupils.values() if status_on(p, today) == "enrolled")
     figures.update(view_after_one_event(url, pupil))
     figures.update(appends(url, appends_count))
     figures.update(tui(url))

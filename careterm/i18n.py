@@ -76,6 +76,7 @@ _NAMED_PARAMS = {
     "role": ("role.",),
     "roles": ("role.",),
     "type": ("type.",),
+    "rule": ("conflict.",),
     "category": ("category.",),
     "kind": ("aid.", "kind."),
 }

@@ -1,8 +1,10 @@
-"""The commands: every action, checked against the state and the rules, turned into events.
+"""The commands: every action, checked against the school's model and the rules, turned into events.
 
-Each command is a function `(state, ctx, ...) -> list[Event]` that either returns the events to
-store or raises `Refused` naming the field and the reason. They write nothing themselves: the
-service (`events.service`) stores what they return, atomically, or retries on a moved head.
+Each command is a function `(schools, ctx, ...) -> list[Event]`: `schools` maps a school's id to
+its model (`events.model.SchoolModel`, the one fold the views read too). It either returns the
+events to store or raises `Refused` naming the field and the reason. Commands write nothing
+themselves: the service (`events.service`) stores what they return, atomically, or retries on a
+moved head.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import datetime as dt
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from events import rules
 from events.calendar import Term, same_semester, semester, terms_overlap
 from events.errors import Refused
-from events.state import Pupil, School, Staff, State
+from events import model as M
+from events.model import EntryRec, PupilRec, SchoolModel, StaffRec
 from events.types import (
     AidGranted,
     AidRevoked,
@@ -62,8 +65,14 @@ CORRECTABLE = frozenset(
         "HandbookInspected",
     }
 )
-RETRACTABLE = CORRECTABLE | {"AidGranted", "AidRevoked", "PupilAmended"}
+EXITS = frozenset({"PupilGraduated", "PupilTransferred", "PupilDroppedOut"})
+# cli.md "Retractions": any entry recorded by mistake, but the school's opening, staff and calendar
+RETRACTABLE = CORRECTABLE | EXITS | {"AidGranted", "AidRevoked", "PupilAmended", "PupilReturned"} | {
+    "CategoryAdded", "CategoryRemoved", "PairingAssigned", "PairingEnded"}
 KINDS_OF = {"ContactMade": rules.CONTACT_KINDS, "CareActivityHeld": rules.ACTIVITY_KINDS}
+
+
+Schools = Mapping[str, SchoolModel]
 
 
 @dataclass(frozen=True)
@@ -146,14 +155,14 @@ def _event(cls, ctx: Context, stream: str, date: dt.date | None = None, **fields
 # --- checks shared by the commands ---------------------------------------------------------
 
 
-def school_of(state: State, ctx: Context) -> School:
-    school = state.schools.get(ctx.school)
-    if school is None:
+def school_of(schools: Schools, ctx: Context) -> SchoolModel:
+    school = schools.get(ctx.school)
+    if school is None or school.opened is None:
         raise Refused("--school", "unknown_school", school=ctx.school)
     return school
 
 
-def check_date(school: School, ctx: Context, day: dt.date | None = None, field: str = "--date") -> dt.date:
+def check_date(school: SchoolModel, ctx: Context, day: dt.date | None = None, field: str = "--date") -> dt.date:
     day = day or ctx.date
     if day > ctx.today:
         raise Refused(field, "future_date", date=day, today=ctx.today)
@@ -162,7 +171,7 @@ def check_date(school: School, ctx: Context, day: dt.date | None = None, field: 
     return day
 
 
-def actor(school: School, ctx: Context, action: str | None = None) -> Staff:
+def actor(school: SchoolModel, ctx: Context, action: str | None = None) -> StaffRec:
     """The actor must be current staff now and, for some actions, hold a role."""
     staff = school.staff.get(ctx.actor)
     if staff is None or (staff.left is not None and staff.left <= ctx.today):
@@ -172,36 +181,37 @@ def actor(school: School, ctx: Context, action: str | None = None) -> Staff:
     return staff
 
 
-def pupil_of(school: School, pupil_id: str, field: str = "PUPIL_ID") -> Pupil:
+def pupil_of(school: SchoolModel, pupil_id: str, field: str = "PUPIL_ID") -> PupilRec:
     pupil = school.pupils.get(pupil_id)
     if pupil is None:
         raise Refused(field, "unknown_pupil", pupil=pupil_id)
     return pupil
 
 
-def staff_of(school: School, staff_id: str, field: str = "STAFF_ID") -> Staff:
+def staff_of(school: SchoolModel, staff_id: str, field: str = "STAFF_ID") -> StaffRec:
     staff = school.staff.get(staff_id)
     if staff is None:
         raise Refused(field, "unknown_staff", staff=staff_id)
     return staff
 
 
-def enrolled_on(pupil: Pupil, day: dt.date, field: str = "PUPIL_ID", date_field: str = "--date") -> None:
+def enrolled_on(pupil: PupilRec, day: dt.date, field: str = "PUPIL_ID", date_field: str = "--date") -> None:
     if day < pupil.registered:
         raise Refused(date_field, "before_registration", pupil=pupil.id, date=day, registered=pupil.registered)
-    if not pupil.at_school_on(day):
-        raise Refused(field, "pupil_not_enrolled", pupil=pupil.id, status=pupil.status_on(day), date=day)
+    if not M.at_school_on(pupil, day):
+        raise Refused(field, "pupil_not_enrolled", pupil=pupil.id, status=M.status_on(pupil, day), date=day)
 
 
-def staff_active_on(staff: Staff, day: dt.date, field: str = "STAFF_ID") -> None:
-    if not staff.active_on(day):
+def staff_active_on(staff: StaffRec, day: dt.date, field: str = "STAFF_ID") -> None:
+    if not M.staff_active_on(staff, day):
         raise Refused(field, "staff_not_active", staff=staff.id, date=day)
 
 
-def nothing_later(pupil: Pupil, day: dt.date) -> None:
+def nothing_later(school: SchoolModel, pupil: PupilRec, day: dt.date) -> None:
     """A status change must not contradict entries already dated after it."""
-    if pupil.last_date is not None and pupil.last_date > day:
-        raise Refused("--date", "later_entries_exist", pupil=pupil.id, date=day, later=pupil.last_date)
+    later = M.last_date(school, pupil)
+    if later > day:
+        raise Refused("--date", "later_entries_exist", pupil=pupil.id, date=day, later=later)
 
 
 def choice(value: str, allowed: Iterable[str], field: str) -> str:
@@ -243,9 +253,9 @@ def identifier(value: str | None, field: str) -> str:
 
 
 def init(
-    state: State, ctx: Context, *, name: str, admin_name: str, lang: str = "zh", timezone: str = "Asia/Shanghai"
+    schools: Schools, ctx: Context, *, name: str, admin_name: str, lang: str = "zh", timezone: str = "Asia/Shanghai"
 ) -> list[Event]:
-    if ctx.school in state.schools:
+    if ctx.school in schools and schools[ctx.school].opened is not None:
         raise Refused("--id", "school_exists", school=ctx.school)
     if ctx.date > ctx.today:
         raise Refused("--date", "future_date", date=ctx.date, today=ctx.today)
@@ -275,15 +285,15 @@ def _check_timezone(name: str) -> None:
         raise Refused("--timezone", "unknown_timezone", timezone=name) from None
 
 
-def add_term(state: State, ctx: Context, *, name: str, start: dt.date, end: dt.date) -> list[Event]:
-    school = school_of(state, ctx)
+def add_term(schools: Schools, ctx: Context, *, name: str, start: dt.date, end: dt.date) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "calendar")
     check_date(school, ctx)
     name = text(name, "--name")
     if end < start:
         raise Refused("--end", "end_before_start", start=start, end=end)
     term = Term(name, start, end)
-    for other in school.terms:
+    for other in school.terms_on(ctx.today):
         if other.name == name:
             raise Refused("--name", "term_exists", name=name)
         if terms_overlap(term, other):
@@ -292,14 +302,14 @@ def add_term(state: State, ctx: Context, *, name: str, start: dt.date, end: dt.d
 
 
 def set_rules(
-    state: State,
+    schools: Schools,
     ctx: Context,
     *,
     capacity: int | None = None,
     duties: dict[str, str] | None = None,
     late_days: int | None = None,
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "calendar")
     check_date(school, ctx)
     duties = duties or {}
@@ -322,7 +332,7 @@ def set_rules(
 
 
 def add_staff(
-    state: State,
+    schools: Schools,
     ctx: Context,
     staff_id: str,
     *,
@@ -331,7 +341,7 @@ def add_staff(
     grade: int | None = None,
     class_: int | None = None,
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "staff")
     check_date(school, ctx)
     staff_id = identifier(staff_id, "STAFF_ID")
@@ -359,7 +369,7 @@ def add_staff(
 
 
 def amend_staff(
-    state: State,
+    schools: Schools,
     ctx: Context,
     staff_id: str,
     *,
@@ -368,7 +378,7 @@ def amend_staff(
     grade: int | None = None,
     class_: int | None = None,
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "staff")
     day = check_date(school, ctx)
     staff = staff_of(school, staff_id)
@@ -394,15 +404,15 @@ def amend_staff(
     return [_event(StaffAmended, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, changes=changes)]
 
 
-def keep_an_admin(school: School, staff_id: str, field: str = "STAFF_ID") -> None:
+def keep_an_admin(school: SchoolModel, staff_id: str, field: str = "STAFF_ID") -> None:
     """The school always keeps an admin: without one nobody could add staff or set the rules."""
     others = [s for s in school.staff.values() if s.id != staff_id and "admin" in s.roles and s.left is None]
     if not others:
         raise Refused(field, "last_admin", staff=staff_id)
 
 
-def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
-    school = school_of(state, ctx)
+def staff_leave(schools: Schools, ctx: Context, staff_id: str) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "staff")
     day = check_date(school, ctx)
     staff = staff_of(school, staff_id)
@@ -421,13 +431,14 @@ def staff_leave(state: State, ctx: Context, staff_id: str) -> list[Event]:
             raise Refused("--date", "pairing_ends_later", pupil=pairing.pupil, end=pairing.end)
         if pairing.end is None:
             events.append(_end_pairing(ctx, pairing.pupil, staff_id, "mentor_left"))
-    if staff.needed_until is not None and staff.needed_until >= day:
-        raise Refused("--date", "staff_needed_later", staff=staff_id, later=staff.needed_until)
+    needed = M.needed_until(school, staff_id)
+    if needed is not None and needed >= day:
+        raise Refused("--date", "staff_needed_later", staff=staff_id, later=needed)
     return events
 
 
-def inspect_handbook(state: State, ctx: Context, staff_id: str, *, result: str) -> list[Event]:
-    school = school_of(state, ctx)
+def inspect_handbook(schools: Schools, ctx: Context, staff_id: str, *, result: str) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "inspect")
     day = check_date(school, ctx)
     staff = staff_of(school, staff_id)
@@ -457,7 +468,7 @@ PROFILE_FIELDS = ("family", "study", "behaviour", "personality", "health", "ment
 
 
 def add_pupil(
-    state: State,
+    schools: Schools,
     ctx: Context,
     pupil_id: str,
     *,
@@ -472,7 +483,7 @@ def add_pupil(
     parents: Sequence[Person] = (),
     profile: dict[str, str] | None = None,
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "pupil")
     day = check_date(school, ctx)
     pupil_id = identifier(pupil_id, "PUPIL_ID")
@@ -513,7 +524,7 @@ AMENDABLE = ("name", "gender", "birth", "grade", "class", "phone", "guardian", "
 
 
 def amend_pupil(
-    state: State,
+    schools: Schools,
     ctx: Context,
     pupil_id: str,
     *,
@@ -521,7 +532,7 @@ def amend_pupil(
     add_categories: Sequence[str] = (),
     remove_categories: Sequence[str] = (),
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "pupil")
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
@@ -550,12 +561,12 @@ def amend_pupil(
         events.append(_event(PupilAmended, ctx, stream, pupil=pupil_id, changes=changes))
     for category in dict.fromkeys(add_categories):
         choice(category, rules.CATEGORIES, "--add-category")
-        if category in pupil.categories:
+        if category in M.categories_on(pupil, day):
             raise Refused("--add-category", "category_present", category=category)
         events.append(_event(CategoryAdded, ctx, stream, pupil=pupil_id, category=category))
     for category in dict.fromkeys(remove_categories):
         choice(category, rules.CATEGORIES, "--remove-category")
-        if category not in pupil.categories:
+        if category not in M.categories_on(pupil, day):
             raise Refused("--remove-category", "category_absent", category=category)
         events.append(_event(CategoryRemoved, ctx, stream, pupil=pupil_id, category=category))
     return events
@@ -565,53 +576,53 @@ def _end_pairing(ctx: Context, pupil_id: str, staff_id: str, reason: str) -> Eve
     return _event(PairingEnded, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, staff=staff_id, reason=reason)
 
 
-def _exit(state: State, ctx: Context, pupil_id: str, cls, end_reason: str, **fields) -> list[Event]:
+def _exit(schools: Schools, ctx: Context, pupil_id: str, cls, end_reason: str, **fields) -> list[Event]:
     # `end_reason` is the pairing's; `fields` may hold the event's own `reason` (drop_out)
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "pupil")
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
     enrolled_on(pupil, day)
-    if pupil.status_on(day) != "enrolled":  # already left that very day
-        raise Refused("PUPIL_ID", "pupil_not_enrolled", pupil=pupil_id, status=pupil.status_on(day), date=day)
-    nothing_later(pupil, day)
+    if M.status_on(pupil, day) != "enrolled":  # already left that very day
+        raise Refused("PUPIL_ID", "pupil_not_enrolled", pupil=pupil_id, status=M.status_on(pupil, day), date=day)
+    nothing_later(school, pupil, day)
     events = [_event(cls, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, **fields)]
-    current = pupil.current_pairing()
+    current = M.current_pairing(pupil)
     if current is not None:
         # the exit ends the pairing by itself; the mentor is owed a new pupil
         events.append(_end_pairing(ctx, pupil_id, current.staff, end_reason))
     return events
 
 
-def graduate(state: State, ctx: Context, pupil_id: str) -> list[Event]:
-    return _exit(state, ctx, pupil_id, PupilGraduated, "graduated")
+def graduate(schools: Schools, ctx: Context, pupil_id: str) -> list[Event]:
+    return _exit(schools, ctx, pupil_id, PupilGraduated, "graduated")
 
 
-def transfer(state: State, ctx: Context, pupil_id: str, *, to: str) -> list[Event]:
-    return _exit(state, ctx, pupil_id, PupilTransferred, "transferred", to=text(to, "--to"))
+def transfer(schools: Schools, ctx: Context, pupil_id: str, *, to: str) -> list[Event]:
+    return _exit(schools, ctx, pupil_id, PupilTransferred, "transferred", to=text(to, "--to"))
 
 
-def drop_out(state: State, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
-    return _exit(state, ctx, pupil_id, PupilDroppedOut, "dropped_out", reason=text(reason, "--reason"))
+def drop_out(schools: Schools, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
+    return _exit(schools, ctx, pupil_id, PupilDroppedOut, "dropped_out", reason=text(reason, "--reason"))
 
 
-def return_pupil(state: State, ctx: Context, pupil_id: str) -> list[Event]:
-    school = school_of(state, ctx)
+def return_pupil(schools: Schools, ctx: Context, pupil_id: str) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "pupil")
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
-    status = pupil.status_on(day)
+    status = M.status_on(pupil, day)
     if status not in ("transferred", "dropped_out"):
         raise Refused("PUPIL_ID", "pupil_not_away", pupil=pupil_id, status=status)
-    nothing_later(pupil, day)
+    nothing_later(school, pupil, day)
     return [_event(PupilReturned, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id)]
 
 
 # --- pairing -------------------------------------------------------------------------------
 
 
-def pair(state: State, ctx: Context, staff_id: str, pupil_id: str) -> list[Event]:
-    school = school_of(state, ctx)
+def pair(schools: Schools, ctx: Context, staff_id: str, pupil_id: str) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "pair")
     day = check_date(school, ctx)
     staff = staff_of(school, staff_id)
@@ -621,30 +632,30 @@ def pair(state: State, ctx: Context, staff_id: str, pupil_id: str) -> list[Event
         raise Refused("STAFF_ID", "staff_leaves_later", staff=staff_id, left=staff.left)
     enrolled_on(pupil, day)
     # a pairing may not start when the pupil leaves that day or changes status later
-    later = [when for when, status in pupil.statuses[1:] if when > day or (when == day and status != "enrolled")]
+    later = [when for when, status in M.statuses(pupil)[1:] if when > day or (when == day and status != "enrolled")]
     if later:
         raise Refused("--date", "later_status_change", pupil=pupil_id, later=min(later))
     for other in pupil.pairings:
-        if other.overlaps_from(day):
+        if other.end is None or other.end > day:
             raise Refused("PUPIL_ID", "pupil_has_mentor", pupil=pupil_id, staff=other.staff, since=other.start)
     # capacity: at the new start, at every later start of this mentor's pairings, and at every
     # later change of the rules (a capacity lowered from a later date binds this pairing too)
-    later_rules = {when for when, *_ in school.rules if when > day}
+    later_rules = {r.date for r in school.rules if r.date > day}
     for moment in sorted({day} | {p.start for p in staff.pairings if p.start > day} | later_rules):
         load = sum(1 for p in staff.pairings if p.active_on(moment))
-        capacity = school.capacity_on(moment)
+        capacity = school.rules_on(moment).capacity
         if load + 1 > capacity:
             raise Refused("STAFF_ID", "mentor_full", staff=staff_id, capacity=capacity, date=moment)
     return [_event(PairingAssigned, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, staff=staff_id)]
 
 
-def unpair(state: State, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
-    school = school_of(state, ctx)
+def unpair(schools: Schools, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "pair")
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
     reason = text(reason, "--reason")
-    current = pupil.current_pairing()
+    current = M.current_pairing(pupil)
     if current is None:
         raise Refused("PUPIL_ID", "pupil_has_no_mentor", pupil=pupil_id)
     if current.start > day:
@@ -655,8 +666,8 @@ def unpair(state: State, ctx: Context, pupil_id: str, *, reason: str) -> list[Ev
 # --- care ----------------------------------------------------------------------------------
 
 
-def contact(state: State, ctx: Context, pupil_id: str, *, kind: str, by: str | None = None) -> list[Event]:
-    school = school_of(state, ctx)
+def contact(schools: Schools, ctx: Context, pupil_id: str, *, kind: str, by: str | None = None) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx)
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
@@ -667,8 +678,8 @@ def contact(state: State, ctx: Context, pupil_id: str, *, kind: str, by: str | N
     return [_event(ContactMade, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, kind=kind, by=by)]
 
 
-def activity(state: State, ctx: Context, *, kind: str, pupils: Sequence[str]) -> list[Event]:
-    school = school_of(state, ctx)
+def activity(schools: Schools, ctx: Context, *, kind: str, pupils: Sequence[str]) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx)
     day = check_date(school, ctx)
     choice(kind, rules.ACTIVITY_KINDS, "--kind")
@@ -681,9 +692,9 @@ def activity(state: State, ctx: Context, *, kind: str, pupils: Sequence[str]) ->
 
 
 def set_plan(
-    state: State, ctx: Context, pupil_id: str, *, goals: str, measures: str = "", responsible: str = ""
+    schools: Schools, ctx: Context, pupil_id: str, *, goals: str, measures: str = "", responsible: str = ""
 ) -> list[Event]:
-    school, pupil = _pupil_action(state, ctx, pupil_id)
+    school, pupil = _pupil_action(schools, ctx, pupil_id)
     if responsible:
         staff_of(school, responsible, "--responsible")
     return [
@@ -699,15 +710,15 @@ def set_plan(
     ]
 
 
-def review_plan(state: State, ctx: Context, pupil_id: str, *, result: str) -> list[Event]:
-    _pupil_action(state, ctx, pupil_id)
+def review_plan(schools: Schools, ctx: Context, pupil_id: str, *, result: str) -> list[Event]:
+    _pupil_action(schools, ctx, pupil_id)
     return [
         _event(HelpPlanReviewed, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, result=text(result, "--result"))
     ]
 
 
-def report_incident(state: State, ctx: Context, pupil_id: str, *, need: str, description: str = "") -> list[Event]:
-    _pupil_action(state, ctx, pupil_id)
+def report_incident(schools: Schools, ctx: Context, pupil_id: str, *, need: str, description: str = "") -> list[Event]:
+    _pupil_action(schools, ctx, pupil_id)
     choice(need, rules.INCIDENT_NEEDS, "--need")
     return [
         _event(
@@ -716,14 +727,14 @@ def report_incident(state: State, ctx: Context, pupil_id: str, *, need: str, des
     ]
 
 
-def resolve_incident(state: State, ctx: Context, incident_id: str, *, resolution: str = "") -> list[Event]:
-    school = school_of(state, ctx)
+def resolve_incident(schools: Schools, ctx: Context, incident_id: str, *, resolution: str = "") -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx)
     day = check_date(school, ctx)
     entry = school.entries.get(incident_id)
     if entry is None or entry.type != "IncidentReported" or entry.retracted:
         raise Refused("EVENT_ID", "unknown_incident", id=incident_id)
-    if entry.revoked:
+    if entry.follow_up is not None:
         raise Refused("EVENT_ID", "incident_already_resolved", id=incident_id)
     if day < entry.date:
         raise Refused("--date", "before_entry", date=day, entry_date=entry.date)
@@ -740,8 +751,8 @@ def resolve_incident(state: State, ctx: Context, incident_id: str, *, resolution
     ]
 
 
-def _pupil_action(state: State, ctx: Context, pupil_id: str) -> tuple[School, Pupil]:
-    school = school_of(state, ctx)
+def _pupil_action(schools: Schools, ctx: Context, pupil_id: str) -> tuple[SchoolModel, PupilRec]:
+    school = school_of(schools, ctx)
     actor(school, ctx)
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
@@ -753,7 +764,7 @@ def _pupil_action(state: State, ctx: Context, pupil_id: str) -> tuple[School, Pu
 
 
 def grant_aid(
-    state: State,
+    schools: Schools,
     ctx: Context,
     pupil_id: str,
     *,
@@ -764,7 +775,7 @@ def grant_aid(
     basis: str | None = None,
     override: str | None = None,
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     actor(school, ctx, "aid")
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
@@ -784,18 +795,13 @@ def grant_aid(
         text(override, "--override")
         actor(school, ctx, "override")
     enrolled_on(pupil, day)
-    if rules.needs_hardship_basis(kind) and not rules.has_hardship(pupil.categories_on(day), basis):
+    if rules.needs_hardship_basis(kind) and not rules.has_hardship(M.categories_on(pupil, day), basis):
         raise Refused("--basis", "no_hardship_basis", pupil=pupil_id, kind=kind)
     if kind in rules.SIMILAR_AID and override is None:
-        period = semester(day, school.terms)
-        for grant in school.grants.values():
-            if (
-                grant.pupil == pupil_id
-                and grant.kind in rules.SIMILAR_AID
-                and not grant.revoked
-                and not grant.retracted
-                and same_semester(school.entries[grant.id].date, day, school.terms)
-            ):
+        terms = school.terms_on(ctx.today)
+        for grant in M.grants_of(school, pupil):
+            if grant.kind in rules.SIMILAR_AID and same_semester(grant.date, day, terms):
+                period = semester(day, terms)
                 raise Refused("--kind", "similar_aid_this_semester", pupil=pupil_id, kind=grant.kind, semester=period.name)
     return [
         _event(
@@ -813,23 +819,23 @@ def grant_aid(
     ]
 
 
-def revoke_aid(state: State, ctx: Context, grant_id: str, *, reason: str) -> list[Event]:
-    school = school_of(state, ctx)
+def revoke_aid(schools: Schools, ctx: Context, grant_id: str, *, reason: str) -> list[Event]:
+    school = school_of(schools, ctx)
     actor(school, ctx, "aid")
     day = check_date(school, ctx)
-    grant = school.grants.get(grant_id)
-    if grant is None or grant.retracted:
+    grant = school.entries.get(grant_id)
+    if grant is None or grant.type != "AidGranted" or grant.retracted:
         raise Refused("EVENT_ID", "unknown_grant", id=grant_id)
-    if grant.revoked:
+    if grant.follow_up is not None:
         raise Refused("EVENT_ID", "grant_already_revoked", id=grant_id)
-    if day < school.entries[grant_id].date:
-        raise Refused("--date", "before_entry", date=day, entry_date=school.entries[grant_id].date)
+    if day < grant.date:
+        raise Refused("--date", "before_entry", date=day, entry_date=grant.date)
     return [
         _event(
             AidRevoked,
             ctx,
-            stream_of(ctx.school, "pupil", grant.pupil),
-            pupil=grant.pupil,
+            stream_of(ctx.school, "pupil", grant.pupils[0]),
+            pupil=grant.pupils[0],
             grant=grant_id,
             reason=text(reason, "--reason"),
         )
@@ -839,8 +845,42 @@ def revoke_aid(state: State, ctx: Context, grant_id: str, *, reason: str) -> lis
 # --- corrections ---------------------------------------------------------------------------
 
 
-def _target(school: School, ctx: Context, entry_id: str, allowed: frozenset[str]):
+@dataclass(frozen=True)
+class Target:
+    """An entry a correction or retraction points at, as the model knows it."""
+
+    id: str
+    type: str
+    actor: str
+    date: dt.date
+    stream: str
+    pupils: tuple[str, ...]
+    retracted: bool
+    follow_up: str | None = None
+
+
+def _stream_of_record(school: SchoolModel, entry: EntryRec) -> str:
+    if entry.type == "CareActivityHeld":
+        return stream_of(school.id, "school")
+    if entry.type == "HandbookInspected":
+        return stream_of(school.id, "staff", entry.by or "")
+    return stream_of(school.id, "pupil", entry.pupils[0])
+
+
+def find_entry(school: SchoolModel, entry_id: str) -> Target | None:
     entry = school.entries.get(entry_id)
+    if entry is not None:
+        stream = _stream_of_record(school, entry)
+        return Target(entry_id, entry.type, entry.actor, entry.date, stream, tuple(entry.pupils), entry.retracted, entry.follow_up)
+    mark = school.marks.get(entry_id)
+    if mark is None:
+        return None
+    kind, _, key = mark.stream.partition("/")[2].partition("/")
+    return Target(entry_id, mark.type, mark.actor, mark.date, mark.stream, (key,) if kind == "pupil" else (), mark.retracted)
+
+
+def _target(school: SchoolModel, ctx: Context, entry_id: str, allowed: frozenset[str]) -> Target:
+    entry = find_entry(school, entry_id)
     if entry is None:
         raise Refused("EVENT_ID", "unknown_entry", id=entry_id)
     if entry.retracted:
@@ -853,17 +893,56 @@ def _target(school: School, ctx: Context, entry_id: str, allowed: frozenset[str]
     return entry
 
 
-def retract(state: State, ctx: Context, entry_id: str, *, reason: str) -> list[Event]:
-    school = school_of(state, ctx)
+def retract(schools: Schools, ctx: Context, entry_id: str, *, reason: str) -> list[Event]:
+    """Take an entry back. An exit takes back the end of the pairing it caused with it (the
+    pairing goes on); a pairing takes back its end. The timeline without the entry must still keep the rules with what was
+    recorded since (`events.consistency`): else refused, naming the entry that would break."""
+    school = school_of(schools, ctx)
     check_date(school, ctx)
     entry = _target(school, ctx, entry_id, RETRACTABLE)
-    if entry.type in ("AidGranted", "IncidentReported") and entry.revoked:
+    reason = text(reason, "--reason")
+    if entry.type in ("AidGranted", "IncidentReported") and entry.follow_up is not None:
         raise Refused("EVENT_ID", "entry_has_follow_up", id=entry_id)
-    return [_event(EntryRetracted, ctx, entry.stream, corrects=entry_id, reason=text(reason, "--reason"))]
+    targets = [entry]
+    if entry.type == "PairingEnded" and not _pairing_of_end(school, entry):
+        raise Refused("EVENT_ID", "pairing_retracted", id=entry_id)
+    ended = _pairing_ended_by(school, entry) if entry.type in EXITS else _end_of_pairing(school, entry)
+    if ended is not None:
+        targets.append(find_entry(school, ended))
+    events = [_event(EntryRetracted, ctx, t.stream, corrects=t.id, reason=reason) for t in targets]
+    from events.consistency import first_conflict
+
+    conflict = first_conflict(school, events, pupils=set(entry.pupils))
+    if conflict is not None:
+        raise Refused("EVENT_ID", "retraction_conflicts", id=entry_id, **conflict.params())
+    return events
+
+
+def _pairing_of_end(school: SchoolModel, entry: Target) -> bool:
+    pupil = school.pupils.get(entry.pupils[0]) if entry.pupils else None
+    return pupil is not None and any(p.end_entry == entry.id for p in pupil.pairings)
+
+
+def _end_of_pairing(school: SchoolModel, entry: Target) -> str | None:
+    """A retracted pairing never was: its end goes with it."""
+    if entry.type != "PairingAssigned":
+        return None
+    pupil = school.pupils[entry.pupils[0]]
+    return next((p.end_entry for p in pupil.pairings if p.entry == entry.id), None)
+
+
+def _pairing_ended_by(school: SchoolModel, exit: Target) -> str | None:
+    """The unpairing an exit recorded with itself: same pupil, same day, the exit's reason."""
+    status = M.STATUS_OF[exit.type]
+    pupil = school.pupils[exit.pupils[0]]
+    for pairing in pupil.pairings:
+        if pairing.end == exit.date and pairing.reason == status and pairing.end_entry is not None:
+            return pairing.end_entry
+    return None
 
 
 def correct(
-    state: State,
+    schools: Schools,
     ctx: Context,
     entry_id: str,
     *,
@@ -872,24 +951,16 @@ def correct(
     to_kind: str | None = None,
     to_note: str | None = None,
 ) -> list[Event]:
-    school = school_of(state, ctx)
+    school = school_of(schools, ctx)
     check_date(school, ctx)
     if to_date is None and to_kind is None and to_note is None:
         raise Refused("correct", "nothing_to_change")
     allowed = CORRECTABLE if (to_date is not None or to_kind is not None) else RETRACTABLE | CORRECTABLE | {
-        "PairingAssigned",
-        "PairingEnded",
         "PupilRegistered",
-        "PupilGraduated",
-        "PupilTransferred",
-        "PupilDroppedOut",
-        "PupilReturned",
         "StaffJoined",
         "StaffLeft",
         "TermAdded",
         "RulesSet",
-        "CategoryAdded",
-        "CategoryRemoved",
     }
     entry = _target(school, ctx, entry_id, allowed)
     reason = text(reason, "--reason")

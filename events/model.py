@@ -18,7 +18,6 @@ import msgspec
 
 from events import rules
 from events.calendar import Term
-from events.state import amend_staff_record
 from events.types import (
     AidGranted,
     AidRevoked,
@@ -50,7 +49,7 @@ from events.types import (
     TermAdded,
 )
 
-SCHEMA = 3  # bump when the model's shape or the fold changes: persisted models are rebuilt
+SCHEMA = 4  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
 STATUS_OF = {
     "PupilGraduated": "graduated",
@@ -77,6 +76,8 @@ class PairingRec(msgspec.Struct, array_like=True):
     start: dt.date
     end: dt.date | None = None
     reason: str | None = None
+    entry: str = ""  # the PairingAssigned
+    end_entry: str | None = None  # the PairingEnded
 
     def active_on(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
@@ -123,6 +124,17 @@ class EntryRec(msgspec.Struct, array_like=True, gc=False, omit_defaults=True):
     follow_up_date: dt.date | None = None
 
 
+class MarkRec(msgspec.Struct, array_like=True):
+    """An entry that is not an `EntryRec` (registrations, timeline changes, pairings, staff,
+    calendar, rules, retractions, corrections): what a correction or retraction of it needs."""
+
+    type: str
+    date: dt.date
+    actor: str
+    stream: str
+    retracted: bool = False
+
+
 class RulesRec(msgspec.Struct, array_like=True):
     """A `rules set` as recorded (None: unchanged), or the totals in force (from `rules_on`)."""
 
@@ -153,6 +165,9 @@ class SchoolModel(msgspec.Struct):
     terms: list[TermRec] = []
     rules: list[RulesRec] = []  # changes, in (date, seq) order
     pupil_of_entry: dict[str, str] = {}  # timeline entry id -> pupil (registration, amendments, exits)
+    # the small index the commands need besides: each stream's last version, the other entries
+    versions: dict[str, int] = {}
+    marks: dict[str, MarkRec] = {}
 
     # -- questions about a date --------------------------------------------------------------
 
@@ -211,6 +226,57 @@ def mentor_on(pupil: PupilRec, day: dt.date) -> str | None:
     return None
 
 
+def statuses(pupil: PupilRec) -> list[tuple[dt.date, str]]:
+    """The pupil's status changes in date order, registration first (retracted ones left out)."""
+    return [(pupil.registered, "enrolled")] + [
+        (d.date, d.value) for d in pupil.timeline if d.what == "status" and not d.retracted
+    ]
+
+
+def at_school_on(pupil: PupilRec, day: dt.date) -> bool:
+    """Care may be recorded on a day the pupil is enrolled, including the day they leave (the
+    exit day is their last day at school: a talk that morning and an exit that day agree,
+    whichever was recorded first)."""
+    if status_on(pupil, day) == "enrolled":
+        return True
+    changes = statuses(pupil)
+    return status_on(pupil, day - dt.timedelta(days=1)) == "enrolled" and any(when == day for when, _ in changes[1:])
+
+
+def current_pairing(pupil: PupilRec) -> PairingRec | None:
+    return next((p for p in reversed(pupil.pairings) if p.end is None), None)
+
+
+def staff_active_on(staff: StaffRec, day: dt.date) -> bool:
+    return staff.joined <= day and (staff.left is None or day < staff.left)
+
+
+def last_date(model: SchoolModel, pupil: PupilRec) -> dt.date:
+    """The latest effective date of anything still counting about the pupil."""
+    days = [pupil.registered]
+    days += [d.date for d in pupil.timeline if not d.retracted]
+    days += [day for p in pupil.pairings for day in (p.start, p.end) if day is not None]
+    days += [e.date for e in map(model.entries.get, pupil.entries) if e is not None and not e.retracted]
+    return max(days)
+
+
+def needed_until(model: SchoolModel, staff_id: str) -> dt.date | None:
+    """The last day an entry needs the staff member on the staff: a contact they made, an
+    inspection of their handbook."""
+    days = [
+        e.date
+        for e in model.entries.values()
+        if not e.retracted and e.by == staff_id and e.type in ("ContactMade", "HandbookInspected")
+    ]
+    return max(days, default=None)
+
+
+def grants_of(model: SchoolModel, pupil: PupilRec) -> list[EntryRec]:
+    """The pupil's aid grants that count: neither retracted nor revoked."""
+    found = (model.entries.get(i) for i in pupil.entries)
+    return [e for e in found if e is not None and e.type == "AidGranted" and not e.retracted and e.follow_up is None]
+
+
 # --- the fold ------------------------------------------------------------------------------
 
 
@@ -223,7 +289,11 @@ def apply(model: SchoolModel, seq: int, event: Event) -> None:
     if event.school != model.id:
         return
     model.position = seq
-    handler = _HANDLERS.get(type(event))
+    model.versions[event.stream] = event.version
+    kind = type(event)
+    if kind not in RECORDS:
+        model.marks[event.id] = MarkRec(event.type, event.date, event.actor, event.stream)
+    handler = _HANDLERS.get(kind)
     if handler is not None:
         handler(model, seq, event)
 
@@ -248,6 +318,13 @@ def _staff_joined(m: SchoolModel, seq: int, e: StaffJoined) -> None:
 
 def _staff_left(m: SchoolModel, seq: int, e: StaffLeft) -> None:
     m.staff[e.staff].left = e.date
+
+
+def amend_staff_record(staff: StaffRec, changes: dict) -> None:
+    staff.name = changes.get("name", staff.name)
+    staff.roles = list(changes.get("roles", staff.roles))
+    staff.grade = changes.get("grade", staff.grade)
+    staff.class_ = changes.get("class", staff.class_)
 
 
 def _staff_amended(m: SchoolModel, seq: int, e: StaffAmended) -> None:
@@ -286,19 +363,24 @@ def _status(m: SchoolModel, seq: int, e: Event) -> None:
 
 
 def _pairing_assigned(m: SchoolModel, seq: int, e: PairingAssigned) -> None:
-    pairing = PairingRec(e.staff, e.pupil, e.date)
+    pairing = PairingRec(e.staff, e.pupil, e.date, entry=e.id)
     m.pupils[e.pupil].pairings.append(pairing)
     m.staff[e.staff].pairings.append(pairing)
+
+
+def _copies(m: SchoolModel, pairing: PairingRec) -> list[PairingRec]:
+    """The pupil's and the mentor's record of a pairing: separate objects after a persisted
+    round-trip, so every change is made to both."""
+    staff = m.staff.get(pairing.staff)
+    mine = [p for p in staff.pairings if p.entry == pairing.entry and p.pupil == pairing.pupil] if staff else []
+    return [pairing] + [p for p in mine if p is not pairing]
 
 
 def _pairing_ended(m: SchoolModel, seq: int, e: PairingEnded) -> None:
     for pairing in reversed(m.pupils[e.pupil].pairings):
         if pairing.end is None:
-            pairing.end, pairing.reason = e.date, e.reason
-            # the staff record holds its own copy after a persisted round-trip: keep both in step
-            for mine in m.staff[pairing.staff].pairings:
-                if mine.pupil == e.pupil and mine.start == pairing.start and mine.end is None:
-                    mine.end, mine.reason = e.date, e.reason
+            for copy in _copies(m, pairing):
+                copy.end, copy.reason, copy.end_entry = e.date, e.reason, e.id
             break
 
 
@@ -321,10 +403,12 @@ def _day(day: dt.date) -> dt.date:
 
 class ContactFields(msgspec.Struct, gc=False):
     """The fields of a ContactMade the model keeps: a fold decodes contacts straight into this
-    (see `INTO`), which skips the envelope fields no view reads."""
+    (see `INTO`), which skips the envelope fields the model does not keep."""
 
     id: str
     school: str
+    stream: str
+    version: int
     date: dt.date
     actor: str
     pupil: str
@@ -391,6 +475,12 @@ def _find_dated(m: SchoolModel, entry_id: str) -> Dated | None:
 
 
 def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
+    mark = m.marks.get(e.corrects)
+    if mark is not None:
+        mark.retracted = True
+        if mark.type in ("PairingAssigned", "PairingEnded"):
+            _pairing_retracted(m, e.corrects, mark)
+            return
     target = m.entries.get(e.corrects)
     if target is not None:
         target.retracted = True
@@ -402,6 +492,23 @@ def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
     dated = _find_dated(m, e.corrects)
     if dated is not None:
         dated.retracted = True
+
+
+def _pairing_retracted(m: SchoolModel, entry: str, mark: MarkRec) -> None:
+    """A retracted pairing never was (both records go); a retracted unpairing lets the pairing
+    go on (cli.md "Retractions")."""
+    pupil = m.pupils.get(mark.stream.rsplit("/", 1)[-1])
+    for pairing in pupil.pairings if pupil is not None else ():
+        if mark.type == "PairingAssigned" and pairing.entry == entry:
+            pupil.pairings.remove(pairing)
+            staff = m.staff.get(pairing.staff)
+            if staff is not None:
+                staff.pairings[:] = [p for p in staff.pairings if p.entry != entry]
+            return
+        if mark.type == "PairingEnded" and pairing.end_entry == entry:
+            for copy in _copies(m, pairing):
+                copy.end = copy.reason = copy.end_entry = None
+            return
 
 
 def _corrected(m: SchoolModel, seq: int, e: EntryCorrected) -> None:
@@ -449,6 +556,12 @@ _HANDLERS = {
     EntryRetracted: _retracted,
     EntryCorrected: _corrected,
 }
+
+# the entries kept as `EntryRec` (every other entry gets a `MarkRec`)
+RECORDS = frozenset(
+    {ContactMade, ContactFields, CareActivityHeld, HelpPlanSet, HelpPlanReviewed, IncidentReported, IncidentResolved}
+    | {AidGranted, AidRevoked, HandbookInspected}
+)
 
 # event types a fold decodes into a smaller struct (`events.codec.MsgspecMapper.decoder`)
 INTO: dict[type, type] = {ContactMade: ContactFields}

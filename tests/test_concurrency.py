@@ -83,7 +83,7 @@ def test_processes_writing_at_once_lose_nothing(store_url):
     with Store(store_url) as store:
         service = Service(store)
         service.catch_up()
-        assert service.state.versions["s1/pupil/shared"] == 1 + WORKERS * CONTACTS // 2
+        assert service.models["s1"].versions["s1/pupil/shared"] == 1 + WORKERS * CONTACTS // 2
 
 
 MENTORS = 4

@@ -282,9 +282,9 @@ def test_store_verifies_and_replays(built, events):
     assert store.clock() == NOW  # restored after the build
     fresh = Service(store)
     fresh.catch_up()
-    school = fresh.state.schools["s1"]
+    school = fresh.models["s1"]
     assert len(school.pupils) == summary["pupils"] and len(school.staff) == summary["staff"]
-    assert fresh.state.position == service.state.position == store.head()
+    assert fresh.position == service.position == store.head()
 
 
 def test_deterministic(tmp_path, events):

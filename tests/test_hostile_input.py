@@ -404,7 +404,7 @@ def test_verify_reports_recording_times_a_wrong_clock_made(tmp_path):
         service = Service(store)
         setup_school(service, staff=["t1"], pupils=["p1", "p2"])
         head = store.head()
-        made = [C.contact(service.state, ctx(), pupil, kind="talk", by="t1")[0] for pupil in ("p1", "p2")]
+        made = [C.contact(service.models, ctx(), pupil, kind="talk", by="t1")[0] for pupil in ("p1", "p2")]
         stamped = [msgspec.structs.replace(made[0], recorded_at=dt.datetime(2026, 6, 27, 8, tzinfo=utc)),
                    msgspec.structs.replace(made[1], recorded_at=dt.datetime(2027, 1, 15, 8, tzinfo=utc))]
         seqs = store.append_stamped(stamped, expected_head=head)

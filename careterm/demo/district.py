@@ -12,6 +12,7 @@ from careterm.demo.school import School
 from careterm.demo.words import _SCHOOL_KINDS, _SCHOOL_PLACES
 from events import commands as C
 from events.errors import Refused
+from events.model import status_on
 from events.service import Service
 
 _FLUSH = 5000  # actions per stored transaction
@@ -37,7 +38,7 @@ def build_demo(service: Service, *, schools: int = 1, seed: int = 2026, until: d
     if schools < 1:
         raise ValueError("schools must be at least 1")
     service.catch_up()
-    if service.state.position or not service.store.is_empty():
+    if service.position or not service.store.is_empty():
         raise ValueError("the store is not empty")
     now = service.store.clock()
     now_ts = int((now - _EPOCH_DT).total_seconds())
@@ -54,17 +55,17 @@ def build_demo(service: Service, *, schools: int = 1, seed: int = 2026, until: d
     for plan in plans:
         streams.append(plan.generate())
     by_type = _execute(service, heapq.merge(*streams), now_ts)
-    state = service.state
-    enrolled = sum(1 for school in state.schools.values() for p in school.pupils.values()
-                   if p.status_on(until) == "enrolled")
+    models = service.models
+    enrolled = sum(1 for school in models.values() for p in school.pupils.values()
+                   if status_on(p, until) == "enrolled")
     return {
-        "schools": len(state.schools),
-        "school_ids": sorted(state.schools),
+        "schools": len(models),
+        "school_ids": sorted(models),
         "events": sum(by_type.values()),
-        "staff": sum(len(school.staff) for school in state.schools.values()),
-        "pupils": sum(len(school.pupils) for school in state.schools.values()),
+        "staff": sum(len(school.staff) for school in models.values()),
+        "pupils": sum(len(school.pupils) for school in models.values()),
         "enrolled": enrolled,
-        "opened": min(school.opened for school in state.schools.values()).isoformat(),
+        "opened": min(school.opened for school in models.values()).isoformat(),
         "until": until.isoformat(),
         "by_type": dict(sorted(by_type.items())),
     }
@@ -93,7 +94,7 @@ def _execute(service: Service, actions, now_ts: int) -> dict[str, int]:
                     if args and isinstance(args[0], Ref):
                         args = (ids[args[0].key],) + args[1:]
                     try:
-                        events = service.execute(lambda state: fn(state, ctx, *args, **kw))
+                        events = service.execute(lambda schools: fn(schools, ctx, *args, **kw))
                     except Refused as refused:
                         raise DemoError(
                             f"s{index}: {fn.__name__}{args} {kw} dated {day}, recorded "
