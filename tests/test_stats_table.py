@@ -279,3 +279,40 @@ def test_the_stats_text_is_readable_at_80_columns(cli_school, lang):
     assert "left_behind" not in out and "dropouts" not in out, out
     words = ("困境留守儿童", "辍学未复学", "档案不全：1 人") if lang == "zh" else ("left-behind in difficulty", "Dropped out", "file incomplete: 1")
     assert all(w in out for w in words), out
+
+
+# --- the app's pupil file ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_apps_pupil_file_says_it_is_incomplete_and_what_it_lacks(cli_school, lang):
+    """The app (Pilot, 80×24) opens 小明's file (P1: left-behind, no guardian, no parent): it
+    says 档案不全 with 监护人、父母务工地址、父母联系电话 (English: "File incomplete" and
+    "guardian, parents' workplace, parents' phone"); 小红's file (P2, complete) says nothing of it."""
+    from pathlib import Path
+
+    import tui_support as S
+    from careterm.tui.screens.pupil import PupilScreen
+
+    said = {"zh": ("档案不全", "监护人、父母务工地址、父母联系电话"),
+            "en": ("File incomplete", "guardian, parents' workplace, parents' phone")}[lang]
+
+    async def profile_of(app, pilot, pupil: str) -> str:
+        app.open_pupil(pupil)
+        await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+        await S.settle(pilot)
+        text = str(app.screen.query_one("#pupil-profile").render())
+        app.pop_screen()
+        await S.settle(pilot)
+        return text
+
+    async def scenario() -> tuple[str, str]:
+        app = S.make_app(Path(cli_school), "admin", lang)
+        async with app.run_test(size=S.SIZE) as pilot:
+            # the first load (S.started waits for my duties too: this admin mentors nobody)
+            await S.wait_for(pilot, lambda: app.seen_head >= 0 and not S._busy(app), 15, "the first load")
+            return await profile_of(app, pilot, "P1"), await profile_of(app, pilot, "P2")
+
+    incomplete, complete = S.run(scenario())
+    assert all(w in incomplete.replace("\n", "") for w in said), incomplete
+    assert said[0] not in complete, complete

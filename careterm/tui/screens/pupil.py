@@ -74,8 +74,11 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
             f"{t('pupil.guardian')}: {guardian.get('name', '-')} {guardian.get('relation', '')} {guardian.get('phone', '')}",
             f"{t('pupil.parents')}: {parents or '-'}",
         ]
+        # a left-behind pupil's file that lacks what the mentor must know (projections.completeness)
+        gaps = p.get("incomplete") or []
+        warning = ("\n" + t("file.incomplete", missing=t.names(gaps, "missing.")), "bold red") if gaps else ""
         # the name in bold, as text: a name like "[/]李雷" is drawn as typed, never as markup
-        self.query_one("#pupil-profile", Static).update(Text.assemble((p["name"], "bold"), "\n".join(lines)))
+        self.query_one("#pupil-profile", Static).update(Text.assemble((p["name"], "bold"), "\n".join(lines), warning))
         details = [f"{t('profile.' + key)}: {value}" for key, value in (p.get("profile") or {}).items()]
         if d["aid"]:
             grants = [f"{g['date']} {t('aid.' + g['kind'])} {money(g['amount'], t.lang) if g['amount'] else g['items']}" for g in d["aid"]]
