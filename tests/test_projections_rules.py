@@ -296,11 +296,14 @@ def test_periods_missed_under_earlier_rules_stay_missed(school):
     assert status(school.duty("P1", "parent_phone_visit", D(2026, 3, 10))) == ("pending", None, "2026-08-31", 5)
 
 
-def test_an_exit_on_the_last_day_of_a_period_closes_the_duties_without_missing_it(school):
-    # P1 transfers on 2026-01-31, the last day of January and of the first semester: the pairing
-    # held [2025-09-01, 2026-01-31), not all of January nor all of the semester. P3 leaves a day
-    # later and held both whole. Same contacts for both: parent_call every 5 days, talk every
-    # 10 days, a parent_phone_visit in September .. December but not January, no semester report.
+def test_an_exit_on_the_last_day_of_a_period_still_owes_that_period(school):
+    # P1 transfers on 2026-01-31, the last (school) day of January and of the first semester:
+    # cli.md "Calendar rules": a period is owed when the duty applied on every school day of it,
+    # and the pairing holds the day it ends (like a pupil graduating on the last school day of
+    # the year, who owes that year's birthday), so P1 owes January and the semester (this test
+    # said the opposite before issue 10). P3 leaves a day later and owes both too. Same contacts
+    # for both: parent_call every 5 days, talk every 10 days, a parent_phone_visit in
+    # September .. December but not January, no semester report.
     for i in (1, 3):
         school.staff(f"T{i}")
         school.pupil(f"P{i}", "left_behind")
@@ -322,9 +325,10 @@ def test_an_exit_on_the_last_day_of_a_period_closes_the_duties_without_missing_i
     view = school.compliance(D(2026, 2, 10), D(2025, 12, 1), D(2026, 2, 10))
     assert [p["pupil"] for p in view["pairings"]] == []
     rates = {m["staff"]: (m["owed"], m["met"]) for m in view["mentors"]}
-    # P1: parent_call and talk owed each day 12-01 .. 01-30 (61 days), all met; December's
-    # phone visit owed and met; January and the semester not owed (not held whole)
-    assert rates["T1"] == (2 * 61 + 1, 2 * 61 + 1)
+    # P1: parent_call and talk owed each day 12-01 .. 01-30 (61 days: a rolling duty is not
+    # judged on the day the pairing ends), all met; December's phone visit owed and met;
+    # January and the semester owed and missed
+    assert rates["T1"] == (2 * 61 + 2 + 1, 2 * 61 + 1)
     # P3: 62 days each, met; December met, January missed, the semester report missed
     assert rates["T3"] == (2 * 62 + 2 + 1, 2 * 62 + 1)
 

@@ -12,7 +12,6 @@ from careterm import shown
 from careterm.tui.panes.base import Pane
 from careterm.tui.plain import plain_cells
 from careterm.tui.words import status_cell
-from events import rules
 
 
 # the rates tables' columns, and how each sorts (None, a rate not owed yet, always last)
@@ -68,7 +67,10 @@ class CompliancePane(Pane):
         self.query_one("#compliance-summary", Static).update(
             t("compliance.summary", start=d["from"], end=d["to"], rate=shown.rate(d["school"]["rate"]))
         )
-        duties = rules.DUTIES
+        from projections.compliance import shown_duties
+
+        # the five duties, and those a school switched on (by their catalog names)
+        duties = shown_duties(d)
         # the pupil by name only: with the id, the five duties do not fit in 80 columns (Enter
         # opens the pupil's file, id and all)
         self.table(
