@@ -70,7 +70,7 @@ class Session(Workspace):
     def print_events(self, events: Sequence) -> None:
         from projections.audit import full_row
 
-        seq_of = self.service.state.seq_of
+        seq_of = self.service.seq_of
         rows = [full_row(seq_of.get(e.id), e) for e in events]
         if self.json:
             print_json(rows)
