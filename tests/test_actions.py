@@ -383,3 +383,34 @@ def test_a_repeated_activity_is_said_on_the_command_line(sqlite_base, tmp_path):
     lines = err.strip().splitlines()
     assert len(lines) == 2 and "小明（P1）" in lines[0] and "2026-05-20" in lines[0] and first in lines[0], err
     assert "P3" in lines[1] and first in lines[1], err
+
+
+# valid calls by the admin of the base school, into which an int field's value is put
+AS_ADMIN = {
+    "staff add": ("staff", "add", "T9", "--name", "新老师"),
+    "staff amend": ("staff", "amend", "T1"),
+    "pupil add": ("pupil", "add", "P9", "--name", "小雨", "--gender", "F", "--birth", "2016-01-01", "--grade", "2",
+                  "--class", "1"),
+    "pupil amend": ("pupil", "amend", "P1"),
+    "rules set": ("rules", "set"),
+}
+
+
+def test_a_declared_span_is_the_range_the_command_allows(sqlite_base, tmp_path):  # noqa: F811
+    """Every int field declares its range (grades 1-6, classes 1-99, capacity 1-10, late days
+    1-365: events/rules.py). Just outside it at either end (0 and 7 for a grade, 0 and 100 for a
+    class, 0 and 11 for the capacity, 0 and 366 for late days) the command refuses naming that
+    option (exit 1)."""
+    url = str(tmp_path / "s.sqlite")
+    shutil.copy(sqlite_base.url, url)
+    spans = {(a.path, f.name): f.span for a in actions.ACTIONS for f in a.fields if f.kind == "int"}
+    assert {path for path, _ in spans} == set(AS_ADMIN) and all(spans.values())
+    for (path, name), span in spans.items():
+        for value in (span.start - 1, span.stop):
+            argv = [a for a in AS_ADMIN[path]]
+            if name in argv:
+                argv[argv.index(name) + 1] = str(value)
+            else:
+                argv += [name, str(value)]
+            code, _, err = _main(url, "admin", *argv)
+            assert code == 1 and name in err, (path, name, value, err)
