@@ -20,7 +20,7 @@ import datetime as dt
 import os
 import sqlite3
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import msgspec
 from eventsourcing.application import Application
@@ -29,6 +29,9 @@ from eventsourcing.persistence import IntegrityError, MapperDeserialisationError
 from events import chain
 from events.codec import MsgspecMapper, NullTranscoder
 from events.store_base import (  # the store's errors and tables, public here
+    ACCESS_TABLE,
+    SECRETS_TABLE,
+    access_link,
     CHAIN_TABLE,
     HEADS_TABLE,
     VIEWS_TABLE,
@@ -42,7 +45,7 @@ from events.store_base import (  # the store's errors and tables, public here
 from events.types import Event
 
 __all__ = [
-    "CHAIN_TABLE", "HEADS_TABLE", "VIEWS_TABLE", "HeadMoved", "NotAStore", "Store", "StoreDamaged",
+    "ACCESS_TABLE", "CHAIN_TABLE", "HEADS_TABLE", "SECRETS_TABLE", "VIEWS_TABLE", "HeadMoved", "NotAStore", "Store", "StoreDamaged",
     "StoreError", "StoreMissing", "by_prefix", "damage_of", "default_store_path", "is_postgres",
     "prefix_end", "school_of_stream", "span_of", "utc_now",
 ]
@@ -296,6 +299,47 @@ class Store:
             self.recorder.drop_views(keep)
         except (PersistenceError, OperationalError) as e:
             raise StoreError(str(e)) from e
+
+    # -- side records ------------------------------------------------------------------------
+    # Secrets (password and token hashes, sessions, failed sign-ins) never enter the event log:
+    # the log records that a password was set, not the password. The access log is appended
+    # only, each row chained to the one before (`access_link`), like the event log.
+
+    def get_secret(self, kind: str, key: str) -> bytes | None:
+        return self._side(self.recorder.get_secret, kind, key)
+
+    def secrets(self, kind: str) -> list[tuple[str, bytes]]:
+        """(key, value) of every secret of a kind, by key."""
+        return self._side(self.recorder.secrets, kind)
+
+    def put_secret(self, kind: str, key: str, value: bytes) -> None:
+        self._side(self.recorder.put_secret, kind, key, value)
+
+    def drop_secret(self, kind: str, key: str) -> None:
+        self._side(self.recorder.drop_secret, kind, key)
+
+    def log_access(self, state: bytes) -> int:
+        """Append one row to the access log; returns its place."""
+        return self._side(self.recorder.log_access, state)
+
+    def access_rows(self) -> list[tuple[int, bytes, str]]:
+        """(id, state, hash) of the access log in order."""
+        return self._side(self.recorder.access_rows)
+
+    def verify_access(self) -> int | None:
+        """The first access-log row whose chain does not hold (edited, removed, inserted), or None."""
+        prev = chain.GENESIS
+        for row_id, state, link in self.access_rows():
+            if access_link(prev, state) != link:
+                return row_id
+            prev = link
+        return None
+
+    def _side(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except (PersistenceError, OperationalError, sqlite3.Error) as e:
+            raise damage_of(e) or StoreError(str(e)) from e
 
     def schools_opened(self) -> list[Event]:
         """The first event of each school's own stream (its SchoolOpened), read by key: which

@@ -10,6 +10,11 @@ from eventsourcing.persistence import StoredEvent
 CHAIN_TABLE = "careterm_chain"
 HEADS_TABLE = "careterm_heads"  # each school's last seq: the guard of a school's commands
 VIEWS_TABLE = "careterm_views"  # persisted read models: state and the log position it reached
+# what must never enter the event log (password hashes, sessions, token hashes, failed sign-ins):
+# (kind, key) -> value, replaced or dropped in place
+SECRETS_TABLE = "careterm_secrets"
+# who opened which pupil's file: appended only, each row chained to the one before
+ACCESS_TABLE = "careterm_access"
 # One row holds a read model and its position, so both are written in one statement; a slower
 # reader never moves a newer saved position back.
 SAVE_VIEW_SQL = (
@@ -29,6 +34,13 @@ REPLACE_VIEW_SQL = (
     f"ON CONFLICT (name) DO UPDATE SET schema = excluded.schema, position = excluded.position, "
     f"state = excluded.state"
 )
+
+
+def access_link(prev: str, state: bytes) -> str:
+    """The access log's chain: each row's hash covers the one before and its own bytes."""
+    import hashlib
+
+    return hashlib.sha256(prev.encode("ascii") + b"\x00" + state).hexdigest()
 
 
 class StoreError(Exception):

@@ -21,6 +21,9 @@ from events.store_base import (
     SAVE_VIEW_SQL,
     SCHOOL_INDEX,
     VIEWS_TABLE,
+    ACCESS_TABLE,
+    SECRETS_TABLE,
+    access_link,
     HeadMoved,
     school_heads,
 )
@@ -49,6 +52,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {}.{} (school text PRIMARY KEY, position bigint NOT NULL)").format(
                 schema, Identifier(HEADS_TABLE)
+            )
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (kind text NOT NULL, key text NOT NULL,"
+                " value bytea NOT NULL, PRIMARY KEY (kind, key))"
+            ).format(schema, Identifier(SECRETS_TABLE))
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {}.{} (id bigserial PRIMARY KEY, state bytea NOT NULL, hash text NOT NULL)").format(
+                schema, Identifier(ACCESS_TABLE)
             )
         )
         # one school's events in log order (see the SQLite recorder)
@@ -252,6 +266,52 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(
                 SQL("DELETE FROM {}.{} WHERE NOT (name = ANY(%s))").format(self._schema, self._views), (list(keep),)
             )
+
+
+    # -- side records: secrets, the access log (see the SQLite recorder) ----------------------
+
+    def _side(self, name: str) -> Any:
+        return SQL("{}.{}").format(self._schema, Identifier(name))
+
+    def get_secret(self, kind: str, key: str) -> bytes | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT value FROM {} WHERE kind = %s AND key = %s").format(self._side(SECRETS_TABLE)), (kind, key))
+            row = curs.fetchone()
+        return bytes(row["value"]) if row else None
+
+    def secrets(self, kind: str) -> list[tuple[str, bytes]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT key, value FROM {} WHERE kind = %s ORDER BY key").format(self._side(SECRETS_TABLE)), (kind,))
+            return [(row["key"], bytes(row["value"])) for row in curs.fetchall()]
+
+    def put_secret(self, kind: str, key: str, value: bytes) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (kind, key, value) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value"
+                ).format(self._side(SECRETS_TABLE)),
+                (kind, key, value),
+            )
+
+    def drop_secret(self, kind: str, key: str) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(SQL("DELETE FROM {} WHERE kind = %s AND key = %s").format(self._side(SECRETS_TABLE)), (kind, key))
+
+    def log_access(self, state: bytes) -> int:
+        table = self._side(ACCESS_TABLE)
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            curs.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))  # one link after another
+            curs.execute(SQL("SELECT hash FROM {} ORDER BY id DESC LIMIT 1").format(table))
+            row = curs.fetchone()
+            link = access_link(row["hash"] if row else chain.GENESIS, state)
+            curs.execute(SQL("INSERT INTO {} (state, hash) VALUES (%s, %s) RETURNING id").format(table), (state, link))
+            return curs.fetchone()["id"]
+
+    def access_rows(self) -> list[tuple[int, bytes, str]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT id, state, hash FROM {} ORDER BY id").format(self._side(ACCESS_TABLE)))
+            return [(row["id"], bytes(row["state"]), row["hash"]) for row in curs.fetchall()]
 
 
 def postgres_env(url: str) -> dict[str, str]:

@@ -19,6 +19,9 @@ from events.store_base import (
     SAVE_VIEW_SQL,
     SCHOOL_INDEX,
     VIEWS_TABLE,
+    ACCESS_TABLE,
+    SECRETS_TABLE,
+    access_link,
     HeadMoved,
     NotAStore,
     StoreError,
@@ -42,6 +45,13 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (school TEXT PRIMARY KEY, position INTEGER NOT NULL)"
         )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {SECRETS_TABLE} (kind TEXT NOT NULL, key TEXT NOT NULL,"
+            " value BLOB NOT NULL, PRIMARY KEY (kind, key))"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {ACCESS_TABLE} (id INTEGER PRIMARY KEY, state BLOB NOT NULL, hash TEXT NOT NULL)"
+        )
         # one school's events in log order (an index also holds the rowid): a view's first fold,
         # the write side's, a school's audit trail. Built once when an older store is opened.
         statements.append(
@@ -62,6 +72,50 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def drop_views(self, keep: Sequence[str] = ()) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {VIEWS_TABLE} WHERE name NOT IN ({', '.join('?' * len(keep))})", tuple(keep))
+
+    # -- side records: secrets, the access log ------------------------------------------------
+
+    def get_secret(self, kind: str, key: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT value FROM {SECRETS_TABLE} WHERE kind = ? AND key = ?", (kind, key))
+            row = c.fetchone()
+        return bytes(row[0]) if row else None
+
+    def secrets(self, kind: str) -> list[tuple[str, bytes]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT key, value FROM {SECRETS_TABLE} WHERE kind = ? ORDER BY key", (kind,))
+            return [(row[0], bytes(row[1])) for row in c.fetchall()]
+
+    def put_secret(self, kind: str, key: str, value: bytes) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {SECRETS_TABLE} (kind, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
+                (kind, key, value),
+            )
+
+    def drop_secret(self, kind: str, key: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {SECRETS_TABLE} WHERE kind = ? AND key = ?", (kind, key))
+
+    def log_access(self, state: bytes) -> int:
+        with self.datastore.get_connection(commit=True) as conn:
+            raw: sqlite3.Connection = conn._sqlite_conn
+            try:
+                raw.execute("BEGIN IMMEDIATE")  # the last link read and the new one written together
+                row = raw.execute(f"SELECT hash FROM {ACCESS_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+                link = access_link(row[0] if row else chain.GENESIS, state)
+                cur = raw.execute(f"INSERT INTO {ACCESS_TABLE} (state, hash) VALUES (?, ?)", (state, link))
+                raw.commit()
+                return cur.lastrowid
+            except BaseException:
+                raw.rollback()
+                raise
+
+    def access_rows(self) -> list[tuple[int, bytes, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT id, state, hash FROM {ACCESS_TABLE} ORDER BY id")
+            return [(row[0], bytes(row[1]), row[2]) for row in c.fetchall()]
 
     def insert_events(  # type: ignore[override]
         self,
