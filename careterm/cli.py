@@ -1,7 +1,8 @@
 """The command line (every command: docs/commands.en.md). No business rules here: it parses, calls a command or a
 view, and prints. Textual is imported only when the TUI is opened (start-up on old machines).
 
-Exit codes: 0 done; 1 refused by a rule or bad data; 2 bad usage; 3 store unreachable or damaged.
+Exit codes: 0 done; 1 refused by a rule or bad data; 2 bad usage; 3 store unreachable or damaged;
+4 not signed in (careterm.identity.NotSignedIn).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any, Callable, Sequence
 
 from careterm import actions, shown
 from careterm.i18n import LANGS, Translator
+from careterm.identity import NotSignedIn, Proven
 from careterm.values import parse_date, parse_int, parse_time
 from careterm.workspace import Workspace
 from events import commands as C
 from events.errors import Refused
 from events.store import StoreError, StoreMissing, is_postgres
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE, EXIT_SIGNIN = 0, 1, 2, 3, 4
 
 
 # --- the session: store, service, language -------------------------------------------------
@@ -31,7 +33,7 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 class Session(Workspace):
     """A workspace driven by the parsed command line."""
 
-    def __init__(self, args: argparse.Namespace):
+    def __init__(self, args: argparse.Namespace, proven: "Proven | None" = None):
         super().__init__(
             url=args.store,
             actor=args.actor,
@@ -40,6 +42,7 @@ class Session(Workspace):
             source="cli",
         )
         self.args = args
+        self.given_proven = proven  # proved by the caller (ssh-session): no other sign-in is looked for
         self.json = bool(getattr(args, "json", False))
 
     def view(self):
@@ -469,6 +472,7 @@ def cmd_audit(s: Session) -> int:
 
 def cmd_history(s: Session) -> int:
     a = s.args
+    from careterm.access import log_opening
     from events.saved import load
 
     s.set_language()
@@ -477,6 +481,7 @@ def cmd_history(s: Session) -> int:
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
     model, rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
     gaps = _file_gaps(s, a.pupil_id)
+    log_opening(s, a.pupil_id, "history")  # who looked: before the file is shown (careterm/access.py)
     if s.json:
         print_json({"pupil": a.pupil_id, "incomplete": gaps, "events": rows})
     else:
@@ -885,7 +890,9 @@ def _allowed_by_name(t: Translator, args: argparse.Namespace, refused: Refused) 
     return params
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, proven: "Proven | None" = None) -> int:
+    """Run one command line. `proven`: an identity the caller has already proven (the SSH
+    forced command's key), used instead of a session or a token."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(Translator(parser_language(argv)))
     args = parser.parse_args(argv)
@@ -894,7 +901,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "store", None) is not None and not str(args.store).strip():
         # `--store ""` (an unset variable in a script) silently meant the default store
         parser.error(Translator(parser_language(argv))("usage.empty_store"))
-    session = Session(args)
+    session = Session(args, proven)
     if session.lang_override and session.lang_override not in LANGS:
         message = session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)})
         print(f"{session.t('error')}: {message}", file=sys.stderr)

@@ -26,12 +26,20 @@ class Workspace:
         lang: str | None = None,
         school: str | None = None,
         source: str = "cli",
+        proven=None,
     ):
         self.url = url or os.environ.get("CARETERM_STORE") or str(default_store_path())
         self.actor = actor or os.environ.get("CARETERM_USER")
         self.lang_override = lang or os.environ.get("CARETERM_LANG")
         self.wanted_school = school or os.environ.get("CARETERM_SCHOOL")
         self.source = source
+        # the identity the face proved (careterm.identity.Proven), or None until it is; with one,
+        # `actor` is its staff member
+        self.proven = proven
+        if proven is not None:
+            self.actor = proven.staff
+            if proven.school and not self.wanted_school:
+                self.wanted_school = proven.school
         self.t = Translator(self.lang_override or "zh")
         self._store: Store | None = None
         self._service = None
