@@ -1,7 +1,8 @@
 """Every write action of the school, declared once.
 
 Each declaration names the command path (`aid grant`), its fields (kind, choices, required,
-default, the command argument each fills), the role it needs (a key of rules.ACTION_ROLES), the
+default, the command argument each fills), the permission it needs (a key of the one table,
+events.permissions.PERMISSIONS: who may record what), the
 events.commands function it calls, and where the app offers it. From these the command line
 builds its subcommands and turns parsed options into the command call (careterm/cli.py), and the
 app builds its recording forms (careterm/tui/forms.py). Adding an action is one declaration here.
@@ -16,6 +17,7 @@ No Textual here, nothing heavy: the command line imports this on every run.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -37,6 +39,7 @@ KINDS = (
     "pupil",  # a pupil's id
     "staff",  # a staff member's id
     "event",  # an entry's id
+    "flag",  # a switch (--once): true when given
 )
 
 
@@ -60,9 +63,10 @@ class Field:
     parse: Callable[[str], Any] | None = None  # person / pairs: one item's text -> its value
     metavar: str | None = None  # the placeholder where the catalog has none
     dest: str | None = None  # the option's own key, when not its name ("--class" -> class_)
-    role: str | None = None  # a further role the command checks when the field is given
+    role: str | None = None  # a further permission (events.permissions) the command checks when the field is given
     blank_is_absent: bool = False  # an empty value counts as not given
     form: bool = True  # shown in the app's form of the action (if it has one)
+    face: bool = False  # read by the face's own handler (--password-stdin), not passed to the command
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
@@ -94,12 +98,15 @@ class Action:
     path: str  # the command as typed after `careterm`: "contact", "aid grant"
     command: str  # the events.commands function it calls
     fields: tuple[Field, ...]
-    role: str | None = None  # the key of rules.ACTION_ROLES the command checks (None: any staff)
+    role: str | None = None  # its permission: the key of events.permissions.PERMISSIONS the command checks (None: any staff)
     form: str | None = None  # the app's form for it (form.KEY), None: the command line only
     menu: int | None = None  # its place in the app's record menu
     # (pupils field, kind field): a second identical entry the same day is most often a slip, so
     # the faces say so (the command line) or ask first (the app); never a refusal
     repeats: tuple[str, str] | None = None
+    # the face's own handler (careterm.cli.cmd_<handler>) for an action that keeps a secret
+    # beside its event (a password's hash, a token's): it reads the secret, then records
+    handler: str | None = None
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -141,6 +148,15 @@ def _duty(item: str) -> tuple[str, str]:
     if not sep:
         raise Refused("--duty", "bad_cadence", duty=duty, cadence="")
     return duty.strip(), cadence.strip()
+
+
+def _key_file(path: str) -> str:
+    """`keys add --key-file PATH`: the text of a public key file (a .pub is well under 16 kB)."""
+    try:
+        with open(os.path.expanduser(path), encoding="utf-8") as f:
+            return f.read(65536)
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise Refused("--key-file", "unreadable_file", path=path) from None
 
 
 def _pupil_fields(adding: bool) -> tuple[Field, ...]:
@@ -197,19 +213,38 @@ ACTIONS: tuple[Action, ...] = (
         CLASS,
     ), role="staff"),
     Action("staff leave", "staff_leave", (STAFF,), role="staff"),
-    Action("pupil add", "add_pupil", _pupil_fields(adding=True), role="pupil"),
-    Action("pupil amend", "amend_pupil", _pupil_fields(adding=False), role="pupil"),
+    # SSH keys (careterm/ssh.py installs them and signs their staff in); `keys list` and
+    # `keys install` write nothing to the log, so they are plain subcommands of the group
+    Action("keys add", "add_key", (
+        STAFF,
+        Field("--key", arg="key", metavar="KEY"),
+        Field("--key-file", arg="key_file", parse=_key_file, metavar="PATH"),
+    ), role="staff"),
+    Action("keys revoke", "revoke_key", (Field("FINGERPRINT", required=True),), role="staff"),
+    # that a password was set or a token made: the secrets themselves never enter the log
+    Action("staff password", "set_password", (
+        STAFF,
+        Field("--once", "flag", arg="once", default=False),
+        Field("--password-stdin", "flag", face=True),
+    ), handler="staff_password"),
+    Action("token create", "create_token", (
+        Field("--name", required=True, arg="name"),
+        Field("--days", "int", span=range(1, 3651), face=True),
+    ), handler="token_create"),
+    Action("token revoke", "revoke_token", (Field("NAME", required=True, arg="name"),), handler="token_revoke"),
+    Action("pupil add", "add_pupil", _pupil_fields(adding=True), role="pupil_file"),
+    Action("pupil amend", "amend_pupil", _pupil_fields(adding=False), role="pupil_file"),
     Action("pair", "pair", (STAFF, PUPIL), role="pair", form="pair", menu=3),
     Action("unpair", "unpair", (PUPIL, REASON), role="pair", form="unpair", menu=4),
     Action("contact", "contact", (
         PUPIL,
         Field("--kind", "choice", required=True, arg="kind", choices=rules.CONTACT_KINDS, prefix="kind."),
-        Field("--by", "staff", arg="by", metavar="STAFF_ID"),
-    ), form="contact", menu=1, repeats=("PUPIL_ID", "--kind")),
+        Field("--by", "staff", arg="by", metavar="STAFF_ID", role="contact_by"),
+    ), role="contact", form="contact", menu=1, repeats=("PUPIL_ID", "--kind")),
     Action("activity", "activity", (
         Field("--kind", "choice", required=True, arg="kind", choices=rules.ACTIVITY_KINDS, prefix="kind."),
         Field("--pupils", "list", required=True, arg="pupils", metavar="ID,ID,…"),
-    ), form="activity", menu=2, repeats=("--pupils", "--kind")),
+    ), role="activity", form="activity", menu=2, repeats=("--pupils", "--kind")),
     Action("aid grant", "grant_aid", (
         PUPIL,
         Field("--kind", "choice", required=True, arg="kind", choices=rules.AID_KINDS, prefix="aid."),
@@ -324,6 +359,8 @@ def _one(field: Field, text: str) -> Any:
 def value_of(field: Field, raw: str | list[str] | None) -> Any:
     """A field's value for the command, from its text (a list of texts when repeated; None when
     not given: the default). A bad date or number is refused naming the field."""
+    if field.kind == "flag":
+        return bool(raw)
     if raw is None or (field.blank_is_absent and raw == ""):
         return field.default.copy() if isinstance(field.default, (list, dict)) else field.default
     if field.repeated:
@@ -343,6 +380,8 @@ def arguments(action: Action, values: dict[str, Any]) -> tuple[list, dict[str, A
     keywords: dict[str, Any] = {}
     for f in action.fields:
         value = values.get(f.name, f.default)
+        if f.face:
+            continue
         if f.arg is None:
             positional.append(value)
         elif "." in f.arg:  # a dict of what was given (pupil amend's changes, a profile)

@@ -8,6 +8,7 @@ Exit codes: 0 done; 1 refused by a rule or bad data; 2 bad usage; 3 store unreac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -99,9 +100,11 @@ def print_json(value: Any) -> None:
 
 def cmd_init(s: Session) -> int:
     a = s.args
+    s.require_actor()
+    hashed = _new_password(s)  # the first admin's password, before anything is made
     new_file = not is_postgres(s.url) and not os.path.exists(s.url)
     try:
-        return _init(s, a)
+        return _init(s, a, hashed)
     except Refused:
         if new_file:  # a refused init leaves no empty store behind
             s.close()
@@ -111,7 +114,7 @@ def cmd_init(s: Session) -> int:
         raise
 
 
-def _init(s: Session, a: argparse.Namespace) -> int:
+def _init(s: Session, a: argparse.Namespace, hashed: str) -> int:
     store = s.store(create=True)
     if not store.is_empty() and not a.school_id:
         # cli.md: `init` makes a new store. With --id it adds a school to a district's store.
@@ -140,6 +143,10 @@ def _init(s: Session, a: argparse.Namespace) -> int:
             timezone=a.timezone or "Asia/Shanghai",
         )
     )
+    from careterm.identity import set_password
+
+    # the founder's password: its hash beside the log (the opening records who they are)
+    set_password(store, ctx.school, actor, hashed=hashed, now=store.clock())
     if s.json:
         s.print_events(events)
     else:
@@ -590,15 +597,275 @@ def cmd_verify(s: Session) -> int:
     except ChainBroken as broken:
         print(f"{s.t('error')}: " + s.t("verify.bad", seq=broken.seq, problem=s.t(f"verify.{broken.problem}")), file=sys.stderr)
         return EXIT_STORE
+    access = _verify_access(s, store)
+    if access is None:
+        return EXIT_STORE
     if s.json:
-        # "clock" only when there is something to say: {"events","head"} is the contract's shape
-        print_json({"events": result.events, "head": result.head, **({"clock": list(result.clock)} if result.clock else {})})
+        # "clock" and "access" only when there is something to say: {"events","head"} is the contract's shape
+        print_json({"events": result.events, "head": result.head, **({"clock": list(result.clock)} if result.clock else {}),
+                    **({"access": access} if access["rows"] else {})})
     else:
         print(s.t("verify.ok", events=result.events, head=result.head))
+        if access["rows"]:
+            print(s.t("verify.access_ok", rows=access["rows"], head=access["head"]))
     if result.clock:  # reported, not a failure: the entries are intact, their times doubtful
         shown_seqs = "、".join(f"#{seq}" for seq in result.clock[:10]) + ("…" if len(result.clock) > 10 else "")
         print(s.t("verify.clock", count=len(result.clock), seqs=shown_seqs), file=sys.stderr)
     return EXIT_OK
+
+
+def _verify_access(s: Session, store) -> dict | None:
+    """The access log's chain (who looked): {"rows","head"}, or None once a broken row is said."""
+    bad = store.verify_access()
+    if bad is not None:
+        print(f"{s.t('error')}: " + s.t("verify.access_bad", row=bad), file=sys.stderr)
+        return None
+    rows = store.access_rows()
+    return {"rows": len(rows), "head": rows[-1][2] if rows else None}
+
+
+def cmd_access(s: Session) -> int:
+    """Who opened which pupil's file, when and how (leaders and auditors)."""
+    from careterm.access import openings
+    from events.saved import load
+    from projections.access import access, refusal
+
+    a = s.args
+    s.set_language()
+    store = s.store()
+    school = s.school_id()
+    model = load(store, school)
+    why = refusal(model, s.actor, s.today(school))
+    if why is not None:  # said as a read refusal ("未记录" would be wrong here), exit 1
+        print(f"{s.t('error')}: " + s.t(f"access.{why}", staff=s.actor or "-"), file=sys.stderr)
+        return EXIT_REFUSED
+    if a.pupil is not None and a.pupil not in model.pupils:
+        raise Refused("--pupil", "unknown_pupil", pupil=a.pupil)
+
+    def text(d: dict) -> None:
+        if not d["access"]:
+            print(s.t("access.none"))
+            return
+        print("\t".join(s.t(f"col.{c}") for c in ("opened_at", "opened_by", "opened_pupil", "via")))
+        for r in d["access"]:
+            print("\t".join((
+                shown.local_time(r["at"], model.timezone),
+                _named(s, model, f"staff/{r['actor']}") if r["actor"] else "-",
+                _named(s, model, f"pupil/{r['pupil']}"),
+                s.t(f"via.{r['via']}"),
+            )))
+
+    return s.emit(access(openings(store), school=school, pupil=a.pupil, actor=a.actor_filter), text)
+
+
+# --- signing in (careterm/identity.py keeps the secrets; the log only says that they were set) ---
+
+# the commands that need no signed-in staff member (cli.md "Signing in"): a parser default
+# `signin=False` (init, demo, login, logout, verify, rebuild; the app signs in on its own screen)
+
+
+def _read_password(s: Session, *, confirm: bool = True, prompt: str = "signin.prompt") -> str:
+    """A password: a line of standard input with --password-stdin, else asked on the terminal
+    (twice for a new one). Never echoed, never an argument (it would show in `ps`)."""
+    if getattr(s.args, "password_stdin", False):
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UsageError(s.t("usage.password_stdin"))
+    import getpass
+
+    first = getpass.getpass(s.t(prompt) + " ")
+    if confirm and getpass.getpass(s.t("signin.again") + " ") != first:
+        raise Refused("--password", "passwords_differ")
+    return first
+
+
+def _new_password(s: Session, prompt: str = "signin.new_prompt") -> str:
+    from careterm.identity import hash_password
+
+    return hash_password(_read_password(s, prompt=prompt))
+
+
+def _now(s: Session) -> dt.datetime:
+    return s.store().clock()
+
+
+def sign_in(s: Session) -> "Proven":
+    """Settle who runs this command: the identity the caller proved (ssh-session), else
+    CARETERM_TOKEN, else this OS user's session on the store. --as (or CARETERM_USER) only
+    says whom the command expects; a staff member who has left is signed in no more."""
+    from careterm import identity as I
+
+    store = s.store()
+    proven = s.given_proven
+    if proven is None:
+        token = os.environ.get("CARETERM_TOKEN")
+        proven = I.token_identity(store, token, now=_now(s)) if token else I.session_identity(store, s.url, now=_now(s))
+    if proven is None:
+        raise NotSignedIn("none")
+    expected = s.actor
+    if expected and expected != proven.staff:
+        raise NotSignedIn("mismatch", staff=expected)
+    if proven.school and s.wanted_school and s.wanted_school != proven.school:
+        raise NotSignedIn("mismatch", staff=expected or proven.staff)
+    s.proven, s.actor = proven, proven.staff
+    if proven.school:
+        s.wanted_school = proven.school
+    staff = _staff_now(s, proven.staff)
+    if staff is None:
+        raise NotSignedIn("failed")
+    return proven
+
+
+def _staff_now(s: Session, staff_id: str):
+    """The staff member of the school if they are staff today, else None."""
+    school = s.school_id()
+    staff = s.model().staff.get(staff_id)
+    if staff is None or (staff.left is not None and staff.left <= s.today(school)):
+        return None
+    return staff
+
+
+def _login_school(s: Session, staff_id: str) -> str:
+    """The school whose staff member signs in: --school, the store's only one, or the one school
+    of a district that ever had this id (else --school is needed, as for any command)."""
+    schools = s.schools()
+    if not s.wanted_school and len(schools) > 1:
+        mine = [sid for sid in s.store().schools_of_staff(staff_id) if sid in schools]
+        if len(mine) == 1:
+            s.wanted_school = mine[0]
+    return s.school_id()
+
+
+def cmd_login(s: Session) -> int:
+    from careterm import identity as I
+
+    staff_id = s.args.staff_id
+    store = s.store()
+    school = _login_school(s, staff_id)
+    password = _read_password(s, confirm=False)
+    now = _now(s)
+    record = I.sign_in(store, school, staff_id, password, current=_staff_now(s, staff_id) is not None, now=now)
+    s.actor = staff_id
+    if record.get("once"):  # the password an admin gave must be changed now
+        new = _read_password(s, prompt="signin.new_prompt")
+        if not new:
+            raise NotSignedIn("change_password")
+        hashed = I.hash_password(new)
+        _record_password(s, school, staff_id, hashed, once=False)
+    I.open_session(store, s.url, school, staff_id, now=now)
+    name = _staff_now(s, staff_id).name
+    return s.emit({"staff": staff_id, "name": name, "school": school, "via": "session"},
+                  lambda d: print(s.t("signin.done", name=_named_staff(s, d["name"], staff_id))))
+
+
+def _named_staff(s: Session, name: str, staff_id: str) -> str:
+    return s.t("named", name=name, id=staff_id) if name else staff_id
+
+
+def _record_password(s: Session, school: str, staff_id: str, hashed: str, *, once: bool) -> list:
+    from careterm import identity as I
+
+    events = s.record(lambda schools, ctx: C.set_password(schools, ctx, staff_id, once=once))
+    I.set_password(s.store(), school, staff_id, hashed=hashed, once=once, now=_now(s))
+    return events
+
+
+def cmd_logout(s: Session) -> int:
+    from careterm import identity as I
+
+    done = I.close_session(s.store(), s.url)
+    return s.emit({"signed_out": done}, lambda d: print(s.t("signin.out" if done else "signin.not_in")))
+
+
+def cmd_whoami(s: Session) -> int:
+    staff = _staff_now(s, s.actor)
+    data = {"staff": s.actor, "name": staff.name, "roles": list(staff.roles), "school": s.school_id(),
+            "via": s.proven.via}
+    return s.emit(data, lambda d: print(s.t("signin.whoami", name=_named_staff(s, d["name"], d["staff"]),
+                                             roles=s.t.names(d["roles"], "role."), school=d["school"],
+                                             via=s.t(f"signin.via.{d['via']}"))))
+
+
+def cmd_staff_password(s: Session) -> int:
+    """`staff password STAFF_ID [--once]`: one's own, or (an admin) anyone's."""
+    action = s.args.declared
+    values = actions.values_from(action, lambda f: getattr(s.args, f.key, None))
+    staff_id, once = values["STAFF_ID"], values["--once"]
+    hashed = _new_password(s)  # slow and refusable: before anything is recorded
+    school = s.school_id()
+    events = _record_password(s, school, staff_id, hashed, once=once)
+    if staff_id == s.actor and s.proven.via == "session":  # a new password ends the sessions, but this one
+        from careterm import identity as I
+
+        I.open_session(s.store(), s.url, school, staff_id, now=_now(s))
+    s.print_events(events)
+    return EXIT_OK
+
+
+def _live_tokens(s: Session) -> list[dict]:
+    from careterm import identity as I
+
+    now = _now(s)
+    return [t for t in I.tokens(s.store(), s.school_id(), s.actor) if dt.datetime.fromisoformat(t["expires"]) > now]
+
+
+def cmd_token_create(s: Session) -> int:
+    from careterm import identity as I
+
+    values = actions.values_from(s.args.declared, lambda f: getattr(s.args, f.key, None))
+    days = I.token_days(values["--days"])
+    now = _now(s)
+    expires = now + dt.timedelta(days=days)
+    taken = [t["name"] for t in I.tokens(s.store(), s.school_id(), s.actor)]
+    events = s.record(lambda schools, ctx: C.create_token(schools, ctx, name=values["--name"], expires=expires, taken=taken))
+    name = events[0].name
+    token = I.new_token(s.store(), s.school_id(), s.actor, name, expires, now=now)
+    data = {"name": name, "staff": s.actor, "token": token, "expires": expires.isoformat()}
+    return s.emit(data, lambda d: (print(d["token"]), print(s.t("token.once", name=name, expires=d["expires"][:10]), file=sys.stderr)))
+
+
+def cmd_token_list(s: Session) -> int:
+    from careterm import identity as I
+
+    now = _now(s)
+    rows = [
+        {"name": t["name"], "staff": t["staff"], "created": t["created"], "expires": t["expires"],
+         "expired": dt.datetime.fromisoformat(t["expires"]) <= now}
+        for t in I.tokens(s.store(), s.school_id(), s.actor)
+    ]
+    return s.emit({"tokens": rows}, lambda d: _table(s, d["tokens"], ("name", "created", "expires", "expired")))
+
+
+def cmd_token_revoke(s: Session) -> int:
+    from careterm import identity as I
+
+    name = s.args.name
+    key = I.find_token(s.store(), s.school_id(), s.actor, name)
+    known = [name] if key is not None else []
+    events = s.record(lambda schools, ctx: C.revoke_token(schools, ctx, name=name, known=known))
+    I.drop_token(s.store(), key)
+    s.print_events(events)
+    return EXIT_OK
+
+
+SIGNIN_READERS = frozenset({"leader", "auditor"})
+
+
+def cmd_signins(s: Session) -> int:
+    """Failed sign-ins of the school (leaders and auditors): when, which id, during a lock."""
+    from careterm import identity as I
+
+    staff = _staff_now(s, s.actor)
+    if not SIGNIN_READERS & set(staff.roles):
+        raise Refused("--as", "actor_lacks_role", staff=s.actor, roles=sorted(SIGNIN_READERS))
+    rows = [{"at": r["at"], "staff": r["staff"], "locked": bool(r.get("locked"))} for r in I.failures(s.store(), s.school_id())]
+    return s.emit({"signins": rows}, lambda d: _table(s, d["signins"], ("at", "staff", "locked")))
+
+
+def signin_problem(t: Translator, problem: NotSignedIn) -> str:
+    """Exit 4 in words: never which of the id and the password was wrong."""
+    return t(f"signin.{problem.reason}", **{k: str(v)[:16] for k, v in problem.params.items()})
 
 
 def cmd_open(s: Session) -> int:
@@ -661,12 +928,14 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    def command(name: str, handler, *, write: bool = True, parent=sub, parents=None, **kw) -> argparse.ArgumentParser:
+    def command(name: str, handler, *, write: bool = True, parent=sub, parents=None, signin: bool = True,
+                **kw) -> argparse.ArgumentParser:
         p = parent.add_parser(name, parents=parents or [writing if write else common], **kw)
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, signin=signin)  # signin: a signed-in staff member is needed
         return p
 
-    p = command("init", cmd_init, parents=[founding])
+    p = command("init", cmd_init, parents=[founding], signin=False)
+    p.add_argument("--password-stdin", action="store_true")
     p.add_argument("--school", dest="school_name", required=True, metavar="NAME")
     p.add_argument(
         "--id", dest="school_id", metavar="SCHOOL_ID",
@@ -686,13 +955,14 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
 
     for action in actions.ACTIONS:
         *head, last = action.words
-        p = command(last, cmd_action, parent=group(head[0]) if head else sub)
+        handler = globals()[f"cmd_{action.handler}"] if action.handler else cmd_action
+        p = command(last, handler, parent=group(head[0]) if head else sub)
         p.set_defaults(declared=action)
         _declared_options(p, action)
     staff, aid = group("staff"), group("aid")
     command("list", cmd_staff_list, parent=staff, parents=[viewing])
 
-    p = command("demo", cmd_demo, write=False)
+    p = command("demo", cmd_demo, write=False, signin=False)
     p.add_argument("--schools")
     p.add_argument("--seed")
     p.add_argument("--until", metavar="DATE")
@@ -709,7 +979,14 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     view("list", cmd_aid_list, parent=aid)
     p = view("notice", cmd_aid_notice, parent=aid)
     p.add_argument("--semester", required=True, metavar="NAME")
-    command("rebuild", cmd_rebuild, write=False)
+    command("rebuild", cmd_rebuild, write=False, signin=False)
+    p = command("login", cmd_login, write=False, signin=False)
+    p.add_argument("staff_id", metavar="STAFF_ID")
+    p.add_argument("--password-stdin", action="store_true")
+    command("logout", cmd_logout, write=False, signin=False)
+    command("whoami", cmd_whoami, write=False)
+    command("list", cmd_token_list, parent=group("token"), write=False)
+    command("signins", cmd_signins, write=False)
 
     p = command("audit", cmd_audit, parents=[viewing])
     p.add_argument("--pupil")
@@ -719,7 +996,10 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p = command("history", cmd_history, parents=[viewing])
     p.add_argument("pupil_id", metavar="PUPIL_ID")
     command("schools", cmd_schools, write=False)
-    p = command("verify", cmd_verify, write=False)
+    p = command("access", cmd_access, write=False)
+    p.add_argument("--pupil")
+    p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
+    p = command("verify", cmd_verify, write=False, signin=False)
     p.add_argument("--head", metavar="HASH")
     for found in groups.values():
         found.metavar = "|".join(found.choices)
@@ -734,6 +1014,9 @@ def _declared_options(p: argparse.ArgumentParser, action: "actions.Action") -> N
             p.add_argument(f.key, metavar=f.name)
             continue
         options: dict[str, Any] = {"dest": f.key}
+        if f.kind == "flag":
+            p.add_argument(f.name, dest=f.key, action="store_true")
+            continue
         if f.required:
             options["required"] = True
         if f.repeated:
@@ -911,7 +1194,14 @@ def main(argv: Sequence[str] | None = None, *, proven: "Proven | None" = None) -
     if handler is not cmd_open and not isinstance(stdout, _Printable):
         sys.stdout = _Printable(stdout)  # the app draws its own screen; text output is guarded
     try:
+        if handler is not cmd_open and getattr(args, "signin", True):
+            sign_in(session)
         return handler(session)
+    except NotSignedIn as problem:
+        with contextlib.suppress(Exception):  # the store's language, if it can be read
+            session.set_language()
+        print(f"{session.t('error')}: {signin_problem(session.t, problem)}", file=sys.stderr)
+        return EXIT_SIGNIN
     except Refused as refused:
         params = _allowed_by_name(session.t, args, refused)
         print(f"{session.t('error')}: " + session.t.refusal(refused.field, refused.code, params), file=sys.stderr)

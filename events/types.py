@@ -96,9 +96,46 @@ class StaffAmended(Event, frozen=True, kw_only=True):
     changes: dict[str, Any] = {}
 
 
+class PasswordSet(Event, frozen=True, kw_only=True):
+    """A staff member's password was set (by themself, or an admin): that it was, by whom and
+    when. The password and its hash are never in the log (careterm/identity.py keeps the hash).
+    `once`: it must be changed at the next sign-in."""
+
+    staff: str
+    once: bool = False
+
+
+class TokenCreated(Event, frozen=True, kw_only=True):
+    """A token for scripts made by `staff`, named, valid until `expires`; the token itself is
+    never in the log."""
+
+    staff: str
+    name: str
+    expires: dt.datetime
+
+
+class TokenRevoked(Event, frozen=True, kw_only=True):
+    staff: str
+    name: str
+
+
 class HandbookInspected(Event, frozen=True, kw_only=True):
     staff: str
     result: str  # ok | needs_improvement
+
+
+class KeyAdded(Event, frozen=True, kw_only=True):
+    """An SSH public key bound to a staff member (`key`: TYPE BASE64, as authorized_keys takes it)."""
+
+    staff: str
+    key: str
+    fingerprint: str  # SHA256:..., as `ssh-keygen -lf` prints it
+    comment: str = ""
+
+
+class KeyRevoked(Event, frozen=True, kw_only=True):
+    staff: str
+    fingerprint: str
 
 
 # --- pupils --------------------------------------------------------------------------------
@@ -249,6 +286,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     StaffLeft,
     StaffAmended,
     HandbookInspected,
+    KeyAdded,
+    KeyRevoked,
     PupilRegistered,
     PupilAmended,
     CategoryAdded,
@@ -269,6 +308,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AidRevoked,
     EntryRetracted,
     EntryCorrected,
+    PasswordSet,
+    TokenCreated,
+    TokenRevoked,
 )
 
 BY_NAME: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_TYPES}
