@@ -27,7 +27,7 @@ import tui_support as S
 from careterm import actions
 from careterm.i18n import Translator, catalog
 from events import commands as C
-from events import rules
+from events import permissions, rules
 from test_cli import careterm, sqlite_base  # noqa: F401 - the base school, built once
 
 
@@ -140,9 +140,9 @@ def test_each_action_calls_a_command_with_the_declared_arguments():
         assert len(positional) == sum(params[n].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for n in names), action.path
         assert keywords <= {n for n in names if params[n].kind is inspect.Parameter.KEYWORD_ONLY}, action.path
         if action.role is not None:
-            assert action.role in rules.ACTION_ROLES, action.path
+            assert action.role in permissions.PERMISSIONS, action.path
         for f in action.fields:
-            assert f.role is None or f.role in rules.ACTION_ROLES, (action.path, f.name)
+            assert f.role is None or f.role in permissions.PERMISSIONS, (action.path, f.name)
 
 
 def test_every_word_of_an_action_is_in_both_catalogs():
@@ -206,8 +206,8 @@ AS_TEACHER = {
     "pupil amend": ("pupil", "amend", "P1", "--name", "小明明"),
     "pair": ("pair", "T2", "P3"),
     "unpair": ("unpair", "P1", "--reason", "调岗"),
-    "contact": ("contact", "P3", "--kind", "talk"),
-    "activity": ("activity", "--kind", "birthday", "--pupils", "P3"),
+    "contact": ("contact", "P4", "--kind", "talk"),
+    "activity": ("activity", "--kind", "birthday", "--pupils", "P4"),
     "aid grant": ("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "100"),
     "aid revoke": ("aid", "revoke", "{grant}", "--reason", "重复"),
     "graduate": ("graduate", "P3"),
@@ -237,9 +237,12 @@ def _main(url: str, actor: str, *argv: str) -> tuple[int, str, str]:
 
 
 def test_the_declared_role_is_the_one_the_command_checks(sqlite_base, tmp_path):  # noqa: F811
-    """T3 holds no role but teacher. An action declaring role R is refused naming --as and R's
-    roles by name (rules.ACTION_ROLES[R]); an action declaring none is not refused for a role.
-    retract/correct act on T3's own contact (another's needs correct_others)."""
+    """T3 holds no role but teacher. An action declaring permission R of roles alone is refused
+    naming --as and R's roles by name (events.permissions.PERMISSIONS[R].who); pupil add/amend
+    (pupil_file: a class teacher of the pupil's class, or a leader) too, naming class teacher and
+    leader; contact and activity about T3's own mentee P4 (since 2026-03-01) and the actions
+    declaring none are not refused for a role. retract/correct act on T3's own contact
+    (another's needs correct_others)."""
     assert set(AS_TEACHER) == set(actions.BY_PATH)
     t = Translator("zh")
     for path, argv in AS_TEACHER.items():
@@ -247,14 +250,16 @@ def test_the_declared_role_is_the_one_the_command_checks(sqlite_base, tmp_path):
         shutil.copy(sqlite_base.url, url)
         ids = dict(sqlite_base.ids)
         if "{mine}" in argv:
-            code, out, _ = _main(url, "T3", "contact", "P3", "--kind", "talk", "--json")
+            code, out, _ = _main(url, "T3", "contact", "P4", "--kind", "talk", "--json")
             ids["mine"] = json.loads(out)[0]["id"]
         argv = tuple(a.format(**ids) for a in argv)
         code, out, err = _main(url, "T3", *argv)
         action = actions.BY_PATH[path]
-        lacks = t.refusal("--as", "actor_lacks_role", {"staff": "T3", "roles": sorted(rules.ACTION_ROLES[action.role])}) \
-            if action.role else None
-        if action.role:
+        permission = permissions.PERMISSIONS[action.role] if action.role else None
+        lacks = t.refusal("--as", "actor_lacks_role", {"staff": "T3", "roles": permission.who}) if permission else None
+        # refused for the role: a permission of roles alone, or whose rule is for roles T3 lacks
+        # (pupil_file: class teachers); contact and activity are for T3's own mentee P4
+        if permission is not None and (permission.rule is None or permission.rule_roles is not None):
             assert code == 1 and lacks in err, (path, code, err)
         else:
             assert code == 0, (path, code, err)

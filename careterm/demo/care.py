@@ -205,6 +205,9 @@ class CareHistory:
     def gen_activities(self) -> None:
         r = self.rng
         P = self.staff[self.principal_id]
+        # the Young Pioneers' activities are for pupils of every class: a leader records them (a
+        # plain teacher records activities only for their own mentees: events.permissions)
+        organiser = self.vice
         start = self.setup[-1] + DAY
         # collective birthdays (集体生日): the last school day of each month, for the pupils born
         # in that month; the birthdays of the holidays are kept at the last party before them
@@ -229,7 +232,7 @@ class CareHistory:
                 continue
             pupils = [p for p in self.enrolled_pupils(day) if p.birth.month in months]
             label = "、".join(f"{m}月" for m in months)
-            self.activity(day, self.pioneer, "birthday", pupils, f"{label}集体生日会:唱生日歌、分蛋糕,每人一份小礼物")
+            self.activity(day, organiser, "birthday", pupils, f"{label}集体生日会:唱生日歌、分蛋糕,每人一份小礼物")
         for year in range(self.opened.year, self.until.year + 1):
             # Spring Festival visits (春节慰问) to the poorest families, with a donation for orphans
             sf = _spring_festival(year)
@@ -248,11 +251,11 @@ class CareHistory:
             day = max((d for d in self.workdays if ma - 12 * DAY <= d < ma), default=None)
             if day is not None and day > start:
                 pupils = self.enrolled_pupils(day, frozenset({"left_behind"}))
-                self.activity(day, self.pioneer, "parent_call", pupils, "中秋节亲情视频通话活动,并为留守儿童送月饼")
+                self.activity(day, organiser, "parent_call", pupils, "中秋节亲情视频通话活动,并为留守儿童送月饼")
             # 六一 performance for all the pupils in care
             day = max((d for d in self.workdays if dt.date(year, 5, 25) <= d <= dt.date(year, 6, 1)), default=None)
             if day is not None and day > start:
-                self.activity(day, self.pioneer, "performance", self.enrolled_pupils(day),
+                self.activity(day, organiser, "performance", self.enrolled_pupils(day),
                               "庆六一关爱留守儿童文艺汇演,为每位帮扶对象送书包和文具")
             # a summer visit to the orphans and disabled pupils
             day = _monday_on_or_after(dt.date(year, 7, 14))

@@ -12,6 +12,16 @@ from events import rules
 class Structure:
     """Structural actions (a part of `School`)."""
 
+    def file_keeper(self, p, day):
+        """Who registers or amends the pupil on the day: their class teacher when the staff record
+        says they teach the pupil's grade and class that day (events.permissions: the pupil's
+        class teacher or a leader; a class teacher's recorded grade stays the one they joined
+        with while the class moves up), else the dean (a leader)."""
+        teacher = self.class_teacher.get((p.entry, p.cls))
+        if teacher is not None and (teacher.grade, teacher.cls) == (p.grade_on(day), p.cls):
+            return teacher
+        return self.dean
+
     def gen_structure(self) -> None:
         r = self.rng
         P = self.principal_id
@@ -38,7 +48,7 @@ class Structure:
             self.struct(s.joined, 2, P, C.add_staff, s.id, name=s.name, roles=s.roles, grade=s.grade, class_=s.cls,
                         note=s.title)
         for p in self.pupils:
-            teacher = self.class_teacher.get((p.entry, p.cls)) or self.dean
+            teacher = self.file_keeper(p, p.registered)
             self.struct(p.registered, 3, teacher.id, C.add_pupil, p.id, name=p.name, gender=p.gender, birth=p.birth,
                         grade=p.grade_on(p.registered), class_=p.cls, categories=p.cats[0][1], phone=p.phone,
                         guardian=p.guardian, parents=p.parents, profile=p.profile,
@@ -52,12 +62,12 @@ class Structure:
                                     changes={"grade": p.grade_on(term.start)}, note="新学年升级")
         if "hardship_added" in self.scenarios:
             p, day = self.scenarios["hardship_added"]
-            self.struct(day, 4, self.class_teacher[(p.entry, p.cls)].id, C.amend_pupil, p.id,
+            self.struct(day, 4, self.file_keeper(p, day).id, C.amend_pupil, p.id,
                         changes={"family": p.profile["family"] + "近期父亲在工地摔伤,丧失劳动能力,家庭陷入困难。"},
                         add_categories=["economic_hardship"], note="家庭突发变故,经调查核实增列家庭经济困难")
         if "parents_back" in self.scenarios:
             p, day = self.scenarios["parents_back"]
-            self.struct(day, 4, self.class_teacher[(p.entry, p.cls)].id, C.amend_pupil, p.id,
+            self.struct(day, 4, self.file_keeper(p, day).id, C.amend_pupil, p.id,
                         changes={"family": "父母已返乡,在县城工业园就业,孩子由父母照顾。"},
                         remove_categories=["left_behind"], note="父母返乡就业,不再属于留守儿童")
         # exits and returns
