@@ -23,7 +23,6 @@ from events.types import Event
 
 # the entries whose command needs the pupil at school on their date
 AT_SCHOOL = frozenset({"ContactMade", "CareActivityHeld", "HelpPlanSet", "HelpPlanReviewed", "IncidentReported", "AidGranted"})
-AWAY = frozenset({"transferred", "dropped_out"})
 
 
 @dataclass(frozen=True, order=True)
@@ -67,7 +66,7 @@ def _pupil_conflicts(school: M.SchoolModel, pupil: M.PupilRec) -> Iterator[Confl
     status = "enrolled"
     for d in pupil.timeline:
         if d.what == "status" and not d.retracted:
-            if not (status in AWAY if d.value == "enrolled" else status == "enrolled"):
+            if not (status in rules.AWAY if d.value == "enrolled" else status == "enrolled"):
                 yield Conflict(d.date, d.entry, _type(school, d.entry), "status_order")
             status = d.value
     # categories: added only when absent, removed only when present

@@ -51,12 +51,7 @@ from events.types import (
 
 SCHEMA = 4  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
-STATUS_OF = {
-    "PupilGraduated": "graduated",
-    "PupilTransferred": "transferred",
-    "PupilDroppedOut": "dropped_out",
-    "PupilReturned": "enrolled",
-}
+STATUS_OF = {**rules.EXIT_STATUS, "PupilReturned": "enrolled"}
 
 
 class Dated(msgspec.Struct, array_like=True):

@@ -104,6 +104,10 @@ INSPECTION_RESULTS = ("ok", "needs_improvement")
 INCIDENT_NEEDS = ("accommodation", "custody", "supplies", "other")
 
 PUPIL_STATUSES = ("enrolled", "graduated", "transferred", "dropped_out")
+# the status each exit leaves a pupil in (the pairing it ends ends for that reason); a return
+# comes back from the statuses in AWAY only (a graduate does not return)
+EXIT_STATUS = {"PupilGraduated": "graduated", "PupilTransferred": "transferred", "PupilDroppedOut": "dropped_out"}
+AWAY = frozenset({"transferred", "dropped_out"})
 
 # Which roles may do what. Every action needs a current staff member; these need more.
 ACTION_ROLES: dict[str, frozenset[str]] = {
