@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from events import rules
+from events import permissions, rules
 from events.calendar import Term, same_semester, semester, terms_overlap
 from events.errors import Refused
 from events import model as M
@@ -31,6 +31,8 @@ from events.types import (
     EntryRetracted,
     Event,
     HandbookInspected,
+    KeyAdded,
+    KeyRevoked,
     HelpPlanReviewed,
     HelpPlanSet,
     IncidentReported,
@@ -50,6 +52,9 @@ from events.types import (
     StaffAmended,
     StaffLeft,
     TermAdded,
+    PasswordSet,
+    TokenCreated,
+    TokenRevoked,
 )
 
 # Entries whose date (and kind) may be corrected, and which may be retracted. Structural entries
@@ -171,14 +176,10 @@ def check_date(school: SchoolModel, ctx: Context, day: dt.date | None = None, fi
     return day
 
 
-def actor(school: SchoolModel, ctx: Context, action: str | None = None) -> StaffRec:
-    """The actor must be current staff now and, for some actions, hold a role."""
-    staff = school.staff.get(ctx.actor)
-    if staff is None or (staff.left is not None and staff.left <= ctx.today):
-        raise Refused("--as", "actor_not_staff", staff=ctx.actor)
-    if action is not None and not rules.ACTION_ROLES[action] & set(staff.roles):
-        raise Refused("--as", "actor_lacks_role", staff=ctx.actor, roles=sorted(rules.ACTION_ROLES[action]))
-    return staff
+def actor(school: SchoolModel, ctx: Context, action: str | None = None, day: dt.date | None = None, **subject) -> StaffRec:
+    """The actor must be current staff now and may do `action` (a key of the one table,
+    events.permissions.PERMISSIONS) about the subject on the entry's day."""
+    return permissions.check(school, ctx.actor, ctx.today, action, day, **subject)
 
 
 def pupil_of(school: SchoolModel, pupil_id: str, field: str = "PUPIL_ID") -> PupilRec:
@@ -437,6 +438,83 @@ def staff_leave(schools: Schools, ctx: Context, staff_id: str) -> list[Event]:
     return events
 
 
+def set_password(schools: Schools, ctx: Context, staff_id: str, *, once: bool = False) -> list[Event]:
+    """That a password was set: one's own, or an admin anyone's (the hash itself is kept by the
+    face, careterm/identity.py, never in the log). For current staff only."""
+    school = school_of(schools, ctx)
+    if staff_id != ctx.actor:
+        actor(school, ctx, "staff")
+    else:
+        actor(school, ctx)
+    staff = staff_of(school, staff_id)
+    if staff.left is not None and staff.left <= ctx.today:
+        raise Refused("STAFF_ID", "staff_not_active", staff=staff_id, date=ctx.today)
+    return [_event(PasswordSet, ctx, stream_of(ctx.school, "staff", staff_id), ctx.today, staff=staff_id, once=once)]
+
+
+def create_token(schools: Schools, ctx: Context, *, name: str, expires: dt.datetime, taken: Sequence[str] = ()) -> list[Event]:
+    """That the actor made a token for scripts (named; `taken`: the names of their live tokens)."""
+    school = school_of(schools, ctx)
+    actor(school, ctx)
+    name = text(name, "--name")
+    if name in taken:
+        raise Refused("--name", "token_exists", name=name)
+    return [_event(TokenCreated, ctx, stream_of(ctx.school, "staff", ctx.actor), ctx.today, staff=ctx.actor, name=name,
+                   expires=expires)]
+
+
+def revoke_token(schools: Schools, ctx: Context, *, name: str, known: Sequence[str] = ()) -> list[Event]:
+    """That the actor revoked one of their tokens by its name (`known`: their live tokens' names)."""
+    school = school_of(schools, ctx)
+    actor(school, ctx)
+    if name not in known:
+        raise Refused("NAME", "unknown_token", name=name)
+    return [_event(TokenRevoked, ctx, stream_of(ctx.school, "staff", ctx.actor), ctx.today, staff=ctx.actor, name=name)]
+
+
+def add_key(schools: Schools, ctx: Context, staff_id: str, *, key: str | None = None,
+            key_file: str | None = None) -> list[Event]:
+    """Bind an SSH public key to a current staff member (admins): `key` is the line itself,
+    `key_file` the text of a .pub file (exactly one of them). A key bound before, even if revoked
+    since, is refused: a revoked key stays revoked (a new key pair is made instead)."""
+    from events import sshkeys
+
+    school = school_of(schools, ctx)
+    actor(school, ctx, "staff")
+    day = check_date(school, ctx)
+    staff = staff_of(school, staff_id)
+    if staff.left is not None:
+        raise Refused("STAFF_ID", "staff_already_left", staff=staff_id, date=staff.left)
+    if day < staff.joined:
+        raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    if (key is None) == (key_file is None):
+        raise Refused("--key", "key_or_key_file")
+    found = sshkeys.parse_public_key(key) if key is not None else sshkeys.key_in_file(key_file)
+    field = "--key" if key is not None else "--key-file"
+    bound = school.keys.get(found.fingerprint)
+    if bound is not None:
+        code = "key_was_revoked" if bound.revoked is not None else "key_bound"
+        raise Refused(field, code, fingerprint=found.fingerprint, staff=bound.staff)
+    clean_text(found.comment, field)
+    return [_event(KeyAdded, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id, key=found.text,
+                   fingerprint=found.fingerprint, comment=found.comment)]
+
+
+def revoke_key(schools: Schools, ctx: Context, fingerprint: str) -> list[Event]:
+    """Take an SSH key back (admins): it no longer signs anyone in, even where a line of it is
+    still in an authorized_keys file. "SHA256:" may be left out."""
+    school = school_of(schools, ctx)
+    actor(school, ctx, "staff")
+    check_date(school, ctx)
+    wanted = fingerprint.strip() if fingerprint.strip().startswith("SHA256:") else "SHA256:" + fingerprint.strip()
+    bound = school.keys.get(wanted)
+    if bound is None:
+        raise Refused("FINGERPRINT", "unknown_key", fingerprint=fingerprint)
+    if bound.revoked is not None:
+        raise Refused("FINGERPRINT", "key_already_revoked", fingerprint=wanted, date=bound.revoked)
+    return [_event(KeyRevoked, ctx, stream_of(ctx.school, "staff", bound.staff), staff=bound.staff, fingerprint=wanted)]
+
+
 def inspect_handbook(schools: Schools, ctx: Context, staff_id: str, *, result: str) -> list[Event]:
     school = school_of(schools, ctx)
     actor(school, ctx, "inspect")
@@ -484,7 +562,7 @@ def add_pupil(
     profile: dict[str, str] | None = None,
 ) -> list[Event]:
     school = school_of(schools, ctx)
-    actor(school, ctx, "pupil")
+    actor(school, ctx)
     day = check_date(school, ctx)
     pupil_id = identifier(pupil_id, "PUPIL_ID")
     if pupil_id in school.pupils:
@@ -500,6 +578,7 @@ def add_pupil(
         choice(category, rules.CATEGORIES, "--category")
     for key in profile or {}:
         choice(key, PROFILE_FIELDS, "profile")
+    actor(school, ctx, "pupil_file", day, pupil_id=pupil_id, grade=grade, class_=class_)
     return [
         _event(
             PupilRegistered,
@@ -533,11 +612,12 @@ def amend_pupil(
     remove_categories: Sequence[str] = (),
 ) -> list[Event]:
     school = school_of(schools, ctx)
-    actor(school, ctx, "pupil")
+    actor(school, ctx)
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
     if day < pupil.registered:
         raise Refused("--date", "before_registration", pupil=pupil_id, date=day, registered=pupil.registered)
+    actor(school, ctx, "pupil_file", day, pupil=pupil)
     changes = dict(changes or {})
     if not changes and not add_categories and not remove_categories:
         raise Refused("pupil amend", "nothing_to_change")
@@ -675,6 +755,8 @@ def contact(schools: Schools, ctx: Context, pupil_id: str, *, kind: str, by: str
     choice(kind, rules.CONTACT_KINDS, "--kind")
     by = by or ctx.actor
     staff_active_on(staff_of(school, by, "--by"), day, "--by")
+    actor(school, ctx, "contact", day, pupil=pupil, kind=kind)
+    actor(school, ctx, "contact_by", day, by=by)
     enrolled_on(pupil, day)
     return [_event(ContactMade, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, kind=kind, by=by)]
 
@@ -689,6 +771,7 @@ def activity(schools: Schools, ctx: Context, *, kind: str, pupils: Sequence[str]
         raise Refused("--pupils", "empty")
     for pupil_id in pupils:
         enrolled_on(pupil_of(school, pupil_id, "--pupils"), day, "--pupils")
+    actor(school, ctx, "activity", day, pupils=[school.pupils[p] for p in pupils])
     return [_event(CareActivityHeld, ctx, stream_of(ctx.school, "school"), kind=kind, pupils=pupils)]
 
 
@@ -889,7 +972,7 @@ def _target(school: SchoolModel, ctx: Context, entry_id: str, allowed: frozenset
     if entry.type not in allowed:
         raise Refused("EVENT_ID", "entry_not_correctable", id=entry_id, type=entry.type)
     staff = actor(school, ctx)
-    if entry.actor != ctx.actor and not rules.ACTION_ROLES["correct_others"] & set(staff.roles):
+    if entry.actor != ctx.actor and permissions.verdict(school, staff, "correct_others", ctx.today) is not None:
         raise Refused("--as", "not_your_entry", id=entry_id, actor=entry.actor)
     return entry
 
