@@ -218,7 +218,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("keys add", "add_key", (
         STAFF,
         Field("--key", arg="key", metavar="KEY"),
-        Field("--key-file", arg="key_file", parse=_key_file, metavar="PATH"),
+        Field("--key-file", arg="key_file", parse=_key_file, metavar="PATH", dest="ssh_key_file"),
     ), role="staff"),
     Action("keys revoke", "revoke_key", (Field("FINGERPRINT", required=True),), role="staff"),
     # that a password was set or a token made: the secrets themselves never enter the log

@@ -45,6 +45,7 @@ class Session(Workspace):
         self.args = args
         self.given_proven = proven  # proved by the caller (ssh-session): no other sign-in is looked for
         self.json = bool(getattr(args, "json", False))
+        self.key_file = getattr(args, "key_file", None)  # the store's data key (events.keys)
 
     def view(self):
         """(read model, as-of date) for a view command: current, or replayed as known at a time."""
@@ -114,8 +115,15 @@ def cmd_init(s: Session) -> int:
         raise
 
 
+def _said_key_made(s: Session, store) -> None:
+    """A new data key: said once, on stderr, with its place (never the key itself)."""
+    if store.key_made:
+        print(s.t("key.made", path=store.key_path), file=sys.stderr)
+
+
 def _init(s: Session, a: argparse.Namespace, hashed: str) -> int:
     store = s.store(create=True)
+    _said_key_made(s, store)
     if not store.is_empty() and not a.school_id:
         # cli.md: `init` makes a new store. With --id it adds a school to a district's store.
         raise Refused("--store", "not_empty")
@@ -164,6 +172,7 @@ def cmd_demo(s: Session) -> int:
     if schools not in range(1, rules.MAX_SCHOOLS + 1):
         raise Refused("--schools", "out_of_range", value=schools, low=1, high=rules.MAX_SCHOOLS)
     store = s.store(create=True)
+    _said_key_made(s, store)
     if not store.is_empty():
         raise Refused("--store", "not_empty")
     today = s.today(None)  # the demo school's date (Asia/Shanghai), not the machine's
@@ -197,7 +206,7 @@ def _build_demo_whole(s: Session, **options: Any) -> dict:
     building = f"{prefix}{os.getpid()}"
     s.close()
     try:
-        with Store(building, create=True) as store:
+        with Store(building, create=True, key_file=s.key_file) as store:
             summary = build_demo(Service(store), **options)
         import sqlite3
 
@@ -257,12 +266,20 @@ def _same_entries(s: Session, pupils: list[str], kind: str) -> dict[str, tuple[s
     return {p: (_named(s, model, f"pupil/{p}"), ids) for p, ids in found.items() if ids}
 
 
+def _viewer(s: Session, model: Any):
+    """Who reads: the signed-in staff member (the workspace's actor), as the visibility table
+    needs them (projections/visibility.py). Every view is asked for through this."""
+    from projections.visibility import viewer_of
+
+    return viewer_of(model, s.actor)
+
+
 def cmd_staff_list(s: Session) -> int:
     from projections.views import staff_list
 
     model, day = s.view()
     cols = ("staff", "name", "roles", "active", "mentees")
-    return s.emit(staff_list(model, day), lambda d: _table(s, [dict(m, roles=s.t.names(m["roles"], "role.")) for m in d["staff"]], cols))
+    return s.emit(staff_list(model, day, _viewer(s, model)), lambda d: _table(s, [dict(m, roles=s.t.names(m["roles"], "role.")) for m in d["staff"]], cols))
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -289,19 +306,23 @@ def cmd_archive(s: Session) -> int:
     from projections.views import archive
 
     model, day = s.view()
+    found = archive(model, day, _viewer(s, model))
     if getattr(s.args, "incomplete", False):
-        return _incomplete_files(s, archive(model, day))
+        return _incomplete_files(s, found)
     cols = ("pupil", "name", "gender", "grade", "class", "categories", "status", "mentor")
 
     def text(d: dict) -> None:
         rows = [
+            # a pupil outside the reader's view: name, grade, class and status, and a word saying so
+            dict(r, categories=s.t("archive.restricted"), status=s.t(f"status.{r['status']}"), gender="", mentor="")
+            if r.get("restricted") else
             dict(r, categories=s.t.names(r["categories"], "category."), status=s.t(f"status.{r['status']}"),
                  gender=s.t.names(r.get("gender"), "gender."))
             for r in d["pupils"]
         ]
         _table(s, rows, cols)
 
-    return s.emit(archive(model, day), text)
+    return s.emit(found, text)
 
 
 def _incomplete_files(s: Session, found: dict) -> int:
@@ -363,7 +384,7 @@ def cmd_queue(s: Session) -> int:
         print()
         _table(s, d["suggestions"], ("staff", "pupil"))
 
-    return s.emit(queue(model, day), text)
+    return s.emit(queue(model, day, _viewer(s, model)), text)
 
 
 def cmd_compliance(s: Session) -> int:
@@ -387,7 +408,7 @@ def cmd_compliance(s: Session) -> int:
         print()
         print(s.t("compliance.summary", start=d["from"], end=d["to"], rate=shown.rate(d["school"]["rate"])))
 
-    return s.emit(compliance(model, day, start, end), text)
+    return s.emit(compliance(model, day, start, end, viewer=_viewer(s, model)), text)
 
 
 def cmd_aid_list(s: Session) -> int:
@@ -400,14 +421,14 @@ def cmd_aid_list(s: Session) -> int:
         rows = [dict(g, kind=s.t(f"aid.{g['kind']}"), amount=shown.money(g["amount"], s.t.lang)) for g in d["grants"]]
         _table(s, rows, cols)
 
-    return s.emit(aid_list(model, day), text)
+    return s.emit(aid_list(model, day, _viewer(s, model)), text)
 
 
 def cmd_aid_notice(s: Session) -> int:
     from projections.views import aid_notice
 
     model, day = s.view()
-    notice = aid_notice(model, day, s.args.semester)
+    notice = aid_notice(model, day, s.args.semester, _viewer(s, model))
     if notice is None:
         raise Refused("--semester", "unknown_semester", semester=s.args.semester)
 
@@ -467,7 +488,11 @@ def cmd_audit(s: Session) -> int:
             raise Refused("--type", "unknown_value", value=name, allowed=sorted(BY_NAME))
     if a.flag is not None and a.flag not in FLAGS:
         raise Refused("--flag", "unknown_value", value=a.flag, allowed=[s.t(f"flag.{f}") for f in FLAGS])
-    if a.pupil is not None and a.pupil not in load(s.store(), s.school_id()).pupils:
+    from projections.visibility import require_view
+
+    school = load(s.store(), s.school_id())
+    require_view(_viewer(s, school), "audit")  # leaders and auditors
+    if a.pupil is not None and a.pupil not in school.pupils:
         raise Refused("--pupil", "unknown_pupil", pupil=a.pupil)
     model, rows = _log_rows(s, pupil=a.pupil, actor=a.actor_filter, types=a.type or [], flag=a.flag)
     if s.json:
@@ -486,7 +511,7 @@ def cmd_history(s: Session) -> int:
     model = load(s.store(), s.school_id())
     if a.pupil_id not in model.pupils:
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=a.pupil_id)
-    model, rows = _log_rows(s, pupil=a.pupil_id, with_data=True)
+    model, rows = _visible_history(s, a.pupil_id)
     gaps = _file_gaps(s, a.pupil_id)
     log_opening(s, a.pupil_id, "history")  # who looked: before the file is shown (careterm/access.py)
     if s.json:
@@ -497,6 +522,21 @@ def cmd_history(s: Session) -> int:
             print(s.t("file.incomplete", missing=s.t.names(gaps, "missing.")))
         _print_table(s, model, rows, notes=True)
     return EXIT_OK
+
+
+def _visible_history(s: Session, pupil: str) -> tuple[Any, list[dict]]:
+    """The pupil's history as the reader may read it (projections/visibility.py): refused naming
+    the pupil outside their view, but for a former mentee's entries they recorded themselves;
+    counselling content and the mental state withheld unless they may read them."""
+    from projections import visibility as V
+
+    current, day = s.view()
+    viewer = _viewer(s, current)
+    own = V.own_entries_only(viewer, current, pupil, day)
+    if not own:
+        V.require_pupil(viewer, current, pupil, day)
+    model, rows = _log_rows(s, pupil=pupil, with_data=True, actor=s.actor if own else None)
+    return model, [V.visible_data(viewer, current, r) for r in rows]
 
 
 def _file_gaps(s: Session, pupil: str) -> list[str]:
@@ -600,6 +640,10 @@ def cmd_verify(s: Session) -> int:
     access = _verify_access(s, store)
     if access is None:
         return EXIT_STORE
+    if store.key_problem is not None:  # no key here: the chain alone was checked
+        print(s.t("verify.no_key", path=store.key_problem.path), file=sys.stderr)
+    elif store.encrypted is False:
+        print(s.t("verify.plaintext"), file=sys.stderr)
     if s.json:
         # "clock" and "access" only when there is something to say: {"events","head"} is the contract's shape
         print_json({"events": result.events, "head": result.head, **({"clock": list(result.clock)} if result.clock else {}),
@@ -868,6 +912,29 @@ def signin_problem(t: Translator, problem: NotSignedIn) -> str:
     return t(f"signin.{problem.reason}", **{k: str(v)[:16] for k, v in problem.params.items()})
 
 
+def cmd_keys_list(s: Session) -> int:
+    """The SSH keys that sign staff in (admins): {"keys":[{"staff","fingerprint","added"}]}."""
+    from careterm import ssh
+
+    model, _school, today = ssh.check_admin(s)
+    return s.emit({"keys": ssh.key_rows(model, today)}, lambda d: _table(s, d["keys"], ("staff", "fingerprint", "added"))
+                  if d["keys"] else print(s.t("keys.none")))
+
+
+def cmd_keys_install(s: Session) -> int:
+    """The managed block of the service account's authorized_keys (careterm/ssh.py)."""
+    from careterm import ssh
+
+    return s.emit(ssh.install(s, s.args.file), lambda d: print(s.t("keys.installed", file=d["file"], keys=d["keys"])))
+
+
+def cmd_ssh_session(s: Session) -> int:
+    """sshd's forced command for one staff key: signs them in for this process (careterm/ssh.py)."""
+    from careterm import ssh
+
+    return ssh.session(s, s.args.fingerprint)
+
+
 def cmd_open(s: Session) -> int:
     """No command: the terminal app on the store."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -904,6 +971,7 @@ def _globals(p: argparse.ArgumentParser, default: Any, *, school: bool = True) -
         p.add_argument("--lang", default=default, metavar="zh|en")
         p.add_argument("--school", default=default, metavar="ID")
     p.add_argument("--json", action="store_true", default=default)
+    p.add_argument("--key-file", dest="key_file", default=default, metavar="PATH")
 
 
 def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
@@ -961,6 +1029,10 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
         _declared_options(p, action)
     staff, aid = group("staff"), group("aid")
     command("list", cmd_staff_list, parent=staff, parents=[viewing])
+    command("list", cmd_keys_list, parent=group("keys"), write=False)
+    command("install", cmd_keys_install, parent=group("keys"), write=False).add_argument("--file", metavar="PATH")
+    # the forced command of a staff key (careterm/ssh.py): the key is the sign-in
+    command("ssh-session", cmd_ssh_session, write=False, signin=False).add_argument("fingerprint", metavar="FINGERPRINT")
 
     p = command("demo", cmd_demo, write=False, signin=False)
     p.add_argument("--schools")
@@ -1023,7 +1095,23 @@ def _declared_options(p: argparse.ArgumentParser, action: "actions.Action") -> N
             options["action"] = "append"
         if f.metavar:
             options["metavar"] = f.metavar
+        inherited = p._option_string_actions.get(f.name)
+        if inherited is not None:  # `keys add --key-file` (an SSH key) over the global data key's
+            _drop_inherited(p, inherited)
         p.add_argument(f.name, **options)
+
+
+def _drop_inherited(p: argparse.ArgumentParser, inherited: argparse.Action) -> None:
+    """Take a global option out of this one parser (the data key's `--key-file` out of `keys
+    add`, whose own --key-file is the SSH key's file; the data key is then given before the
+    command). The action object is shared by every subcommand's parser: argparse's "resolve"
+    would strip its option strings everywhere and turn it into a positional of all the others."""
+    for option in inherited.option_strings:
+        p._option_string_actions.pop(option, None)
+    p._actions.remove(inherited)
+    for group in p._action_groups:
+        if inherited in group._group_actions:
+            group._group_actions.remove(inherited)
 
 
 # argparse's own messages, by their English text (argparse looks its module-global `_` up when it
@@ -1254,8 +1342,13 @@ class _Printable:
 def store_problem(t: Translator, problem: StoreError, url: str) -> str:
     """A store problem in words: missing, not a store, damaged, unreachable, busy, cannot be
     opened or written. The library's own text (English) only with CARETERM_DEBUG."""
+    from events.keys import KeyMissing, WrongKey
     from events.store import NotAStore, damage_of
 
+    if isinstance(problem, KeyMissing):
+        return t("store.key_missing", path=problem.path)
+    if isinstance(problem, WrongKey):
+        return t("store.wrong_key", path=problem.path)
     if isinstance(problem, StoreMissing):
         return t("store.missing", path=url)
     if isinstance(problem, NotAStore):

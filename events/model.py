@@ -33,6 +33,8 @@ from events.types import (
     HelpPlanSet,
     IncidentReported,
     IncidentResolved,
+    KeyAdded,
+    KeyRevoked,
     PairingAssigned,
     PairingEnded,
     PupilAmended,
@@ -49,7 +51,7 @@ from events.types import (
     TermAdded,
 )
 
-SCHEMA = 4  # bump when the model's shape or the fold changes: persisted models are rebuilt
+SCHEMA = 5  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
 STATUS_OF = {**rules.EXIT_STATUS, "PupilReturned": "enrolled"}
 
@@ -96,6 +98,17 @@ class StaffRec(msgspec.Struct):
     grade: int | None = None
     class_: int | None = None
     pairings: list[PairingRec] = []
+
+
+class KeyRec(msgspec.Struct, array_like=True):
+    """An SSH key bound to a staff member (`keys add`); `revoked` once `keys revoke` took it back."""
+
+    staff: str
+    key: str  # TYPE BASE64
+    fingerprint: str
+    added: dt.date
+    entry: str = ""
+    revoked: dt.date | None = None
 
 
 class EntryRec(msgspec.Struct, array_like=True, gc=False, omit_defaults=True):
@@ -163,6 +176,7 @@ class SchoolModel(msgspec.Struct):
     # the small index the commands need besides: each stream's last version, the other entries
     versions: dict[str, int] = {}
     marks: dict[str, MarkRec] = {}
+    keys: dict[str, KeyRec] = {}  # fingerprint -> the SSH key bound to a staff member
 
     # -- questions about a date --------------------------------------------------------------
 
@@ -328,6 +342,14 @@ def _staff_amended(m: SchoolModel, seq: int, e: StaffAmended) -> None:
 
 def _inspected(m: SchoolModel, seq: int, e: HandbookInspected) -> None:
     m.entries[e.id] = EntryRec(e.id, e.type, e.date, e.actor, [], kind=e.result, by=e.staff, note=e.note)
+
+
+def _key_added(m: SchoolModel, seq: int, e: KeyAdded) -> None:
+    m.keys[e.fingerprint] = KeyRec(e.staff, e.key, e.fingerprint, e.date, e.id)
+
+
+def _key_revoked(m: SchoolModel, seq: int, e: KeyRevoked) -> None:
+    m.keys[e.fingerprint].revoked = e.date
 
 
 def _registered(m: SchoolModel, seq: int, e: PupilRegistered) -> None:
@@ -529,6 +551,8 @@ _HANDLERS = {
     StaffLeft: _staff_left,
     StaffAmended: _staff_amended,
     HandbookInspected: _inspected,
+    KeyAdded: _key_added,
+    KeyRevoked: _key_revoked,
     PupilRegistered: _registered,
     PupilAmended: _amended,
     CategoryAdded: _category,
