@@ -406,7 +406,31 @@ def _judged_until(cal: Calendar, end: dt.date) -> dt.date:
     return max(cal.period(kind, end).end for kind in CALENDAR_KINDS)
 
 
-def compliance(model: SchoolModel, as_of: dt.date, range_from: dt.date | None = None, range_to: dt.date | None = None) -> dict:
+def compliance(
+    model: SchoolModel, as_of: dt.date, range_from: dt.date | None = None, range_to: dt.date | None = None, viewer=None
+) -> dict:
+    """Every pairing's duties and the rates; with a viewer (projections.visibility), what they
+    may see: the pairings in view (their own, a class teacher's class), their own rate and their
+    class's, every one for leaders and auditors. The school's rate is a count, for everyone."""
+    return in_view(compliance_of_school(model, as_of, range_from, range_to), model, as_of, viewer)
+
+
+def in_view(view: dict, model: SchoolModel, as_of: dt.date, viewer) -> dict:
+    from projections import visibility as V
+
+    if viewer is None:
+        return view
+    return {
+        **view,
+        "pairings": [p for p in view["pairings"] if V.pairing_in_view(viewer, model, p["staff"], p["pupil"], as_of)],
+        "mentors": [m for m in view["mentors"] if V.rate_in_view(viewer, m["staff"])],
+        "classes": [c for c in view["classes"] if V.class_in_view(viewer, c["grade"], c["class"])],
+    }
+
+
+def compliance_of_school(
+    model: SchoolModel, as_of: dt.date, range_from: dt.date | None = None, range_to: dt.date | None = None
+) -> dict:
     terms = model.terms_on(as_of)
     if range_from is None:
         range_from = semester_span(as_of, terms).start

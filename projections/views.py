@@ -1,5 +1,8 @@
 """The views a face shows, as pure functions of a school's read model and a date (as-of).
 
+Each takes the viewer (`projections.visibility.viewer_of`: the signed-in staff member) and shows
+what the table there lets them see; `viewer=None` is the school as a whole (counts, tests).
+
 Their JSON follows the command-line contract (docs/commands.en.md lists the commands); keys beyond it are additions.
 """
 
@@ -11,6 +14,7 @@ from typing import Any
 
 from events import rules
 from events.calendar import default_semester
+from projections import visibility as V
 from projections.compliance import semester_span
 from projections.completeness import incomplete_on
 from events.model import (
@@ -51,13 +55,24 @@ def pupil_row(model: SchoolModel, pupil: PupilRec, day: dt.date) -> dict[str, An
     }
 
 
-def archive(model: SchoolModel, day: dt.date) -> dict:
-    pupils = [pupil_row(model, p, day) for p in model.pupils.values() if p.registered <= day]
+def visible_row(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer | None) -> dict[str, Any]:
+    """The pupil's row as the viewer may see it: in full (less the counselling fields unless
+    they may read them), or name, grade, class and status only (`"restricted": true`)."""
+    if V.scope(viewer, model, pupil, day) != V.FULL:
+        return V.restricted_row(pupil, day)
+    row = pupil_row(model, pupil, day)
+    return row if V.sees_content(viewer) else V.without_content_fields(row)
+
+
+def archive(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -> dict:
+    pupils = [visible_row(model, p, day, viewer) for p in model.pupils.values() if p.registered <= day]
     pupils.sort(key=lambda r: (r["grade"] or 0, r["class"] or 0, r["pupil"]))
     return {"as_of": day.isoformat(), "pupils": pupils}
 
 
-def staff_list(model: SchoolModel, day: dt.date) -> dict:
+def staff_list(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -> dict:
+    """Every staff member; a mentee is listed only if the viewer sees the pupil in full (that
+    a pupil has a mentor says they are in care)."""
     rows = []
     for s in model.staff.values():
         if s.joined > day:
@@ -68,7 +83,7 @@ def staff_list(model: SchoolModel, day: dt.date) -> dict:
                 "name": s.name,
                 "roles": list(s.roles),
                 "active": s.left is None or s.left > day,
-                "mentees": [p.pupil for p in s.pairings if p.active_on(day)],
+                "mentees": [p.pupil for p in s.pairings if p.active_on(day) and V.in_view(viewer, model, p.pupil, day)],
                 "grade": s.grade,
                 "class": s.class_,
                 "joined": s.joined.isoformat(),
@@ -89,10 +104,14 @@ def _revoked(grant: EntryRec, day: dt.date) -> bool:
     return grant.follow_up is not None and grant.follow_up_date is not None and grant.follow_up_date <= day
 
 
-def aid_list(model: SchoolModel, day: dt.date) -> dict:
+def aid_list(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -> dict:
+    """The grants of the pupils the viewer sees in full (aid is part of a pupil's file), and
+    their totals."""
     terms = model.terms_on(day)
     rows = []
     for g in sorted(_grants(model, day), key=lambda g: g.date):  # stable: log order within a day
+        if not V.in_view(viewer, model, g.pupils[0], day):
+            continue
         rows.append(
             {
                 "id": g.id,
@@ -128,8 +147,9 @@ def semesters(model: SchoolModel, day: dt.date) -> list[str]:
     return names
 
 
-def aid_notice(model: SchoolModel, day: dt.date, semester_name: str) -> dict | None:
-    """The public notice (公示): name, class, kind and amount only. None if no such semester."""
+def aid_notice(model: SchoolModel, day: dt.date, semester_name: str, viewer: V.Viewer | None = None) -> dict | None:
+    """The public notice (公示): name, class, kind and amount only. None if no such semester.
+    Public: the same for every viewer."""
     terms = model.terms_on(day)
     if semester_name not in semesters(model, day) and not any(
         semester_span(g.date, terms).name == semester_name for g in _grants(model, day)
@@ -164,7 +184,9 @@ def _reason(ended_reason: str | None) -> str:
     return ended_reason if ended_reason in PUPIL_REASONS else "unpaired"
 
 
-def queue(model: SchoolModel, day: dt.date) -> dict:
+def queue(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -> dict:
+    """The reassignment queue: for leaders (visibility.VIEW_ROLES), refused to others."""
+    V.require_view(viewer, "queue")
     capacity = model.rules_on(day).capacity
     mentors = []
     for s in model.staff.values():
