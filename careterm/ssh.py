@@ -229,8 +229,8 @@ def requested(original: str | None, staff: str, school: str, lang: str) -> list[
         return []
     try:
         words = shlex.split(original)
-    except ValueError as bad:
-        raise Denied(EXIT_USAGE, "ssh.unreadable_command", detail=str(bad)) from None
+    except ValueError:  # an unclosed quote (shlex's own words are English: not shown)
+        raise Denied(EXIT_USAGE, "ssh.unreadable_command") from None
     if not words or words[0] != "careterm":
         raise Denied(EXIT_USAGE, "ssh.only_careterm", program=(words or [""])[0][:60])
     argv = words[1:]
