@@ -32,6 +32,9 @@ EXIT_USAGE, EXIT_SIGNIN = 2, 4
 BEGIN, END = "# careterm keys begin", "# careterm keys end"
 # the careterm commands the key itself stands in for: signing in and out, or being another key
 NOT_OVER_SSH = frozenset({"login", "logout", "ssh-session"})
+# what the server's administrator does on the server, never a staff member over SSH (`init --id`
+# would add a school of which the caller is the admin to the store)
+SERVER_COMMANDS = frozenset({"init", "demo"})
 # options that name a file or a store of the server: the account's, not the caller's
 SERVER_PATHS = {"store": "--store", "key_file": "--key-file", "ssh_key_file": "--key-file", "file": "--file"}
 # what the client's environment may not bring in (sshd passes only what AcceptEnv allows, but
@@ -242,6 +245,8 @@ def requested(original: str | None, staff: str, school: str, lang: str) -> list[
             raise Denied(EXIT_USAGE, "ssh.server_path", option=option)
     if getattr(args, "token", None) is not None:
         raise Denied(EXIT_SIGNIN, "ssh.no_token")
+    if getattr(args, "command", None) in SERVER_COMMANDS:
+        raise Denied(EXIT_USAGE, "ssh.server_command", command=args.command)
     if getattr(args, "command", None) in NOT_OVER_SSH:
         raise Denied(EXIT_SIGNIN, "ssh.not_over_ssh", command=args.command)
     if getattr(args, "actor", None) not in (None, staff):
@@ -268,6 +273,11 @@ def session(s: Any, fingerprint: str) -> int:
     from careterm.identity import Proven
     from events.saved import load
 
+    if not os.environ.get("SSH_CONNECTION"):
+        # sshd sets it; without it this is someone at the account's own prompt naming a key
+        # they may not hold (the account's own users can do anything with its store anyway:
+        # nobody should log in to it but through the forced command)
+        return _say(s, Denied(EXIT_SIGNIN, "ssh.not_from_sshd"))
     if os.environ.get("CARETERM_TOKEN"):
         return _say(s, Denied(EXIT_SIGNIN, "ssh.no_token"))
     for name in SCRUBBED:

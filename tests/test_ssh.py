@@ -281,7 +281,8 @@ def test_the_key_signs_in_its_staff_member_and_what_they_record_is_theirs(site):
 
 @needs_sshd
 def test_anything_but_a_careterm_command_as_oneself_is_refused(site):
-    """Another program (exit 2, and never run), another store or a server file (2), sign-in
+    """Another program (exit 2, and never run), another store or a server file (2), `init --id`
+    (a school of one's own in the store, 2), ssh-session run without sshd (4), sign-in
     commands and another key's session (4), a token in the environment (4), a remote port forward
     (restrict: the server refuses it, ssh gives up with 255)."""
     box, server = site
@@ -295,11 +296,17 @@ def test_anything_but_a_careterm_command_as_oneself_is_refused(site):
         (("careterm", "keys", "install", "--file", str(box.root / "x")), 2),
         (("careterm", "login", "admin"), 4), (("careterm", "logout"), 4),
         (("careterm", "ssh-session", t2), 4),
+        (("careterm", "init", "--id", "s2", "--school", "我的学校", "--password-stdin"), 2),
     ]
     for argv, code in cases:
         done = server.ssh(box.keys["T1"], *argv)
         assert done.returncode == code and done.stdout == "", (argv, done.returncode, done.stdout, done.stderr)
     assert not marker.exists() and not (box.root / "other.sqlite").exists() and not (box.root / "x").exists()
+    assert json.loads(box.ok("schools", "--json").stdout)["schools"][0]["school"] == "s1"
+    assert len(json.loads(box.ok("schools", "--json").stdout)["schools"]) == 1
+    # at the account's own prompt (no sshd, no SSH_CONNECTION) naming T2's key: not T2
+    local = box.run("ssh-session", t2, env={"SSH_ORIGINAL_COMMAND": "careterm whoami"})
+    assert local.returncode == 4 and local.stdout == "", local.stderr
     token = server.ssh(box.keys["T1"], "careterm", "whoami", options=("-o", "SetEnv=CARETERM_TOKEN=ct_whatever"))
     assert token.returncode == 4, token.stderr
     user = server.ssh(box.keys["T1"], "careterm", "whoami", "--json", options=("-o", "SetEnv=CARETERM_USER=admin"))
