@@ -3,7 +3,9 @@ backend sits below the TUI (tests/test_layers.py).
 
 Every call runs in a worker thread, never on the UI thread; the lock keeps the one workspace
 (store connection, write-side state, the read model it keeps and catches up in place) used by
-one thread at a time, views included. The views are the same functions the command line prints.
+one thread at a time, views included. The views are the same functions the command line prints,
+asked for the signed-in person (the workspace's actor): each shows what projections/visibility.py
+lets them see, and the panes paint what comes back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Callable
 from careterm.workspace import Workspace
 from events.model import SchoolModel
 from projections import views
+from projections import visibility as V
 from projections.audit import audit_row, trail
 from projections.compliance import compliance
 
@@ -97,16 +100,33 @@ class Backend:
 
         return self._locked(read)
 
+    def viewer(self, model: SchoolModel) -> V.Viewer:
+        """Who reads: the signed-in staff member."""
+        return V.viewer_of(model, self.ws.actor)
+
+    def may_view(self, name: str) -> bool:
+        """Whether the signed-in person may open a view (audit: leaders and auditors; queue: leaders)."""
+
+        def ask() -> bool:
+            model, _ = self.ws.model_as_of(None, None)
+            return V.view_allowed(self.viewer(model), name)
+
+        return self._locked(ask)
+
     def view(self, name: str, when: When, **kw: Any) -> dict:
         return self._locked(lambda: self._view(name, when, **kw))
 
     def _view(self, name: str, when: When, **kw: Any) -> dict:
         model, day = self.model(when)
+        viewer = self.viewer(model)
         if name == "compliance":
-            return compliance(model, day, kw.get("start"), kw.get("end"))
+            return compliance(model, day, kw.get("start"), kw.get("end"), viewer=viewer)
         if name == "notice":
-            return views.aid_notice(model, day, kw["semester"]) or {"semester": kw["semester"], "notice": []}
-        return getattr(views, name)(model, day)
+            return views.aid_notice(model, day, kw["semester"], viewer) or {"semester": kw["semester"], "notice": []}
+        if name == "queue" and not V.view_allowed(viewer, "queue"):
+            # not a leader's: an empty queue that says so (the pane shows it in words)
+            return {"as_of": day.isoformat(), "mentors": [], "pupils": [], "suggestions": [], "restricted": True}
+        return getattr(views, name)(model, day, viewer)
 
     def home(self, when: When) -> dict:
         return self._locked(lambda: self._home(when))
@@ -114,7 +134,8 @@ class Backend:
     def _home(self, when: When) -> dict:
         """What needs doing: my pupils' duties due or overdue; for a leader, the school's."""
         model, day = self.model(when)
-        comp = compliance(model, day)
+        viewer = self.viewer(model)
+        comp = compliance(model, day, viewer=viewer)
         me = self.ws.actor
         mine = []
         for pairing in comp["pairings"]:
@@ -127,13 +148,14 @@ class Backend:
             for d, r in p["duties"].items()
             if r["status"] == "overdue"
         ]
-        queue = views.queue(model, day)
-        archive = views.archive(model, day)["pupils"]
+        queue = views.queue(model, day, viewer) if V.view_allowed(viewer, "queue") else {"pupils": [], "mentors": []}
+        archive = views.archive(model, day, viewer)["pupils"]
         dropped = [p for p in archive if p["status"] == "dropped_out"]
         incidents = [
             e
             for e in model.entries.values()
             if e.type == "IncidentReported" and not e.retracted and e.date <= day and (e.follow_up_date is None or e.follow_up_date > day)
+            and V.in_view(viewer, model, e.pupils[0], day)
         ]
         names = {p["pupil"]: p["name"] for p in archive}
         me_staff = model.staff.get(me or "")
@@ -141,7 +163,8 @@ class Backend:
             "as_of": day,
             "school": model.name,
             "me": me_staff.name if me_staff else me,
-            "leader": bool(me_staff and {"leader", "admin", "auditor"} & set(me_staff.roles)),
+            # the school's overview: for those who see every pupil (leaders, auditors)
+            "leader": viewer.sees_all,
             "my_pupils": [p.pupil for p in (me_staff.pairings if me_staff else []) if p.active_on(day)],
             "mine": mine,
             "overdue": overdue,
@@ -158,10 +181,15 @@ class Backend:
     def _pupil_file(self, pupil: str, when: When) -> dict:
         model, day = self.model(when)
         rec = model.pupils[pupil]
-        row = views.pupil_row(model, rec, day)
-        comp = compliance(model, day)
+        viewer = self.viewer(model)
+        row = views.visible_row(model, rec, day, viewer)
+        if row.get("restricted"):
+            # outside the reader's view: name, grade, class and status, nothing of the file
+            timeline = self.history(pupil, when) if V.own_entries_only(viewer, model, pupil, day) else []
+            return {"pupil": row, "duties": {}, "aid": [], "timeline": timeline, "as_of": day, "zone": self.ws.zone()}
+        comp = compliance(model, day, viewer=viewer)
         duties = next((p["duties"] for p in comp["pairings"] if p["pupil"] == pupil), {})
-        aid = [g for g in views.aid_list(model, day)["grants"] if g["pupil"] == pupil]
+        aid = [g for g in views.aid_list(model, day, viewer)["grants"] if g["pupil"] == pupil]
         timeline = self.history(pupil, when)
         return {"pupil": row, "duties": duties, "aid": aid, "timeline": timeline, "as_of": day, "zone": self.ws.zone()}
 
@@ -170,6 +198,16 @@ class Backend:
     ) -> list[dict]:
         def read() -> list[dict]:
             model = self.ws.model()
+            viewer = self.viewer(model)
+            day = when.as_of or self.ws.today()
+            nonlocal actor
+            if pupil is None:
+                if not V.view_allowed(viewer, "audit"):
+                    return []  # the whole trail: leaders and auditors (the pane says so)
+            elif V.own_entries_only(viewer, model, pupil, day):
+                actor = viewer.staff  # a former mentee: the entries they recorded themselves
+            elif not V.in_view(viewer, model, pupil, day):
+                return []
             rows = trail(
                 self.ws.store().read(school=self.ws.school_id()),
                 school=self.ws.school_id(),
@@ -182,7 +220,11 @@ class Backend:
                 types=types,
                 flag=flag,
             )
-            return [dict(audit_row(seq, e), flags=flags, event=e) for seq, e, flags in rows]
+            shown = []
+            for seq, e, flags in rows:
+                event, withheld = V.visible_event(viewer, model, e)
+                shown.append(dict(audit_row(seq, event), flags=flags, event=event, **({"withheld": True} if withheld else {})))
+            return shown
 
         return self._locked(read)
 

@@ -190,3 +190,29 @@ def own_entries_only(viewer: Viewer | None, model: SchoolModel, pupil_id: str, d
         return False
     pupil = model.pupils.get(pupil_id)
     return pupil is not None and any(p.staff == viewer.staff for p in pupil.pairings)
+
+
+def visible_event(viewer: Viewer | None, model: SchoolModel, event: Any) -> tuple[Any, bool]:
+    """(the event as the viewer may read it, withheld): the app shows stored events themselves,
+    so a counselling entry the viewer may not read comes as a copy without its note and what was
+    said, and a registration or amendment without the `mental` field."""
+    import msgspec
+
+    if sees_content(viewer, event.actor):
+        return event, False
+    data = {"kind": getattr(event, "kind", None)}
+    if counselling_entry(model, event.type, data, event.corrects):
+        blank = {
+            f.name: f.default for f in msgspec.structs.fields(event)
+            if f.name not in _KEPT_OF_WITHHELD and f.name not in _ENVELOPE and f.default is not msgspec.NODEFAULT
+        }
+        return msgspec.structs.replace(event, **blank), True
+    for group in ("profile", "changes"):
+        value = getattr(event, group, None)
+        if isinstance(value, dict) and any(k in value for k in CONTENT_FIELDS):
+            kept = {k: v for k, v in value.items() if k not in CONTENT_FIELDS}
+            return msgspec.structs.replace(event, **{group: kept}), False
+    return event, False
+
+
+_ENVELOPE = ("id", "school", "stream", "date", "actor", "source", "corrects", "version", "recorded_at")

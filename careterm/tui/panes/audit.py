@@ -65,10 +65,13 @@ class AuditPane(Pane):
         kind = self.query_one("#audit-type", Select).value
         flag = self.query_one("#audit-flag", Select).value
         types = () if kind is Select.NULL else (kind,)
+        if not self.app.backend.may_view("audit"):
+            return None  # the audit trail is for leaders and auditors (projections/visibility.py)
         return self.app.backend.history(pupil, when, actor=actor, types=types, flag=None if flag is Select.NULL else flag)
 
-    def paint(self, rows: list[dict]) -> None:
-        self.rows = rows
+    def paint(self, rows: list[dict] | None) -> None:
+        self.refused = rows is None
+        self.rows = rows or []
         self.page_start = max(0, len(rows) - PAGE)  # newest page first
         self.show_page()
 
@@ -76,6 +79,7 @@ class AuditPane(Pane):
         t = self.t
         page = self.rows[self.page_start : self.page_start + PAGE][::-1]  # newest first
         self.query_one("#audit-status", Static).update(
+            t("view.leaders_auditors_only") if getattr(self, "refused", False) else
             t("audit.page", first=self.page_start + 1 if page else 0, last=self.page_start + len(page), total=len(self.rows))
         )
         names = people(self.app)

@@ -70,9 +70,9 @@ class PupilsPane(Pane):
             r
             for r in self.rows
             if matches(text, r)
-            and (cat is Select.NULL or cat in r["categories"])
+            and (cat is Select.NULL or cat in r.get("categories", ()))
             and (status is Select.NULL or r["status"] == status)
-            and (not self.mine_only or (r["mentor"] is not None and r["mentor"] == self.app.ws.actor))
+            and (not self.mine_only or (r.get("mentor") is not None and r.get("mentor") == self.app.ws.actor))
         ]
         self.table(
             "#pupil-table",
@@ -83,9 +83,10 @@ class PupilsPane(Pane):
                     r["name"],
                     str(r["grade"]),
                     str(r["class"]),
-                    "、".join(t(f"category.{c}") for c in r["categories"]),
+                    # a pupil outside the reader's view: name, grade, class, status, and a word saying so
+                    t("archive.restricted") if r.get("restricted") else "、".join(t(f"category.{c}") for c in r["categories"]),
                     t(f"status.{r['status']}"),
-                    r["mentor"] or "-",
+                    "" if r.get("restricted") else r["mentor"] or "-",
                 )
                 for r in shown
             ],

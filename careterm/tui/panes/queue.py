@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 
 from careterm.tui.forms import ConfirmScreen
 from careterm.tui.panes.base import Pane
@@ -17,6 +17,9 @@ class QueuePane(Pane):
     def compose(self) -> ComposeResult:
         # one above the other: side by side at 80 columns, each table lost its last columns
         # (since when, and why, a pupil or a mentor is waiting)
+        restricted = Static(self.t("view.leaders_only"), id="queue-restricted", markup=False)
+        restricted.display = False
+        yield restricted
         yield Label(self.t("queue.suggestions"), classes="section")
         yield DataTable(id="queue-suggestions", cursor_type="row", zebra_stripes=True)
         yield Label(self.t("queue.pupils"), classes="section")
@@ -29,6 +32,8 @@ class QueuePane(Pane):
 
     def paint(self, d: dict) -> None:
         t = self.t
+        # the queue is the leaders' (projections/visibility.py): others see it said, and nothing else
+        self.query_one("#queue-restricted", Static).display = bool(d.get("restricted"))
         names = {p["pupil"]: p["name"] for p in d["pupils"]}
         staff = {m["staff"]: m["name"] for m in d["mentors"]}
         self.named = {s["staff"] + "|" + s["pupil"]: (staff.get(s["staff"], ""), names.get(s["pupil"], "")) for s in d["suggestions"]}

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Header, Label, Static
 
+from careterm.access import log_opening
 from careterm.i18n import Translator
 from careterm.shown import local_time, money
 from careterm.tui.bindings import Translated
@@ -29,6 +30,7 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
     def __init__(self, pupil: str):
         super().__init__()
         self.pupil = pupil
+        self.opened = 0  # this opening's row in the access log, once logged
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,7 +54,11 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def fetch(self, when) -> None:
-        self.post_message(Loaded(self.app.backend.pupil_file(self.pupil, when)))
+        data = self.app.backend.pupil_file(self.pupil, when)
+        with self.app.backend.lock:  # who looked: the first load is the opening (not a repaint, not a restricted file)
+            if not self.opened and not data["pupil"].get("restricted"):
+                self.opened = log_opening(self.app.backend.ws, self.pupil, "tui")
+        self.post_message(Loaded(data))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -61,6 +67,9 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
     def paint(self, d: dict) -> None:
         t = self.app.t
         p = d["pupil"]
+        if p.get("restricted"):  # outside the reader's view: what anyone sees, and why no more
+            p = {**p, "categories": [], "mentor": None, "profile": {}, "incomplete": []}
+            d = {**d, "duties": {}, "aid": []}
         guardian = p.get("guardian") or {}
         # a space on each side of a phone number: a line breaks there, never inside the number
         parents = "； ".join(f"{x['name']}（{x['relation']}，{x['workplace']}） {x['phone']}" for x in p.get("parents", []))
@@ -80,6 +89,8 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
         # the name in bold, as text: a name like "[/]李雷" is drawn as typed, never as markup
         self.query_one("#pupil-profile", Static).update(Text.assemble((p["name"], "bold"), "\n".join(lines), warning))
         details = [f"{t('profile.' + key)}: {value}" for key, value in (p.get("profile") or {}).items()]
+        if d["pupil"].get("restricted"):
+            details = [t("pupil.restricted")]
         if d["aid"]:
             grants = [f"{g['date']} {t('aid.' + g['kind'])} {money(g['amount'], t.lang) if g['amount'] else g['items']}" for g in d["aid"]]
             details.append(t("pupil.aid") + ": " + "；".join(grants))
@@ -94,6 +105,8 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
         for r in reversed(d["timeline"]):
             e = r["event"]
             detail = detail_of(t, e)
+            if r.get("withheld"):  # a counselling record the reader may not read: that it was held, no more
+                detail = f"{detail} {t('pupil.withheld')}"
             if r["corrects"]:
                 detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
             if getattr(e, "note", ""):
