@@ -53,7 +53,8 @@ class Workspace:
 
     def store(self, *, create: bool = False) -> Store:
         if self._store is None:
-            self._store = Store(self.url, create=create)
+            # the data key's file: --key-file, else CARETERM_KEY_FILE, else the user config directory
+            self._store = Store(self.url, create=create, key_file=getattr(self, "key_file", None))
         return self._store
 
     @property

@@ -1,8 +1,9 @@
 """The msgspec mapper: events to stored bytes and back, with upcasting of older schemas.
 
 eventsourcing 9.5 has no msgspec mapper and its default one needs `__dict__` events, so this
-subclass of its `Mapper` encodes our frozen structs with msgspec JSON (readable by an auditor
-with any SQLite or PostgreSQL client) and keeps the library's cipher and compressor hooks.
+subclass of its `Mapper` encodes our frozen structs with msgspec JSON and keeps the library's
+cipher and compressor hooks. A store's cipher (`events.keys.StoreCipher`, AES-256-GCM) encrypts
+the JSON bound to its topic (associated data): the stored state is what the hash chain covers.
 
 The stored topic is the stable type name, with `.vN` when the schema is past 1. Decoding a
 current-schema event goes straight to the struct; an older one is upcast as a dict first.
@@ -21,6 +22,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
+from events.keys import event_aad
 from events.types import ALIASES, BY_NAME, Event
 
 _encoder = msgspec.json.Encoder()
@@ -87,12 +89,13 @@ class MsgspecMapper(Mapper):
         state = _encoder.encode(domain_event)
         if self.compressor:
             state = self.compressor.compress(state)
+        topic = topic_of(type(domain_event))
         if self.cipher:
-            state = self.cipher.encrypt(state)
+            state = self.cipher.encrypt(state, event_aad(topic))
         return StoredEvent(
             originator_id=domain_event.stream,
             originator_version=domain_event.version,
-            topic=topic_of(type(domain_event)),
+            topic=topic,
             state=state,
         )
 
@@ -108,16 +111,20 @@ class MsgspecMapper(Mapper):
         schema; an older one goes through the upcasters into the full event.
         """
         cls, version = parse_topic(topic)
-        if version != cls.schema or self.cipher or self.compressor:
+        if version != cls.schema or self.compressor:
             return partial(self.decode, topic)
         target = into.get(cls, cls) if into else cls
-        return _decoder_of(target).decode
+        decode = _decoder_of(target).decode
+        if self.cipher:
+            decrypt, aad = self.cipher.decrypt, event_aad(topic)
+            return lambda state: decode(decrypt(state, aad))
+        return decode
 
     def decode(self, topic: str, state: bytes) -> Event:
         cls, version = parse_topic(topic)
         try:
             if self.cipher:
-                state = self.cipher.decrypt(state)
+                state = self.cipher.decrypt(state, event_aad(topic))
             if self.compressor:
                 state = self.compressor.decompress(state)
             if version == cls.schema:

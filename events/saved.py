@@ -2,7 +2,8 @@
 save it back. The commands check against these models and the views read them.
 
 Each school's model is saved in the store (table `careterm_views`, same SQLite file or the same
-PostgreSQL database) together with the log position it reached, in one row. Opening a model
+PostgreSQL database) together with the log position it reached, in one row, encrypted and
+authenticated with the store's key (`Store.save_view`). Opening a model
 therefore costs the events recorded since, not the history. A known-at replay (the record as it
 stood at a time) folds from zero with only the events recorded by then.
 """
@@ -134,12 +135,15 @@ def _save(store: Store, school: str, position: int, model: SchoolModel, *, repla
     return True
 
 
-def _saved_model(saved: tuple[int, int, bytes] | None) -> tuple[int, SchoolModel | None, bool]:
+def _saved_model(saved: tuple[int, int, bytes | None] | None) -> tuple[int, SchoolModel | None, bool]:
     """(position, model, damaged) of a saved copy; (0, None, _) when there is none, it is of an
-    older schema, or it cannot be decoded (damaged): then the model is folded again from the
-    log, and a damaged copy is replaced whatever position it claims."""
+    older schema, or it cannot be decoded or does not authenticate under the store's key (state
+    None: edited by hand, or moved to another position): then the model is folded again from
+    the log, and a damaged copy is replaced whatever position it claims. Never a wrong view."""
     if not saved or saved[0] != SCHEMA:
         return 0, None, False
+    if saved[2] is None:
+        return 0, None, True
     try:
         return saved[1], decoder.decode(saved[2]), False
     except (msgspec.DecodeError, msgspec.ValidationError, OverflowError, ValueError):

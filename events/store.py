@@ -5,7 +5,9 @@ What we add to the library's recorders, in the same transaction as the insert:
   stored only if nothing was appended after P; otherwise `HeadMoved` is raised and the caller
   catches up, checks again and retries. That makes every rule check serialisable across
   processes, including rules that span streams (a pairing touches a pupil and a mentor);
-- the hash chain (`events.chain`) in a side table `careterm_chain`.
+- the hash chain (`events.chain`) in a side table `careterm_chain`, over the stored bytes;
+- encryption at rest (`events.keys`): every event's state and every saved read model are stored
+  encrypted with the store's key, which lives in a key file outside the store.
 All the events of one command are inserted in one transaction: they land together or not at all.
 
 `Store` is the public entry. The recorders live in their own modules, imported when a store
@@ -26,7 +28,7 @@ import msgspec
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, OperationalError, PersistenceError
 
-from events import chain
+from events import chain, keys
 from events.codec import MsgspecMapper, NullTranscoder
 from events.store_base import (  # the store's errors and tables, public here
     ACCESS_TABLE,
@@ -53,9 +55,12 @@ __all__ = [
 
 class _Stamp(msgspec.Struct):
     recorded_at: dt.datetime | None = None
+    stream: str = ""
+    version: int = 0
 
 
 _stamp_decoder = msgspec.json.Decoder(_Stamp)
+CIPHER_SECRET = ("store", "cipher")  # the store's key check value (events.keys.key_check)
 
 
 class _ClockCheck:
@@ -79,6 +84,17 @@ class _ClockCheck:
         if (self.last is not None and moment < self.last) or moment > self.now + self.AHEAD:
             self.odd.append(seq)
         self.last = moment if self.last is None else max(self.last, moment)
+
+
+def _authentic(cipher: keys.StoreCipher, row: tuple) -> bytes | None:
+    """The event's plain JSON if it decrypts under the key and belongs to its row, else None."""
+    seq, stream, version, topic, state = row
+    try:
+        plain = cipher.decrypt(bytes(state), keys.event_aad(topic))
+        stamp = _stamp_decoder.decode(plain)
+    except (keys.CannotDecrypt, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return plain if (stamp.stream, stamp.version) == (stream, version) else None
 
 
 def damage_of(error: BaseException) -> "StoreDamaged | None":
@@ -135,9 +151,17 @@ def utc_now() -> dt.datetime:
 class Store:
     """One store: append events under the head guard, read them in log order, verify the chain."""
 
-    def __init__(self, url: str | os.PathLike, *, create: bool = False, clock: Callable[[], dt.datetime] = utc_now):
+    def __init__(
+        self,
+        url: str | os.PathLike,
+        *,
+        create: bool = False,
+        clock: Callable[[], dt.datetime] = utc_now,
+        key_file: str | os.PathLike | None = None,
+    ):
         self.url = str(url)
         self.clock = clock
+        self.key_path = keys.key_path(key_file)
         if is_postgres(self.url):  # psycopg only for a PostgreSQL store
             from events.store_postgres import postgres_env
 
@@ -158,6 +182,62 @@ class Store:
             raise
         self.recorder = self.app.recorder
         self.mapper: MsgspecMapper = self.app.mapper  # type: ignore[assignment]
+        self.key_problem: keys.KeyProblem | None = None  # the key is missing or wrong
+        self.key_made = False  # this process made the key file (init and demo say so)
+        # True: encrypted; False: a store made before encryption (kept as it is);
+        # None: an empty store not yet encrypted (it is at its first event)
+        self.encrypted: bool | None = None
+        try:
+            self._open_cipher(create)
+        except BaseException:
+            self.app.close()
+            raise
+
+    # -- encryption at rest --------------------------------------------------------------------
+
+    def _open_cipher(self, create: bool) -> None:
+        """Which stores are encrypted, and with which key: a store that holds a key check value
+        is encrypted with the key it checks; a new store is encrypted from its first event (with
+        `create`, at once, making the key file if there is none). A store written before
+        careterm encrypted (its first event is plain JSON) is read and written as it is."""
+        record = self.get_secret(*CIPHER_SECRET)
+        if record is not None:
+            self.encrypted = True
+            try:
+                key = keys.read_key(self.key_path)
+            except keys.KeyProblem as problem:
+                self.key_problem = problem
+                return
+            if keys.key_check(key) != record:
+                self.key_problem = keys.WrongKey(self.key_path)
+                return
+            self.mapper.cipher = keys.StoreCipher(key)
+            return
+        first = self._side(self.recorder.select_rows, 0, None, 1)
+        if not first:
+            if create:
+                self._encrypt_new()
+            return
+        if keys.is_encrypted(bytes(first[0][2])):  # its key check value was removed
+            raise StoreDamaged("cipher", "the key check value is missing")
+        self.encrypted = False
+
+    def _encrypt_new(self) -> None:
+        key, made = keys.make_key(self.key_path)
+        self.key_made = self.key_made or made
+        check = keys.key_check(key)
+        self.put_secret(*CIPHER_SECRET, check)
+        if self.get_secret(*CIPHER_SECRET) != check:  # another process encrypted it with another key
+            raise keys.WrongKey(self.key_path)
+        self.mapper.cipher = keys.StoreCipher(key)
+        self.encrypted = True
+
+    def _content(self) -> None:
+        """Before events or saved models are read or written: the key must be at hand."""
+        if self.encrypted is None:
+            self._open_cipher(False)  # another process may have written the first event since
+        if self.key_problem is not None:
+            raise self.key_problem
 
     def close(self) -> None:
         self.app.close()
@@ -203,6 +283,9 @@ class Store:
 
     def append_stamped(self, events: Sequence[Event], *, expected_head: int | None, school: str | None = None) -> list[int]:
         """Store events whose recording time is already set (bulk builds); returns their seqs."""
+        self._content()
+        if self.encrypted is None:
+            self._encrypt_new()
         stored = [self.mapper.to_stored_event(e) for e in events]
         try:
             return list(self.recorder.insert_events(stored, expected_head=expected_head, school=school))
@@ -237,6 +320,7 @@ class Store:
         `span_of`), the streams of a run of schools, in one pass over the log. `into` maps event
         types to structs holding only some of their fields (see `MsgspecMapper.decoder`).
         """
+        self._content()
         decoders: dict[str, Callable[[bytes], Event]] = {}
         for rows in self._rows(after, batch, upto, topics, school, span):
             seq = 0
@@ -244,7 +328,7 @@ class Store:
                 for seq, topic, state in rows:
                     decode = decoders.get(topic) or decoders.setdefault(topic, self.mapper.decoder(topic, into))
                     yield seq, decode(state)
-            except (MapperDeserialisationError, msgspec.DecodeError, msgspec.ValidationError) as e:
+            except (MapperDeserialisationError, msgspec.DecodeError, msgspec.ValidationError, keys.CannotDecrypt) as e:
                 raise StoreError(f"event #{seq}: {e}") from e
 
     def _rows(
@@ -279,15 +363,35 @@ class Store:
 
     # -- persisted read models ---------------------------------------------------------------
 
-    def load_view(self, name: str) -> tuple[int, int, bytes] | None:
-        """(schema, position, state) of a saved read model, or None."""
+    def load_view(self, name: str) -> tuple[int, int, bytes | None] | None:
+        """(schema, position, state) of a saved read model, or None. The state is None when the
+        saved copy does not authenticate under the key (edited by hand, moved to another
+        position, damaged): the caller folds the model again and saves it in its place."""
+        self._content()
         try:
-            return self.recorder.load_view(name)
+            found = self.recorder.load_view(name)
         except PersistenceError as e:
             raise StoreError(str(e)) from e
+        if found is None or self.encrypted is False:
+            return found
+        schema, position, state = found
+        return schema, position, self._open_view(name, schema, position, state)
+
+    def _open_view(self, name: str, schema: int, position: int, state: bytes) -> bytes | None:
+        if self.mapper.cipher is None:
+            return None  # an empty store not yet encrypted holds no saved model worth reading
+        try:
+            return self.mapper.cipher.decrypt(state, keys.view_aad(name, schema, position))
+        except keys.CannotDecrypt:
+            return None
 
     def save_view(self, name: str, schema: int, position: int, state: bytes, *, replace: bool = False) -> None:
         """Save a read model at a log position; a saved one further on is kept unless `replace`."""
+        self._content()
+        if self.encrypted is None:
+            return  # an empty store, not yet encrypted: nothing worth saving
+        if self.encrypted:
+            state = self.mapper.cipher.encrypt(state, keys.view_aad(name, schema, position))
         try:
             self.recorder.save_view(name, schema, position, state, replace)
         except (PersistenceError, OperationalError) as e:
@@ -344,13 +448,14 @@ class Store:
     def schools_opened(self) -> list[Event]:
         """The first event of each school's own stream (its SchoolOpened), read by key: which
         schools the store holds, without reading the log."""
+        self._content()
         found = []
         try:
             for school in self.recorder.school_ids():
                 stored = self.recorder.select_events(f"{school}/school", lte=1)
                 if stored:
                     found.append(self.mapper.to_domain_event(stored[0]))
-        except (PersistenceError, MapperDeserialisationError) as e:
+        except (PersistenceError, MapperDeserialisationError, keys.CannotDecrypt) as e:
             raise StoreError(str(e)) from e
         return found
 
@@ -374,7 +479,17 @@ class Store:
         """The hash chain from the first event to the last (ChainBroken names the first bad
         one), then the database file itself and the heads the write side is guarded by
         (StoreDamaged): a file with overwritten pages, or a head moved by hand, fails here
-        rather than at the next command."""
+        rather than at the next command.
+
+        The chain covers the stored (encrypted) bytes, so it is checked without the key. With
+        the key, every event must also decrypt, and say the stream and version it is stored
+        under (ChainBroken "forged": an event written without the key, or moved to another
+        row, even with the chain recomputed), and every saved read model must authenticate
+        (StoreDamaged "views"). A wrong key is refused: no check can be trusted to it."""
+        if isinstance(self.key_problem, keys.WrongKey):
+            raise self.key_problem
+        cipher = self.mapper.cipher if self.encrypted and self.key_problem is None else None
+        forged: list[int] = []
         try:
             problems = self.recorder.file_problems()
         except sqlite3.DatabaseError as e:
@@ -383,17 +498,30 @@ class Store:
             raise StoreDamaged("file", "; ".join(problems[:3]))
         last_of: dict[str, int] = {}
         clock = _ClockCheck(self.clock())
-        verified = chain.verify(self._chain_pairs(batch, last_of, clock), head)
+        verified = chain.verify(self._chain_pairs(batch, last_of, clock, cipher, forged), head)
         if self.recorder.heads() != last_of:
             wrong = sorted(set(last_of.items()) ^ set(self.recorder.heads().items()))
             raise StoreDamaged("heads", ", ".join(f"{school}: {position}" for school, position in wrong[:3]))
+        if forged:
+            raise chain.ChainBroken(forged[0], "forged")
+        if cipher is not None:
+            bad = [name for name, schema, position, state in self._side(self.recorder.views)
+                   if self._open_view(name, schema, position, state) is None]
+            if bad:
+                raise StoreDamaged("views", ", ".join(bad[:3]))
         return verified._replace(clock=tuple(clock.odd))
 
     def _chain_pairs(
-        self, batch: int, last_of: dict[str, int] | None = None, clock: "_ClockCheck | None" = None
+        self,
+        batch: int,
+        last_of: dict[str, int] | None = None,
+        clock: "_ClockCheck | None" = None,
+        cipher: "keys.StoreCipher | None" = None,
+        forged: list[int] | None = None,
     ) -> Iterator[tuple[int, chain.StoredRow | None, str | None]]:
         """Each seq's stored row and chain link; `last_of` collects each school's last seq,
-        `clock` looks at each recording time."""
+        `clock` looks at each recording time; with `cipher`, `forged` collects the seqs whose
+        event does not decrypt or names another stream or version than its row's."""
         top = self.recorder.max_ids()
         position = 0
         while position < top:
@@ -402,7 +530,14 @@ class Store:
             if last_of is not None:
                 for r in rows:
                     last_of[school_of_stream(r[1])] = r[0]
-            if clock is not None:
+            if cipher is not None and forged is not None:
+                for r in rows:
+                    plain = _authentic(cipher, r)
+                    if plain is None:
+                        forged.append(r[0])
+                    elif clock is not None:
+                        clock.see(r[0], plain)
+            elif clock is not None:
                 for r in rows:
                     clock.see(r[0], r[4])
             by_seq = {r[0]: chain.StoredRow(*r) for r in rows}

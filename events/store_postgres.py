@@ -256,6 +256,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
         return (row["schema"], row["position"], bytes(row["state"])) if row else None
 
+    def views(self) -> list[tuple[str, int, int, bytes]]:
+        """Every saved read model: (name, schema, position, state)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT name, schema, position, state FROM {}.{} ORDER BY name").format(self._schema, self._views))
+            return [(r["name"], r["schema"], r["position"], bytes(r["state"])) for r in curs.fetchall()]
+
     def save_view(self, name: str, schema: int, position: int, state: bytes, replace: bool = False) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.execute(SQL("SET LOCAL search_path TO {}").format(self._schema))

@@ -69,6 +69,12 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=True) as c:
             c.execute((REPLACE_VIEW_SQL if replace else SAVE_VIEW_SQL).replace("%s", "?"), (name, schema, position, state))
 
+    def views(self) -> list[tuple[str, int, int, bytes]]:
+        """Every saved read model: (name, schema, position, state)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT name, schema, position, state FROM {VIEWS_TABLE} ORDER BY name")
+            return [(r[0], r[1], r[2], bytes(r[3])) for r in c.fetchall()]
+
     def drop_views(self, keep: Sequence[str] = ()) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {VIEWS_TABLE} WHERE name NOT IN ({', '.join('?' * len(keep))})", tuple(keep))
@@ -357,6 +363,18 @@ def _set_wal(path: Path, wait: float = 30.0) -> None:
             time.sleep(0.01)
 
 
+def _new_private_file(path: Path) -> None:
+    """A new store file is made 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    files the main file's permissions): a store holds minors' records."""
+    import os
+
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)  # whatever the umask
+
+
 def sqlite_env(path: Path, *, create: bool) -> dict[str, str]:
     """The library's settings for the SQLite file at `path` (checked to be a careterm store;
     with `create`, made and put in WAL mode first)."""
@@ -365,6 +383,7 @@ def sqlite_env(path: Path, *, create: bool) -> dict[str, str]:
     _check_marker(path, create=create)
     if create:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _new_private_file(path)
         _set_wal(path)
         _mark(path)
     return {

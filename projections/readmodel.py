@@ -33,6 +33,8 @@ def directory(store: Store, *, fresh: bool = False) -> Directory:
     found = None
     if copy and copy[0] == SCHEMA:
         try:
+            if copy[2] is None:  # does not authenticate under the store's key
+                raise ValueError("saved directory does not authenticate")
             position, found = copy[1], _dir_decoder.decode(copy[2])
         except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
             fresh = True  # a damaged copy: found afresh below, and saved in its place

@@ -8,10 +8,19 @@ throwaway one). Without it the PostgreSQL tests are skipped, unless `CARETERM_RE
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from urllib.parse import urlencode, urlparse, urlunparse
 
 import pytest
+
+# Encryption at rest: every store the tests make, in-process (`Store(path, create=True)`) or
+# through the CLI, is encrypted with one test key, never the user's own. The same file is the
+# default place (XDG_CONFIG_HOME) for the CLI runs whose environment drops CARETERM_*; set at
+# import, so xdist's workers inherit it. The key is made by the first store that needs it.
+_TEST_CONFIG = os.path.join(tempfile.gettempdir(), f"careterm-tests-config-{os.getuid()}")
+os.environ.setdefault("XDG_CONFIG_HOME", _TEST_CONFIG)
+os.environ.setdefault("CARETERM_KEY_FILE", os.path.join(os.environ["XDG_CONFIG_HOME"], "careterm", "careterm.key"))
 
 
 def _pg_server() -> str:
