@@ -91,6 +91,23 @@ def make_school(root: Path) -> Box:
 # --- keys add | list | revoke | install, without a server ------------------------------------
 
 
+def test_keys_add_has_its_own_key_file_and_every_other_command_keeps_the_global_one():
+    """`keys add --key-file` is the SSH key's file, the global `--key-file` (the store's data
+    key) goes before the command; taking the global out of `keys add` leaves every other
+    command's parser as it was (argparse's "resolve" stripped the shared option everywhere and
+    made it a positional PATH of all the others: `contact P1` then read P1 as the key file)."""
+    from careterm.cli import build_parser
+
+    parser = build_parser()
+    add = parser.parse_args(["--key-file", "data.key", "keys", "add", "T1", "--key-file", "t1.pub"])
+    assert (add.key_file, add.ssh_key_file, add.staff_id) == ("data.key", "t1.pub", "T1")
+    contact = parser.parse_args(["contact", "P1", "--kind", "talk", "--key-file", "data.key"])
+    assert (contact.pupil_id, contact.key_file) == ("P1", "data.key")
+    stats = parser.parse_args(["stats", "--key-file", "data.key"])
+    assert stats.key_file == "data.key"
+
+
+
 @needs_keygen
 def test_keys_are_bound_by_events_with_ssh_keygens_fingerprint(tmp_path):
     """keys add takes --key or --key-file, says the fingerprint ssh-keygen -lf says; keys list
@@ -228,9 +245,9 @@ class Server:
                 "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={self.root / 'known_hosts'}",
                 "-o", "LogLevel=ERROR", "-F", "/dev/null", *options, "root@127.0.0.1"]
 
-    def ssh(self, key: Path, *command: str, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    def ssh(self, key: Path, *command: str, options: tuple[str, ...] = (), stdin: str = "") -> subprocess.CompletedProcess:
         return subprocess.run([*self.ssh_argv(key, *options), *command], capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
+                              input=stdin)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -299,7 +316,7 @@ def test_anything_but_a_careterm_command_as_oneself_is_refused(site):
         (("careterm", "init", "--id", "s2", "--school", "我的学校", "--password-stdin"), 2),
     ]
     for argv, code in cases:
-        done = server.ssh(box.keys["T1"], *argv)
+        done = server.ssh(box.keys["T1"], *argv, stdin=PASSWORD + "\n")  # init's password, were it read
         assert done.returncode == code and done.stdout == "", (argv, done.returncode, done.stdout, done.stderr)
     assert not marker.exists() and not (box.root / "other.sqlite").exists() and not (box.root / "x").exists()
     assert json.loads(box.ok("schools", "--json").stdout)["schools"][0]["school"] == "s1"
