@@ -2,6 +2,10 @@
 
 Each test builds a small real history, then edits the real database with plain SQL (as someone
 with a database client could) and checks that Store.verify names the first bad event.
+
+Since the store is encrypted (events.keys), a forger without the key can no longer edit an
+event's JSON: the edits here are to the stored (encrypted) bytes, which is what the chain covers.
+`verify(url, key=False)` checks the chain alone, as someone without the key file would.
 """
 
 from __future__ import annotations
@@ -33,9 +37,16 @@ def history(store_url) -> str:
     return store_url
 
 
-def verify(url: str, head: str | None = None) -> chain.Verified:
-    with Store(url) as store:
+def verify(url: str, head: str | None = None, *, key: bool = True) -> chain.Verified:
+    with Store(url, key_file=None if key else "/nonexistent/careterm.key") as store:
         return store.verify(head)
+
+
+def other_bytes(state: bytes) -> bytes:
+    """The stored value with one byte of its ciphertext changed (what a forger can do)."""
+    changed = bytearray(state)
+    changed[len(changed) // 2] ^= 0x20
+    return bytes(changed)
 
 
 def broken(url: str, head: str | None = None) -> ChainBroken:
@@ -62,12 +73,12 @@ def test_empty_store_verifies(store_url):
 
 def test_altered_state(history):
     with RawDB(history) as db:
-        row = db.row(7)
-        db.set_state(7, row.state.replace(b'"talk"', b'"home_visit"').replace(b"p1", b"p2"))
-        assert db.row(7).state != row.state
+        row = db.row(9)
+        db.set_state(9, db.row(10).state)  # another contact's content (same type) in its place
+        assert db.row(9).state != row.state
     e = broken(history)
-    assert (e.seq, e.problem) == (7, "altered")
-    assert "#7" in str(e)
+    assert (e.seq, e.problem) == (9, "altered")
+    assert "#9" in str(e)
 
 
 def test_altered_by_one_byte(history):
@@ -135,7 +146,7 @@ def test_inserted_forged_event(history):
     """A forged row appended with no link."""
     with RawDB(history) as db:
         good = db.row(12)
-        forged = good.state.replace(b'"2025-09-06"', b'"2025-09-07"')
+        forged = other_bytes(good.state)
         db.insert(13, good.stream, good.version + 1, good.topic, forged)
     e = broken(history)
     assert (e.seq, e.problem) == (13, "inserted")
@@ -147,7 +158,7 @@ def test_inserted_forged_event_in_a_gap(history):
         real = db.row(6)
         db.delete(6)
         db.delete_link(6)
-        db.insert(6, real.stream, real.version, real.topic, real.state.replace(b'"talk"', b'"home_visit"'))
+        db.insert(6, real.stream, real.version, real.topic, other_bytes(real.state))
     e = broken(history)
     assert (e.seq, e.problem) == (6, "inserted")
 
@@ -156,8 +167,9 @@ def test_forged_event_with_a_forged_link_at_the_end(history):
     """Appending a row with a correctly computed link is what careterm itself does: the chain
     alone cannot tell it from a real one, but the store's own writes go on from it consistently,
     and an auditor's head still passes (it is a prefix). What does catch it: the school's head in
-    the store still says 12 (StoreDamaged "heads"), unless the forger moved that too, which the
-    last check shows: documented, not a break."""
+    the store still says 12 (StoreDamaged "heads"); and if the forger moved that too, the key:
+    the copied content says it is version 6 of its stream, the row says 7 ("forged"). Without
+    the key the chain alone passes (before encryption this passed `verify` with the key too)."""
     head = verify(history).head
     with RawDB(history) as db:
         good = db.row(12)
@@ -169,7 +181,9 @@ def test_forged_event_with_a_forged_link_at_the_end(history):
     assert damaged.value.part == "heads"
     with RawDB(history) as db:
         db.sql("UPDATE careterm_heads SET position = 13")
-    assert verify(history, head).events == 13
+    assert verify(history, head, key=False).events == 13
+    e = broken(history, head)
+    assert (e.seq, e.problem) == (13, "forged")
 
 
 def test_swapped_events(history):
@@ -221,24 +235,32 @@ def test_consistent_rewrite_is_caught_by_an_earlier_head(history):
         head_at_8 = db.links()[8]
         head_at_3 = db.links()[3]
         row = db.row(5)
-        assert b"p1" in row.state
-        db.set_state(5, row.state.replace(b"p1", b"p3"))
+        db.set_state(5, other_bytes(row.state))
         db.rechain()
-    result = verify(history)  # consistent: the chain alone cannot see it
+    result = verify(history, key=False)  # consistent: the chain alone cannot see it
     assert result.events == 12
-    e = broken(history, head_at_8)
-    assert (e.seq, e.problem) == (12, "head_not_found")
+    with pytest.raises(ChainBroken) as info:
+        verify(history, head_at_8, key=False)
+    assert (info.value.seq, info.value.problem) == (12, "head_not_found")
     # a head from before the rewritten event still passes: that part of the log is untouched
-    assert verify(history, head_at_3).events == 12
+    assert verify(history, head_at_3, key=False).events == 12
+    # with the key the rewritten event itself is caught: it no longer decrypts
+    e = broken(history)
+    assert (e.seq, e.problem) == (5, "forged")
 
 
 def test_verify_does_not_trust_the_decoded_event(history):
-    """Re-encoding an event with the same meaning but other bytes is still an alteration."""
+    """Re-encoding an event with the same meaning but other bytes is still an alteration (here:
+    decrypted and encrypted again with the key, pretty-printed, under a fresh nonce)."""
+    from events import keys
+
+    cipher = keys.StoreCipher(keys.read_key(keys.default_key_path()))
     with RawDB(history) as db:
         row = db.row(9)
-        pretty = msgspec.json.format(row.state, indent=2)
-        assert msgspec.json.decode(pretty) == msgspec.json.decode(row.state)
-        db.set_state(9, pretty)
+        plain = cipher.decrypt(row.state, keys.event_aad(row.topic))
+        pretty = msgspec.json.format(plain, indent=2)
+        assert msgspec.json.decode(pretty) == msgspec.json.decode(plain)
+        db.set_state(9, cipher.encrypt(pretty, keys.event_aad(row.topic)))
     with Store(history) as store:
         assert len(list(store.read())) == 12  # still readable
         with pytest.raises(ChainBroken) as info:

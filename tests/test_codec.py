@@ -129,7 +129,13 @@ def test_round_trip_each_store(cls, store_url):
 
 def write_raw(url: str, stream: str, version: int, topic: str, state: bytes) -> int:
     """Insert a stored event directly into the database, with its chain link and its school's
-    head (as careterm would: `verify` checks the heads against the log)."""
+    head (as careterm would: `verify` checks the heads against the log), its state encrypted
+    with the store's key as careterm stores every state (events.keys)."""
+    from events.keys import event_aad
+
+    with Store(url) as store:
+        if store.mapper.cipher is not None:
+            state = store.mapper.cipher.encrypt(state, event_aad(topic))
     with RawDB(url) as db:
         rows = db.rows()
         seq = (rows[-1].seq if rows else 0) + 1
