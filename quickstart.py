@@ -200,6 +200,13 @@ def cmd_demo(args: list[str]) -> int:
         if built != 0:
             DEMO_STORE.unlink(missing_ok=True)
             return built
+    # the demo's leader signs in by itself (every demo password is demo1234): a session for
+    # this OS user on the demo store, as `careterm login` makes it
+    login = subprocess.run([str(python), "-m", "careterm.cli", "login", env["CARETERM_USER"], "--password-stdin"],
+                           cwd=ROOT, env=env, input="demo1234\n", text=True, capture_output=True)
+    if login.returncode != 0:
+        sys.stderr.write(login.stderr)
+        return login.returncode
     return subprocess.call([str(python), "-m", "careterm.cli", *args], cwd=ROOT, env=env)
 
 

@@ -198,8 +198,13 @@ def _build_demo_whole(s: Session, **options: Any) -> dict:
     from events.service import Service
     from events.store import Store
 
+    from careterm.demo.passwords import set_demo_passwords
+
     if is_postgres(s.url):
-        return build_demo(Service(s.store()), **options)
+        service = Service(s.store())
+        summary = build_demo(service, **options)
+        set_demo_passwords(service.store, service.models)  # every staff member's: demo1234
+        return summary
     target = os.path.abspath(os.path.expanduser(s.url))
     prefix = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.building-")
     _remove_abandoned(prefix)
@@ -207,7 +212,9 @@ def _build_demo_whole(s: Session, **options: Any) -> dict:
     s.close()
     try:
         with Store(building, create=True, key_file=s.key_file) as store:
-            summary = build_demo(Service(store), **options)
+            service = Service(store)
+            summary = build_demo(service, **options)
+            set_demo_passwords(store, service.models)  # every staff member's: demo1234
         import sqlite3
 
         with sqlite3.connect(building) as db:  # everything in the main file before it moves

@@ -13,8 +13,10 @@ below.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import os
@@ -52,7 +54,7 @@ _XDG = os.path.join(tempfile.gettempdir(), "careterm-cli-tests-xdg")
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARETERM_")}
-    env.update(XDG_DATA_HOME=_XDG, PYTHONIOENCODING="utf-8")
+    env.update(XDG_DATA_HOME=_XDG, XDG_STATE_HOME=_XDG + "-state", PYTHONIOENCODING="utf-8")  # sessions too
     env.update(extra or {})
     return env
 
@@ -78,6 +80,97 @@ class Run:
         return f"$ {' '.join(self.cmd[len(PROGRAM):])}\nexit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
+# --- signing in: every command but a few needs a signed-in staff member (cli.md) -------------
+
+TEST_PASSWORD = "test-pass-1234"  # the password `init` gets through this helper
+NO_SIGNIN = frozenset({"init", "demo", "login", "logout", "verify", "rebuild"})
+_GLOBAL_VALUES = frozenset({"--store", "--as", "--lang", "--school"})
+_RUN_ID = uuid.uuid4().hex[:12]
+
+
+def command_word(args: Iterable[Any]) -> str | None:
+    """The command of an argument list (its first word that is no global option nor a value)."""
+    items = [str(a) for a in args]
+    i = 0
+    while i < len(items):
+        if items[i] in _GLOBAL_VALUES:
+            i += 2
+        elif items[i].startswith("-"):
+            i += 1
+        else:
+            return items[i]
+    return None
+
+
+def _option(args: list[str], name: str) -> str | None:
+    for i, a in enumerate(args):
+        if a == name and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(name + "="):
+            return a.partition("=")[2]
+    return None
+
+
+def token_for(url: str | None, actor: str, school: str | None = None) -> str | None:
+    """A token acting as `actor` on the store at `url` (trusted test code writes its hash into the
+    store's side records with careterm.identity, as an admin's `token create` for them would): the
+    program then checks it as any token, and refuses it for someone unknown or who has left (exit 4).
+    One token text per (test run, school, actor); None when the store cannot be opened (the
+    program says why)."""
+    from careterm import identity as I
+    from events.store import Store, StoreError
+
+    if not url:
+        return None
+    try:
+        with Store(url) as store:
+            schools = sorted({e.school for e in store.schools_opened()})
+            if school is None:
+                mine = [sid for sid in store.schools_of_staff(actor) if sid in schools]
+                school = mine[0] if len(mine) == 1 else (schools[0] if len(schools) == 1 else None)
+            if school is None:
+                return None
+            token = f"{I.TOKEN_PREFIX}test_{_RUN_ID}_{school}_{actor}"
+            key = hashlib.sha256(token.encode()).hexdigest()
+            if store.get_secret(I.TOKEN, key) is None:
+                record = {"school": school, "staff": actor, "name": f"tests-{_RUN_ID}", "created": "2025-01-01T00:00:00+00:00",
+                          "expires": "2999-01-01T00:00:00+00:00"}
+                store.put_secret(I.TOKEN, key, json.dumps(record).encode())
+            return token
+    except (StoreError, Exception):  # noqa: BLE001 - a store the test means to be broken
+        return None
+
+
+def signin_env(args: list[str], store: str | None, actor: str | None, env: dict[str, str] | None) -> dict[str, str]:
+    """The environment for a run as `actor`: their token, unless the test gave one or the
+    command needs no sign-in."""
+    env = dict(env or {})
+    actor = actor or env.get("CARETERM_USER")
+    if actor is None or "CARETERM_TOKEN" in env or command_word(args) in NO_SIGNIN:
+        return env
+    url = store or env.get("CARETERM_STORE")
+    token = token_for(url, actor, _option(args, "--school") or env.get("CARETERM_SCHOOL"))
+    if token is not None:
+        env["CARETERM_TOKEN"] = token
+    return env
+
+
+@contextlib.contextmanager
+def signed_in(url: str, actor: str, school: str | None = None):
+    """In this process (main() called in-process): CARETERM_TOKEN of `actor` while inside."""
+    old = os.environ.get("CARETERM_TOKEN")
+    token = token_for(url, actor, school)
+    if token is not None:
+        os.environ["CARETERM_TOKEN"] = token
+    try:
+        yield token
+    finally:
+        if old is None:
+            os.environ.pop("CARETERM_TOKEN", None)
+        else:
+            os.environ["CARETERM_TOKEN"] = old
+
+
 def careterm(
     *args: Any,
     store: str | None = None,
@@ -85,8 +178,12 @@ def careterm(
     lang: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 120,
+    input: str | None = None,
 ) -> Run:
-    """Run the program. Whatever happens, it must never print a traceback nor an internal error."""
+    """Run the program. Whatever happens, it must never print a traceback nor an internal error.
+
+    `actor` signs that staff member in (a token of theirs, see token_for) and names them with
+    --as; `init` gets --password-stdin and TEST_PASSWORD unless the test gives its own input."""
     cmd = list(PROGRAM)
     if store is not None:
         cmd += ["--store", store]
@@ -94,10 +191,17 @@ def careterm(
         cmd += ["--as", actor]
     if lang is not None:
         cmd += ["--lang", lang]
-    cmd += [str(a) for a in args]
+    words = [str(a) for a in args]
+    if command_word(words) == "init" and input is None and "--help" not in words and "-h" not in words:
+        if "--password-stdin" not in words:
+            words.append("--password-stdin")
+        input = TEST_PASSWORD + "\n"
+    cmd += words
+    env = signin_env(words, store, actor, env)
     p = subprocess.run(
         cmd, capture_output=True, text=True, encoding="utf-8", errors="replace",
-        env=clean_env(env), timeout=timeout, cwd=ROOT,
+        env=clean_env(env), timeout=timeout, cwd=ROOT, input=input,
+        **({} if input is not None else {"stdin": subprocess.DEVNULL}),
     )
     run = Run(cmd, p.returncode, p.stdout, p.stderr)
     assert "Traceback" not in run.err, f"a traceback reached the user:\n{run}"
@@ -158,6 +262,7 @@ class School:
     url: str
     ids: dict[str, str] = field(default_factory=dict)
     known: dict | None = None  # `verify --json` as last seen, None once something was written
+    reader: str = "admin"  # who reads (every view needs a signed-in staff member)
 
     def __call__(self, *args: Any, actor: str | None = "admin", **kw: Any) -> Run:
         return careterm(*args, store=self.url, actor=actor, **kw)
@@ -169,8 +274,8 @@ class School:
         assert run.err == "", run
         return run.json()
 
-    def read(self, *args: Any, **kw: Any) -> Any:
-        run = self(*args, "--json", actor=None, **kw)
+    def read(self, *args: Any, actor: str | None = None, **kw: Any) -> Any:
+        run = self(*args, "--json", actor=actor or self.reader, **kw)
         assert run.code == 0, run
         return run.json()
 
@@ -875,7 +980,7 @@ def test_verify_tampered_sqlite_file_with_sqlite3(sqlite_school):
 
 
 def test_init_makes_the_actor_admin_and_leader(store_url):
-    s = School(store_url)
+    s = School(store_url, reader="boss")
     rows = check_rows(s.write("init", "--school", "石砚小学", "--name", "校长", actor="boss"),
                       ["SchoolOpened", "StaffJoined"], actor="boss", date=school_today().isoformat())
     assert rows[0]["data"]["name"] == "石砚小学"
@@ -942,9 +1047,11 @@ def test_bad_usage_exits_2_on_postgres_too(school):
     school.refused("frobnicate", field="frobnicate", code=2)
 
 
-def test_writing_without_an_actor_is_bad_usage(school):
-    run = school.refused("contact", "P1", "--kind", "talk", actor=None, field="--as", code=2)
-    assert "CARETERM_USER" in run.err
+def test_writing_without_signing_in_is_exit_4(school):
+    """No session, no token, no key: exit 4 saying how to sign in, nothing written (before sign-in
+    existed, a write without --as was bad usage, exit 2)."""
+    run = school.refused("contact", "P1", "--kind", "talk", actor=None, field="login", code=4)
+    assert "CARETERM_TOKEN" in run.err
 
 
 @pytest.mark.parametrize(
