@@ -777,6 +777,8 @@ def test_backfill_flag_for_a_burst_of_late_entries_before_an_inspection(school):
         school.staff(sid)
     for pid in ("P1", "P2", "P3", "P4"):
         school.pupil(pid, "left_behind")
+    for n in "1234":  # each talk is by the pupil's mentor (events/permissions.py: who may record a contact)
+        school.pair(f"T{n}", f"P{n}", D(2026, 4, 1))
     school.clock.at_local(D(2026, 6, 1))  # T3's late entries, 19 days before its inspection
     t3 = [school.contact("P3", "talk", D(2026, 5, d), actor="T3") for d in (1, 2, 3)]
     school.clock.at_local(D(2026, 6, 18))  # two days before the inspections

@@ -72,7 +72,7 @@ class AuditPane(Pane):
     def paint(self, rows: list[dict] | None) -> None:
         self.refused = rows is None
         self.rows = rows or []
-        self.page_start = max(0, len(rows) - PAGE)  # newest page first
+        self.page_start = max(0, len(self.rows) - PAGE)  # newest page first
         self.show_page()
 
     def show_page(self, cursor: int | None = None) -> None:
