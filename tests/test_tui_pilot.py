@@ -711,12 +711,34 @@ def test_a_second_writer_shows_up_without_restart(facts, store_path):
             start = time.monotonic()
             await S.wait_for(pilot, lambda: not _home_has(mine, pupil, "talk"), 5, "the other writer's talk to show")
             assert time.monotonic() - start < 3.0
-            # and on the audit tab, as the newest entry
+            # the audit tab is for leaders and auditors (cli.md): the mentor's says so
+            await S.send_keys(pilot, "6")
+            status = app.query_one("#audit-status")
+            await S.wait_for(pilot, lambda: "只有学校领导和督导" in str(status.render()), 5, "the audit tab's refusal")
+
+    async def as_leader():
+        from textual.widgets import DataTable
+
+        from careterm.i18n import Translator
+
+        INCIDENT = Translator("zh")("type_short.IncidentReported")
+
+        # a leader's app open while another terminal records: the entry is the newest of the audit tab
+        app = S.make_app(store_path, facts["leaders"][0])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await started(app, pilot)
             await S.send_keys(pilot, "6")
             table = app.query_one("#audit-table", DataTable)
-            await S.wait_for(pilot, lambda: table.row_count > 0 and _newest_audit_type(table) == "联系", 5, "the audit tab")
+            await S.wait_for(pilot, lambda: table.row_count > 0, 5, "the audit tab")
+            ws = S.workspace(store_path, facts["mentor"])
+            try:
+                ws.record(lambda st, ctx: C.report_incident(st, ctx, pupil, need="other"), note="from another terminal")
+            finally:
+                ws.close()
+            await S.wait_for(pilot, lambda: _newest_audit_type(table) == INCIDENT, 5, "the other writer's entry on the audit tab")
 
     run(go())
+    run(as_leader())
 
 
 def test_the_app_saves_a_read_model_it_folded_when_idle(facts, store_path):
