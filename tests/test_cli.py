@@ -179,11 +179,12 @@ def careterm(
     env: dict[str, str] | None = None,
     timeout: float = 120,
     input: str | None = None,
+    signin: str | None = None,
 ) -> Run:
     """Run the program. Whatever happens, it must never print a traceback nor an internal error.
 
     `actor` signs that staff member in (a token of theirs, see token_for) and names them with
-    --as; `init` gets --password-stdin and TEST_PASSWORD unless the test gives its own input."""
+    --as; `signin` signs one in without --as; `init` gets --password-stdin and TEST_PASSWORD unless the test gives its own input."""
     cmd = list(PROGRAM)
     if store is not None:
         cmd += ["--store", store]
@@ -197,7 +198,7 @@ def careterm(
             words.append("--password-stdin")
         input = TEST_PASSWORD + "\n"
     cmd += words
-    env = signin_env(words, store, actor, env)
+    env = signin_env(words, store, actor or signin, env)
     p = subprocess.run(
         cmd, capture_output=True, text=True, encoding="utf-8", errors="replace",
         env=clean_env(env), timeout=timeout, cwd=ROOT, input=input,
@@ -265,6 +266,8 @@ class School:
     reader: str = "admin"  # who reads (every view needs a signed-in staff member)
 
     def __call__(self, *args: Any, actor: str | None = "admin", **kw: Any) -> Run:
+        if actor is None:  # no --as: still signed in, as the reader (a view needs someone)
+            kw.setdefault("signin", self.reader)
         return careterm(*args, store=self.url, actor=actor, **kw)
 
     def write(self, *args: Any, actor: str | None = "admin", **kw: Any) -> list[dict]:
@@ -1050,7 +1053,8 @@ def test_bad_usage_exits_2_on_postgres_too(school):
 def test_writing_without_signing_in_is_exit_4(school):
     """No session, no token, no key: exit 4 saying how to sign in, nothing written (before sign-in
     existed, a write without --as was bad usage, exit 2)."""
-    run = school.refused("contact", "P1", "--kind", "talk", actor=None, field="login", code=4)
+    run = school.refused("contact", "P1", "--kind", "talk", actor=None, field="login", code=4,
+                         env={"CARETERM_TOKEN": ""})
     assert "CARETERM_TOKEN" in run.err
 
 

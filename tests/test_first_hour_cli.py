@@ -15,6 +15,7 @@ from test_cli import (  # noqa: F401 - fixtures are used by name
     CJK,
     PROGRAM,
     ROOT,
+    TEST_PASSWORD,
     School,
     careterm,
     clean_env,
@@ -228,10 +229,12 @@ def _district(tmp_path) -> str:
 
 
 def test_a_district_without_school_says_how_to_list_the_schools(tmp_path):
-    """`archive` on a store of two schools, no --school and an actor in both: refused naming
-    --school, saying how many schools there are and how to list them, not listing their ids."""
+    """`login` on a store of two schools, no --school and a staff id in both: refused naming
+    --school, saying how many schools there are and how to list them, not listing their ids.
+    (Before sign-in this was `archive --as zhang`; now whoever is signed in belongs to one school,
+    so the question is asked when they sign in.)"""
     url = _district(tmp_path)
-    run = careterm("archive", store=url, actor="zhang")
+    run = careterm("login", "zhang", "--password-stdin", store=url, input=TEST_PASSWORD + "\n")
     assert run.code == 1 and "--school" in run.err, run
     assert "careterm schools" in run.err and "2" in run.err
     assert "s1" not in run.err and "s2" not in run.err, run
@@ -243,7 +246,7 @@ def test_schools_lists_each_school_with_its_counts(tmp_path):
     import datetime as dt
 
     url = _district(tmp_path)
-    found = careterm("schools", "--json", store=url)
+    found = careterm("--school", "s1", "schools", "--json", store=url, signin="zhang")
     assert found.code == 0, found
     schools = found.json()["schools"]
     assert [(r["school"], r["name"], r["pupils"], r["staff"]) for r in schools] == [
@@ -251,7 +254,7 @@ def test_schools_lists_each_school_with_its_counts(tmp_path):
     for r in schools:
         assert set(r) == {"school", "name", "pupils", "staff", "last_entry"}
         assert dt.datetime.fromisoformat(r["last_entry"]).utcoffset() == dt.timedelta(0)
-    text = careterm("schools", store=url).out
+    text = careterm("--school", "s1", "schools", store=url, signin="zhang").out
     assert "s1\t石砚小学\t1\t1\t" in text and "s2\t城关小学\t0\t1\t" in text, text
 
 
@@ -357,9 +360,10 @@ def test_help_through_the_program_is_chinese(sqlite_school):
     assert run.code == 0 and catalog("zh")["cmd.pupil add"] in run.out and "usage:" not in run.out, run
 
 
-def test_recording_without_as_says_so_in_chinese(sqlite_school):
-    run = sqlite_school("contact", "P1", "--kind", "talk", actor=None)
-    assert run.code == 2 and catalog("zh")["usage.need_actor"] in run.err, run
+def test_recording_without_signing_in_says_so_in_chinese(sqlite_school):
+    """Not signed in (no session, no token): exit 4 in Chinese (before sign-in: no --as, exit 2)."""
+    run = sqlite_school("contact", "P1", "--kind", "talk", actor=None, env={"CARETERM_TOKEN": ""})
+    assert run.code == 4 and catalog("zh")["signin.none"] in run.err, run
 
 
 def test_a_store_that_cannot_be_opened_is_said_in_chinese(tmp_path):
