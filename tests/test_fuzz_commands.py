@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from careterm.cli import main
-from test_cli import sqlite_base  # noqa: F401 - the base school, built once
+from test_cli import signed_in, sqlite_base  # noqa: F401 - the base school, built once
 
 # Text a person (or an attacker) might type: markup, escapes, control characters, other scripts.
 NASTY = ["[/]", "[bold red]", "[@click=app.quit]", "[link=x]", "\x1b]0;HACKED\x07", "\x1b[2J", "\t", "\n",
@@ -77,7 +77,7 @@ def commands():
 
 def run(url: str, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with signed_in(url, "admin"), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(["--store", url, "--as", "admin", *argv])
         except SystemExit as done:  # argparse's usage errors
