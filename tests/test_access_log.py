@@ -213,8 +213,55 @@ def test_the_apps_pupil_file_logs_one_opening_per_opening(facts, store_path):
             assert len(rows()) == 2
 
     def rows() -> list[tuple]:
-        found = careterm("access", "--json", store=str(store_path), actor=facts["leaders"][0])
-        assert found.code == 0, found
-        return [(r["actor"], r["pupil"], r["via"], dt.datetime.fromisoformat(r["at"])) for r in found.json()["access"]]
+        return logged(store_path, facts)
+
+    S.run(scenario())
+
+
+def logged(store_path, facts) -> list[tuple]:
+    """(actor, pupil, via, at) of every opening, by `access --json` as the demo's first leader."""
+    found = careterm("access", "--json", store=str(store_path), actor=facts["leaders"][0])
+    assert found.code == 0, found
+    return [(r["actor"], r["pupil"], r["via"], dt.datetime.fromisoformat(r["at"])) for r in found.json()["access"]]
+
+
+def test_a_restricted_file_in_the_app_is_not_an_opening(facts, store_path):
+    """A plain teacher of the demo (no class, not a counselor) opens a pupil's file outside their
+    view: the app shows name, grade, class and status only, and nothing is logged; their own
+    mentee's file is logged (one row, via "tui")."""
+    import tui_support as S
+    from careterm.backend import When
+    from careterm.tui.screens.pupil import PupilScreen
+    from events.model import current_pairing
+
+    ws = S.workspace(store_path, facts["leaders"][0])
+    try:
+        model = ws.model()
+        teacher = next(st.id for st in sorted(model.staff.values(), key=lambda st: st.id)
+                       if st.roles == ["teacher"] and st.left is None and st.grade is None
+                       and any((c := current_pairing(p)) is not None and c.staff == st.id for p in model.pupils.values()))
+        mine = sorted(p.id for p in model.pupils.values() if (c := current_pairing(p)) is not None and c.staff == teacher)[0]
+    finally:
+        ws.close()
+
+    async def open_file(app, pilot, pupil: str) -> dict:
+        app.open_pupil(pupil)
+        await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+        await S.settle(pilot)
+        return app.backend.pupil_file(pupil, When())
+
+    async def scenario() -> None:
+        app = S.make_app(store_path, teacher)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            hidden = next(p for p in facts["other_pupils"]
+                          if app.backend.pupil_file(p, When())["pupil"].get("restricted")
+                          and not app.backend.pupil_file(p, When())["timeline"])
+            await open_file(app, pilot, hidden)
+            assert logged(store_path, facts) == []
+            await S.send_keys(pilot, "escape")
+            await S.settle(pilot)
+            await open_file(app, pilot, mine)
+            assert [r[:3] for r in logged(store_path, facts)] == [(teacher, mine, "tui")]
 
     S.run(scenario())

@@ -55,8 +55,10 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def fetch(self, when) -> None:
         data = self.app.backend.pupil_file(self.pupil, when)
-        with self.app.backend.lock:  # who looked: the first load is the opening (not a repaint, not a restricted file)
-            if not self.opened and not data["pupil"].get("restricted"):
+        # who looked: the first load is the opening (not a repaint, nor a restricted file showing
+        # nothing but name, grade, class and status; one with the reader's own entries is, as in `history`)
+        with self.app.backend.lock:
+            if not self.opened and (not data["pupil"].get("restricted") or data["timeline"]):
                 self.opened = log_opening(self.app.backend.ws, self.pupil, "tui")
         self.post_message(Loaded(data))
 
