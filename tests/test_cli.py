@@ -945,8 +945,8 @@ def test_verify_names_the_tampered_event(school, damage):
     seq = p1["seq"]
     with RawDB(school.url) as db:
         if damage == "altered":
-            state = db.row(seq).state
-            forged = state.replace("小明".encode(), "小名".encode())
+            state = db.row(seq).state  # encrypted (events.keys): a forger can only change its bytes
+            forged = state[:40] + bytes([state[40] ^ 1]) + state[41:]
             assert forged != state
             db.set_state(seq, forged)
         else:
@@ -967,10 +967,12 @@ def test_verify_tampered_sqlite_file_with_sqlite3(sqlite_school):
     try:
         table = next(name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
                      if name not in ("careterm_chain", "careterm_views"))
-        seq, state = conn.execute(f"SELECT rowid, state FROM {table} WHERE instr(state, ?) > 0 ORDER BY rowid LIMIT 1",
-                                  (b'"kind":"living_subsidy"',)).fetchone()
-        conn.execute(f"UPDATE {table} SET state = ? WHERE rowid = ?",
-                     (bytes(state).replace(b'"500.00"', b'"5000.00"'), seq))
+        # the states are encrypted (events.keys): the forger finds the aid grant by its topic and
+        # changes a byte of its content (before encryption: "500.00" -> "5000.00")
+        seq, state = conn.execute(
+            f"SELECT rowid, state FROM {table} WHERE topic LIKE 'AidGranted%' ORDER BY rowid LIMIT 1").fetchone()
+        state = bytes(state)
+        conn.execute(f"UPDATE {table} SET state = ? WHERE rowid = ?", (state[:-3] + bytes([state[-3] ^ 1]) + state[-2:], seq))
         conn.commit()
     finally:
         conn.close()
