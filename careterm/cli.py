@@ -769,12 +769,7 @@ def sign_in(s: Session) -> "Proven":
 
 
 def _staff_now(s: Session, staff_id: str):
-    """The staff member of the school if they are staff today, else None."""
-    school = s.school_id()
-    staff = s.model().staff.get(staff_id)
-    if staff is None or (staff.left is not None and staff.left <= s.today(school)):
-        return None
-    return staff
+    return s.staff_now(staff_id)
 
 
 def _login_school(s: Session, staff_id: str) -> str:
@@ -789,24 +784,12 @@ def _login_school(s: Session, staff_id: str) -> str:
 
 
 def cmd_login(s: Session) -> int:
-    from careterm import identity as I
-
     staff_id = s.args.staff_id
-    store = s.store()
-    school = _login_school(s, staff_id)
+    _login_school(s, staff_id)
     password = _read_password(s, confirm=False)
-    now = _now(s)
-    record = I.sign_in(store, school, staff_id, password, current=_staff_now(s, staff_id) is not None, now=now)
-    s.actor = staff_id
-    if record.get("once"):  # the password an admin gave must be changed now
-        new = _read_password(s, prompt="signin.new_prompt")
-        if not new:
-            raise NotSignedIn("change_password")
-        hashed = I.hash_password(new)
-        _record_password(s, school, staff_id, hashed, once=False)
-    I.open_session(store, s.url, school, staff_id, now=now)
-    name = _staff_now(s, staff_id).name
-    return s.emit({"staff": staff_id, "name": name, "school": school, "via": "session"},
+    proven = s.sign_in_password(staff_id, password, lambda: _read_password(s, prompt="signin.new_prompt"))
+    name = s.staff_now(staff_id).name
+    return s.emit({"staff": staff_id, "name": name, "school": proven.school, "via": "session"},
                   lambda d: print(s.t("signin.done", name=_named_staff(s, d["name"], staff_id))))
 
 
@@ -950,6 +933,11 @@ def cmd_open(s: Session) -> int:
         return EXIT_USAGE
     s.store()  # a missing store is said here, before the screen is taken over
     schools = s.schools()
+    wanted = s.wanted_school
+    try:  # a session, a token or an SSH key settles who it is (and their school); else the app asks
+        sign_in(s)
+    except (NotSignedIn, Refused):  # Refused: a district's school not known yet
+        s.proven, s.actor, s.wanted_school = None, None, wanted
     if schools and s.school_id(required=False) is None:
         # a district store and no school named: open on the first; `s` switches
         s.wanted_school = min(schools, key=lambda sid: (len(sid), sid))

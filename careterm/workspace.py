@@ -173,3 +173,37 @@ class Workspace:
         """Check and store one action; returns the events as stored, or raises Refused."""
         self.require_actor()
         return self.service.execute(lambda state: build(state, self.context(date=date, note=note)))
+
+    # -- signing in (careterm/identity.py) -----------------------------------------------------
+
+    def sign_in_password(self, staff_id: str, password: str, new_password: Callable[[], str | None]):
+        """Sign in with a password and open a session for this OS user on the store (the command
+        line's `login`, the app's sign-in screen). A password given with --once must be replaced
+        now: `new_password()` says the new one (None or "": NotSignedIn, nothing changes).
+        Raises careterm.identity.NotSignedIn (exit 4), or Refused for a new password too short."""
+        from careterm import identity as I
+
+        store = self.store()
+        school = self.school_id()
+        now = store.clock()
+        record = I.sign_in(store, school, staff_id, password, current=self.staff_now(staff_id) is not None, now=now)
+        if record.get("once"):  # the password an admin gave must be changed now
+            new = new_password()
+            if not new:
+                raise I.NotSignedIn("change_password")
+            hashed = I.hash_password(new)
+            self.actor = staff_id
+            self.record(lambda schools, ctx: C.set_password(schools, ctx, staff_id, once=False))
+            I.set_password(store, school, staff_id, hashed=hashed, now=now)
+        I.open_session(store, self.url, school, staff_id, now=now)
+        self.proven = I.Proven(staff_id, "session", school)
+        self.actor = staff_id
+        return self.proven
+
+    def staff_now(self, staff_id: str):
+        """The staff member of the school if they are staff today, else None."""
+        school = self.school_id()
+        staff = self.model().staff.get(staff_id)
+        if staff is None or (staff.left is not None and staff.left <= self.today(school)):
+            return None
+        return staff

@@ -118,8 +118,11 @@ def copy_store(src: Path, dst_dir: Path) -> Path:
 
 
 def workspace(path: Path, actor: str, lang: str | None = None) -> Workspace:
-    """A TUI workspace on the file, with the store's clock fixed to NOW."""
-    ws = Workspace(str(path), actor=actor, lang=lang, source="tui")
+    """A TUI workspace on the file, with the store's clock fixed to NOW, `actor` signed in (the
+    tests build the app in-process: the identity is given as the caller proved it)."""
+    from careterm.identity import Proven
+
+    ws = Workspace(str(path), lang=lang, source="tui", proven=Proven(actor, "session") if actor else None)
     ws.store().clock = fixed_clock
     return ws
 

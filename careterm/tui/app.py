@@ -96,6 +96,15 @@ class CaretermApp(ReportsWorkErrors, App):
         theme = os.environ.get("CARETERM_THEME")  # e.g. ansi-dark: the terminal's own 16 colours
         if theme in self.available_themes:
             self.theme = theme
+        if self.ws.proven is None:  # nobody signed in yet: the sign-in screen first, then the school
+            from careterm.tui.screens.signin import SignInScreen
+
+            self.push_screen(SignInScreen(), lambda _staff: self._begin())
+            return
+        self._begin()
+
+    def _begin(self) -> None:
+        """Load the school for the one signed in, and keep watching the log."""
         self.set_subtitle()
         self.start()
         self.set_interval(POLL_SECONDS, self.poll)
