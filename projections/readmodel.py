@@ -91,7 +91,7 @@ def rebuild(store: Store, *, workers: int | None = None) -> dict[str, int]:
             # one run per worker process: it ends with os._exit, so the millions of objects of a
             # run's models are never freed one by one (that took about 15% of a worker's time)
             with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, max_tasks_per_child=1) as pool:
-                jobs = [(store.url, run, head, os.getpid()) for run in runs]
+                jobs = [(store.url, run, head, os.getpid(), str(store.key_path)) for run in runs]
                 for done in pool.map(rebuild_workers.run_elsewhere, jobs):
                     counted.update(done)
         except (OSError, NotImplementedError, BrokenProcessPool):

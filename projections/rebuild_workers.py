@@ -29,11 +29,12 @@ def context_for(url: str) -> Any:
     return context
 
 
-def run_elsewhere(job: tuple[str, list[str], int, int]) -> dict[str, int]:
-    """`events.saved.refold` in a worker process, on its own connection to the store."""
-    url, schools, head, owner = job
+def run_elsewhere(job: tuple[str, list[str], int, int, str]) -> dict[str, int]:
+    """`events.saved.refold` in a worker process, on its own connection to the store (and with
+    the caller's key file: the events are decrypted with it)."""
+    url, schools, head, owner, key_file = job
     die_with(owner)
-    with Store(url) as store:
+    with Store(url, key_file=key_file) as store:
         return saved.refold(store, schools, head, keep=_KEPT)
 
 

@@ -290,3 +290,17 @@ def test_a_store_from_before_encryption_is_still_readable(sqlite_url, tmp_path):
     with pytest.raises(StoreDamaged) as damaged:
         Store(encrypted, key_file=key)
     assert damaged.value.part == "cipher"
+
+
+def test_rebuild_workers_use_the_callers_key_file(tmp_path, monkeypatch):
+    """A district's rebuild folds its runs of schools in worker processes: they open the store
+    with the key file the caller named (before, they looked at the default place and failed)."""
+    from projections.readmodel import rebuild
+
+    store_file, key = str(tmp_path / "s.sqlite"), tmp_path / "mine.key"
+    demo(store_file, key, "--schools", "2")
+    monkeypatch.setenv("CARETERM_KEY_FILE", str(tmp_path / "not-here.key"))
+    with Store(store_file, key_file=key) as store:
+        counted = rebuild(store, workers=2)
+        assert sorted(counted) == ["s1", "s2"] and all(counted.values())
+        store.verify()
