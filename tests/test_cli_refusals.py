@@ -234,8 +234,6 @@ REFUSALS: dict[str, No] = {
     "amend nothing": No(("pupil", "amend", "P1"), "pupil amend", "nothing_to_change"),
     "set no rule": No(("rules", "set"), "rules", "nothing_to_set"),
     # --- who acts
-    "actor not staff": No(("contact", "P1", "--kind", "talk"), "--as", "actor_not_staff", actor="NOBODY", pg=True),
-    "actor who left": No(("contact", "P1", "--kind", "talk"), "--as", "actor_not_staff", actor="GONE"),
     "a teacher may not pair": No(("pair", "T2", "P3"), "--as", "actor_lacks_role", actor="T1", pg=True),
     "a teacher may not unpair": No(("unpair", "P1", "--reason", "r"), "--as", "actor_lacks_role", actor="CT"),
     "a teacher may not add staff": No(("staff", "add", "T9", "--name", "x"), "--as", "actor_lacks_role", actor="T1"),
@@ -369,9 +367,20 @@ def test_the_actor_must_be_staff_now_whatever_the_effective_date(sqlite_school):
                         "1", "--class", "1", "--date", "2025-10-01", actor="C9")
     check_rows(rows, ["PupilRegistered"], actor="C9", date="2025-10-01")
     # GONE left on 2025-12-31: may no longer record, not even what happened while on the staff
-    school.refused("contact", "P1", "--kind", "talk", "--date", "2025-11-01", actor="GONE", field="--as")
+    # (since sign-in: they cannot sign in at all, exit 4; before, exit 1 naming --as)
+    school.refused("contact", "P1", "--kind", "talk", "--date", "2025-11-01", actor="GONE",
+                   field=catalog("zh")["signin.failed"], code=4)
     # but may still be named as the one who made a contact back then
     check_rows(school.write("contact", "P1", "--kind", "talk", "--by", "GONE", "--date", "2025-11-01"), ["ContactMade"])
+
+
+@pytest.mark.parametrize("actor", ["NOBODY", "GONE"])
+def test_an_unknown_or_departed_actor_cannot_sign_in(school, actor):
+    """An id nobody has, and a staff member who left (GONE, 2025-12-31), with a token in their name:
+    exit 4, the same words for both (never which part was wrong), nothing written. Before sign-in
+    these were refusals of the command (exit 1, actor_not_staff, naming --as)."""
+    run = school.refused("contact", "P1", "--kind", "talk", actor=actor, field=catalog("zh")["signin.failed"], code=4)
+    assert "--as" not in run.err
 
 
 def test_to_date_before_registration_names_to_date(sqlite_school):

@@ -78,6 +78,7 @@ def test_an_admin_can_leave_once_another_is_named(sqlite_school):
     """With T1 made an administrator, admin may leave: the school still has one (T1)."""
     sqlite_school.write("staff", "amend", "T1", "--role", "teacher", "--role", "admin")
     sqlite_school.write("staff", "leave", "admin", actor="T1")
+    sqlite_school.reader = "T1"  # admin, gone, can no longer sign in to read
     assert sqlite_school.staff()["admin"]["active"] is False
 
 

@@ -21,6 +21,8 @@ import tempfile
 
 import pytest
 
+from test_cli import prepared
+
 from events import commands as C
 from events import saved
 from events.service import Service
@@ -214,7 +216,10 @@ def careterm(url: str, *args: str, lang: str | None = None) -> subprocess.Comple
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARETERM_")}
     env.update(XDG_DATA_HOME=_XDG, PYTHONIOENCODING="utf-8")
     argv = [sys.executable, "-m", "careterm.cli", "--store", url, "--as", "admin"] + (["--lang", lang] if lang else [])
-    done = subprocess.run(argv + list(args), capture_output=True, text=True, env=env, timeout=120)
+    words, signin, stdin = prepared(list(args), url, "admin", {})  # signed in as admin (test_cli)
+    env.update(signin)
+    done = subprocess.run(argv + words, capture_output=True, text=True, env=env, timeout=120, input=stdin,
+                          **({} if stdin is not None else {"stdin": subprocess.DEVNULL}))
     assert done.returncode == 0, done
     return done
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import tui_support as S
+from test_cli import NO_SIGNIN, token_for
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI has it): no real terminal to drive")
 
@@ -30,6 +31,8 @@ def careterm(*args: str, store: Path, user: str | None = None, check: bool = Tru
     env.pop("CARETERM_LANG", None)
     if user:
         env["CARETERM_USER"] = user
+    if args[0] not in NO_SIGNIN:  # signed in with a token of theirs (test_cli.token_for)
+        env["CARETERM_TOKEN"] = token_for(str(store), user or "admin") or ""
     done = subprocess.run([CARETERM, *args], env=env, capture_output=True, text=True, timeout=120)
     if check:
         assert done.returncode == 0, f"careterm {' '.join(args)} exited {done.returncode}: {done.stderr}"
@@ -102,15 +105,22 @@ def test_careterm_in_tmux(tmp_path):
     mentor, pupil, other = ids["mentor"], ids["pupil"], [p for p in ids["mentor_pupils"] if p != ids["pupil"]][0]
 
     tmux = Tmux(tmp_path)
-    env = {"CARETERM_STORE": str(store), "CARETERM_USER": mentor, "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    env = {"CARETERM_STORE": str(store), "CARETERM_USER": mentor, "TERM": "xterm-256color", "LANG": "C.UTF-8",
+           "XDG_STATE_HOME": str(tmp_path / "state")}
     try:
-        launched = time.monotonic()
+        # nobody signed in: the sign-in screen, then the mentor types their id and the demo's password
         tmux.start([CARETERM], env)
+        tmux.wait_for(lambda s: "登录 careterm" in s, 30, "the sign-in screen")
+        tmux.keys(mentor, literal=True)
+        tmux.keys("Enter")
+        tmux.keys("demo1234", literal=True)
+        launched = time.monotonic()
+        tmux.keys("Enter")
         screen = tmux.wait_for(lambda s: "今日" in s and "我的待办" in s, 30, "the tab bar and the home tab")
         first_paint = time.monotonic() - launched
         screen = tmux.wait_for(lambda s: f"({pupil})" in s, 15, "the home tab's duties")
         with_data = time.monotonic() - launched
-        print(f"\ntime to first paint (launch to the tab bar): {first_paint:.2f} s; to the home tab's duties: {with_data:.2f} s")
+        print(f"\ntime to first paint (sign-in to the tab bar): {first_paint:.2f} s; to the home tab's duties: {with_data:.2f} s")
         print(screen)
         assert _talk_row(screen, pupil), "the mentor's pupil has a talk to do"
         pid = tmux.pane_pid()
@@ -169,7 +179,8 @@ def test_a_hang_up_at_any_moment_ends_the_program(tmp_path):
     (before issue 11, about one start in three lived on with no terminal, holding the store)."""
     store = tmp_path / "store.sqlite"
     careterm("demo", store=store)
-    env = {"CARETERM_STORE": str(store), "CARETERM_USER": "admin", "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    env = {"CARETERM_STORE": str(store), "CARETERM_USER": "admin", "TERM": "xterm-256color", "LANG": "C.UTF-8",
+           "CARETERM_TOKEN": token_for(str(store), "admin")}  # signed in: the app opens on the school
     survivors = []
     for attempt, wait in enumerate((None, None, None, 0.05, 0.3, 0.6, None, None)):
         tmux = Tmux(tmp_path / f"t{attempt}")

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from test_cli import prepared
+
 from events import commands as C
 from events.service import Service
 from events.store import Store
@@ -65,7 +67,11 @@ def careterm(url: str, *args: str, actor: str | None = None) -> Result:
     argv = [sys.executable, "-m", "careterm.cli", "--store", url]
     if actor:
         argv += ["--as", actor]
-    done = subprocess.run(argv + list(args), capture_output=True, text=True, env=env, timeout=120)
+    # signed in as the actor (or, for a view without --as, the school's admin): test_cli.prepared
+    words, signin, stdin = prepared(list(args), url, actor or "admin", {})
+    env.update(signin)
+    done = subprocess.run(argv + words, capture_output=True, text=True, env=env, timeout=120, input=stdin,
+                          **({} if stdin is not None else {"stdin": subprocess.DEVNULL}))
     return Result(done.returncode, done.stdout, done.stderr)
 
 
