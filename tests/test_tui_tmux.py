@@ -111,9 +111,13 @@ def test_careterm_in_tmux(tmp_path):
         # nobody signed in: the sign-in screen, then the mentor types their id and the demo's password
         tmux.start([CARETERM], env)
         tmux.wait_for(lambda s: "登录 careterm" in s, 30, "the sign-in screen")
+        time.sleep(0.3)  # a person's pace
         tmux.keys(mentor, literal=True)
+        tmux.wait_for(lambda s: mentor in s, 5, "the staff id typed")
         tmux.keys("Enter")
+        time.sleep(0.3)
         tmux.keys("demo1234", literal=True)
+        tmux.wait_for(lambda s: "••••" in s, 5, "the password typed, hidden")
         launched = time.monotonic()
         tmux.keys("Enter")
         screen = tmux.wait_for(lambda s: "今日" in s and "我的待办" in s, 30, "the tab bar and the home tab")
