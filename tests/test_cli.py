@@ -1177,7 +1177,7 @@ def test_demo_on_an_empty_sqlite_store(sqlite_url):
     assert careterm("demo", store=sqlite_url).code == 1
     # a reader that goes away early (`careterm audit | head`): no traceback, no error
     proc = subprocess.Popen([*PROGRAM, "--store", sqlite_url, "audit"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=clean_env(), cwd=ROOT)
+                            stderr=subprocess.PIPE, env=clean_env(signin_env(["audit"], sqlite_url, "admin", {})), cwd=ROOT)
     assert proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read().decode("utf-8", "replace")
