@@ -35,6 +35,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from events.store_base import ACCESS_TABLE, CHAIN_TABLE, HEADS_TABLE, SECRETS_TABLE, VIEWS_TABLE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # --- running the program ---------------------------------------------------------------------
@@ -396,13 +398,15 @@ def is_pg(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-CHAIN, VIEWS, HEADS = "careterm_chain", "careterm_views", "careterm_heads"
+CHAIN = CHAIN_TABLE
+# careterm's own tables beside the events table: the events table is the one that is none of them
+SIDE_TABLES = frozenset({CHAIN_TABLE, VIEWS_TABLE, HEADS_TABLE, SECRETS_TABLE, ACCESS_TABLE})
 
 
 def sqlite_tables(conn) -> tuple[str, str]:
     """(events table, chain table) of a careterm SQLite file."""
     names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    events = next(n for n in names if n not in (CHAIN, VIEWS, HEADS))
+    events = next(n for n in names if n not in SIDE_TABLES)
     return events, CHAIN
 
 
@@ -432,7 +436,7 @@ def pg_snapshot(url: str) -> dict:
     with psycopg.connect(_server_of(url), autocommit=True, connect_timeout=10) as conn:
         names = [n for (n,) in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))]
-        events = next(n for n in names if n not in (CHAIN, VIEWS, HEADS))
+        events = next(n for n in names if n not in SIDE_TABLES)
         count, top = conn.execute(sql.SQL("SELECT COUNT(*), MAX(notification_id) FROM {}.{}").format(
             sql.Identifier(schema), sql.Identifier(events))).fetchone()
         links, head = conn.execute(sql.SQL(
