@@ -382,8 +382,11 @@ def sqlite_env(path: Path, *, create: bool) -> dict[str, str]:
         raise StoreMissing(str(path))
     _check_marker(path, create=create)
     if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _new_private_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _new_private_file(path)
+        except OSError as e:  # a place where no file can be made (/proc, a read-only folder)
+            raise StoreError(f"cannot open the store {path}: {e}") from e
         _set_wal(path)
         _mark(path)
     return {

@@ -375,6 +375,16 @@ def test_a_store_that_cannot_be_opened_is_said_in_chinese(tmp_path):
     assert "cannot open" not in run.err and "unable to open" not in run.err, run
 
 
+def test_a_store_under_a_file_is_said_in_chinese(tmp_path):
+    """--store a/x.sqlite where `a` is a file: its folder cannot be made, the same sentence as
+    for /proc (exit 3, naming the place), never an internal error."""
+    (tmp_path / "a").write_text("not a folder")
+    place = str(tmp_path / "a" / "x.sqlite")
+    run = careterm("init", "--school", "x", store=place, actor="a")
+    assert run.code == 3 and place in run.err and CJK.search(run.err), run
+    assert "cannot open" not in run.err and "unable to open" not in run.err, run
+
+
 @pytest.mark.parametrize("kind", ["谈心", "talk", "Talk", " 谈心 "])
 def test_a_contact_kind_by_its_name(sqlite_school, kind):
     rows = sqlite_school.write("contact", "P1", "--kind", kind, "--date", "2025-10-21", actor="T1")
