@@ -412,15 +412,21 @@ def keep_an_admin(school: SchoolModel, staff_id: str, field: str = "STAFF_ID") -
         raise Refused(field, "last_admin", staff=staff_id)
 
 
-def staff_leave(schools: Schools, ctx: Context, staff_id: str) -> list[Event]:
-    school = school_of(schools, ctx)
-    actor(school, ctx, "staff")
-    day = check_date(school, ctx)
+def still_on_staff(school: SchoolModel, staff_id: str, day: dt.date) -> StaffRec:
+    """A staff member who has not left, and had joined by `day`."""
     staff = staff_of(school, staff_id)
     if staff.left is not None:
         raise Refused("STAFF_ID", "staff_already_left", staff=staff_id, date=staff.left)
     if day < staff.joined:
         raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    return staff
+
+
+def staff_leave(schools: Schools, ctx: Context, staff_id: str) -> list[Event]:
+    school = school_of(schools, ctx)
+    actor(school, ctx, "staff")
+    day = check_date(school, ctx)
+    staff = still_on_staff(school, staff_id, day)
     if "admin" in staff.roles:
         keep_an_admin(school, staff_id)
     events = [_event(StaffLeft, ctx, stream_of(ctx.school, "staff", staff_id), staff=staff_id)]
@@ -482,11 +488,7 @@ def add_key(schools: Schools, ctx: Context, staff_id: str, *, key: str | None = 
     school = school_of(schools, ctx)
     actor(school, ctx, "staff")
     day = check_date(school, ctx)
-    staff = staff_of(school, staff_id)
-    if staff.left is not None:
-        raise Refused("STAFF_ID", "staff_already_left", staff=staff_id, date=staff.left)
-    if day < staff.joined:
-        raise Refused("--date", "before_joining", staff=staff_id, joined=staff.joined)
+    still_on_staff(school, staff_id, day)
     if (key is None) == (key_file is None):
         raise Refused("--key", "key_or_key_file")
     found = sshkeys.parse_public_key(key) if key is not None else sshkeys.key_in_file(key_file)
