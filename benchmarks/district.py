@@ -11,6 +11,9 @@ For each store and size it measures, in one run:
 - single-event appends through the command layer (rules, head guard, hash chain on): per second,
   p50 and p99 latency;
 - the TUI's time to first paint and resident memory, in a real terminal (tmux), when tmux exists.
+Every command runs signed in as the demo's admin: one `login admin` per store (password
+demo1234) before anything is timed, its session (and the store's key) kept in the run's own
+XDG directories, not the user's.
 Prints a table and writes JSON (--json FILE). No figure is asserted: this is a measurement.
 """
 
@@ -21,6 +24,7 @@ import compileall
 import datetime as dt
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -43,11 +47,14 @@ CARETERM = [sys.executable, "-m", "careterm.cli"]
 
 def build(url: str, schools: int, until: dt.date) -> dict:
     from careterm.demo import build_demo
+    from careterm.demo.passwords import set_demo_passwords
 
     with Store(url, create=True) as store:
+        service = Service(store)
         started = time.perf_counter()
-        summary = build_demo(Service(store), schools=schools, until=until)
+        summary = build_demo(service, schools=schools, until=until)
         seconds = time.perf_counter() - started
+        set_demo_passwords(store, service.models)  # as `careterm demo` does; not timed
     return {"build_s": round(seconds, 1), "events": summary["events"], "build_events_per_s": round(summary["events"] / seconds)}
 
 
@@ -99,11 +106,27 @@ def rebuild_rate(url: str) -> tuple[float, float]:
     return sum(counted.values()) / seconds, seconds
 
 
-def run_cli(url: str, *args: str) -> float:
+# where the run keeps its key and sessions (set by main): the user's own stay untouched
+OWN_DIRS = ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
+
+
+def use_own_dirs(tmp: Path) -> None:
+    for name in OWN_DIRS:
+        os.environ[name] = str(tmp / name.lower())
+
+
+def run_cli(url: str, *args: str, stdin: str | None = None) -> float:
     env = dict(os.environ, CARETERM_STORE=url, CARETERM_USER="admin")
     started = time.perf_counter()
-    subprocess.run([*CARETERM, *args], check=True, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run([*CARETERM, *args], check=True, env=env, input=stdin, text=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     return time.perf_counter() - started
+
+
+def sign_in(url: str) -> None:
+    """The demo's admin signs in for this store once (a session, as a person would): setup, not timed."""
+    from careterm.demo.passwords import DEMO_PASSWORD
+
+    run_cli(url, "--school", "s1", "login", "admin", "--password-stdin", stdin=DEMO_PASSWORD + "\n")
 
 
 def view_after_one_event(url: str, pupil: str) -> dict:
@@ -149,19 +172,22 @@ def tui(url: str) -> dict:
     if not shutil.which("tmux"):
         return {}
     session = f"bench-{uuid.uuid4().hex[:8]}"
-    command = f"CARETERM_STORE='{url}' CARETERM_USER=admin CARETERM_SCHOOL=s1 {sys.executable} -m careterm.cli"
+    # a tmux server of its own, started now: it has this process's environment (the run's own
+    # dirs, CARETERM_KEY_FILE); a server already running would give the TUI its older one
+    tmux = ["tmux", "-L", session]
+    command = f"CARETERM_STORE={shlex.quote(url)} CARETERM_USER=admin CARETERM_SCHOOL=s1 {shlex.quote(sys.executable)} -m careterm.cli"
     started = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command], check=True, cwd=ROOT)
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command], check=True, cwd=ROOT)
     try:
         first_paint = None
         while time.perf_counter() - started < 30:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
             if "今日" in screen and "职责" in screen:  # the tab bar and the first table (its header) painted
                 first_paint = time.perf_counter() - started
                 break
             time.sleep(0.02)
         time.sleep(1.0)
-        pid = subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
+        pid = subprocess.run([*tmux, "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
         rss = None
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -170,7 +196,7 @@ def tui(url: str) -> dict:
         except OSError:
             pass
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
     return {"tui_first_paint_s": round(first_paint, 2) if first_paint else None, "tui_peak_rss_mb": round(rss) if rss else None}
 
 
@@ -181,6 +207,7 @@ def measure(url: str, schools: int, until: dt.date, appends_count: int) -> dict:
         "cores": os.cpu_count(),
     }
     figures.update(build(url, schools, until))
+    sign_in(url)
     scan = raw_scan(url)
     rate, seconds = rebuild_rate(url)
     figures.update(
@@ -216,6 +243,7 @@ def main() -> None:
     until = dt.date.fromisoformat(args.until) if args.until else dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        use_own_dirs(Path(tmp))
         for n in [int(x) for x in args.schools.split(",")]:
             targets = [str(Path(tmp) / f"district-{n}.sqlite")]
             if args.pg:
