@@ -41,7 +41,14 @@ def teaches(staff: StaffRec, grade: Any, class_: Any) -> bool:
 
 
 def mentor_of(staff: StaffRec, pupil: PupilRec, day: dt.date) -> bool:
-    return M.mentor_on(pupil, day) == staff.id
+    """The pupil's mentor on the day. The exit day is the pupil's last day at school
+    (M.at_school_on) and the exit ends the pairing that same day: its mentor still counts then,
+    so a talk that morning is theirs to record whether the exit was recorded first or not."""
+    if M.mentor_on(pupil, day) == staff.id:
+        return True
+    return M.at_school_on(pupil, day) and any(
+        p.staff == staff.id and p.end == day and p.reason == M.status_on(pupil, day) for p in pupil.pairings
+    )
 
 
 # --- the rules for those the roles do not let through -----------------------------------------

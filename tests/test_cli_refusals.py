@@ -352,7 +352,8 @@ def test_follow_ups_and_the_calendar(sqlite_school):
 
 def test_contact_on_a_day_when_the_by_staff_was_not_yet_there(sqlite_school):
     school = sqlite_school
-    school.write("staff", "add", "T9", "--name", "新老师", "--date", "2026-03-01")
+    # a counselor: may record a talk with any pupil (cli.md "Who may record"), so only the dates decide
+    school.write("staff", "add", "T9", "--name", "新老师", "--role", "counselor", "--date", "2026-03-01")
     school.refused("contact", "P1", "--kind", "talk", "--by", "T9", "--date", "2026-02-01", field="--by")
     school.refused("contact", "P1", "--kind", "talk", "--date", "2026-02-01", actor="T9", field="--by")
     check_rows(school.write("contact", "P1", "--kind", "talk", "--date", "2026-03-02", actor="T9"), ["ContactMade"],
@@ -362,7 +363,9 @@ def test_contact_on_a_day_when_the_by_staff_was_not_yet_there(sqlite_school):
 def test_the_actor_must_be_staff_now_whatever_the_effective_date(sqlite_school):
     """cli.md: the actor must be current staff when the command is recorded; the date does not matter."""
     school = sqlite_school
-    school.write("staff", "add", "C9", "--name", "新班主任", "--role", "class_teacher", "--date", "2026-03-01")
+    # the class teacher of grade 1 class 1, the class P8 joins (cli.md "Who may record")
+    school.write("staff", "add", "C9", "--name", "新班主任", "--role", "class_teacher", "--grade", "1", "--class", "1",
+                 "--date", "2026-03-01")
     rows = school.write("pupil", "add", "P8", "--name", "小林", "--gender", "M", "--birth", "2016-01-01", "--grade",
                         "1", "--class", "1", "--date", "2025-10-01", actor="C9")
     check_rows(rows, ["PupilRegistered"], actor="C9", date="2025-10-01")
@@ -408,6 +411,10 @@ def test_staff_leave_before_their_own_later_contact_is_refused(sqlite_school):
 
 
 def test_exit_on_the_day_of_an_entry_is_consistent(sqlite_school):
+    """P1 (mentor T1 since 2025-09-02, a talk by T1 on 2025-10-10) graduates on 2025-10-10: the
+    exit day is P1's last day at school, so another talk by T1 that day is accepted. The exit
+    ends T1's pairing on 2025-10-10; T1 still counts as P1's mentor on that day (issue 12's
+    "who may record" refused it: exit 1 naming PUPIL_ID, not_your_pupil)."""
     school = sqlite_school
     run = school("graduate", "P1", "--date", "2025-10-10")
     if run.code == 1:  # refused: consistent with the contacts that day
