@@ -100,14 +100,16 @@ def print_json(value: Any) -> None:
 
 
 def cmd_init(s: Session) -> int:
+    from events.keys import KeyProblem
+
     a = s.args
     s.require_actor()
     hashed = _new_password(s)  # the first admin's password, before anything is made
     new_file = not is_postgres(s.url) and not os.path.exists(s.url)
     try:
         return _init(s, a, hashed)
-    except Refused:
-        if new_file:  # a refused init leaves no empty store behind
+    except (Refused, KeyProblem):
+        if new_file:  # a refused init (or one with no key to make) leaves no empty store behind
             s.close()
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(s.url + suffix):
@@ -1337,11 +1339,13 @@ class _Printable:
 def store_problem(t: Translator, problem: StoreError, url: str) -> str:
     """A store problem in words: missing, not a store, damaged, unreachable, busy, cannot be
     opened or written. The library's own text (English) only with CARETERM_DEBUG."""
-    from events.keys import KeyMissing, WrongKey
+    from events.keys import KeyMissing, KeyNotMade, WrongKey
     from events.store import NotAStore, damage_of
 
     if isinstance(problem, KeyMissing):
         return t("store.key_missing", path=problem.path)
+    if isinstance(problem, KeyNotMade):
+        return t("store.key_not_made", path=problem.path)
     if isinstance(problem, WrongKey):
         return t("store.wrong_key", path=problem.path)
     if isinstance(problem, StoreMissing):

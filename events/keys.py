@@ -49,6 +49,13 @@ class KeyMissing(KeyProblem):
         super().__init__(path, f"the store's key file {path} is missing")
 
 
+class KeyNotMade(KeyProblem):
+    """There is no key file, and none can be made at that place (no such folder, no right to write)."""
+
+    def __init__(self, path: Path | str):
+        super().__init__(path, f"the key file {path} cannot be made")
+
+
 class WrongKey(KeyProblem):
     """The key file holds another key than the store's (or no key at all)."""
 
@@ -80,7 +87,7 @@ def read_key(path: Path) -> bytes:
     except FileNotFoundError:
         raise KeyMissing(path) from None
     except (OSError, UnicodeDecodeError) as e:
-        if isinstance(e, IsADirectoryError | PermissionError):
+        if isinstance(e, IsADirectoryError | NotADirectoryError | PermissionError):
             raise KeyMissing(path) from None
         raise WrongKey(path) from None
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
@@ -101,10 +108,13 @@ def make_key(path: Path) -> tuple[bytes, bool]:
         return read_key(path), False
     except KeyMissing:
         pass
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = os.urandom(KEY_BYTES)
     aside = path.with_name(f".{path.name}.{os.getpid()}.new")
-    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError:
+        raise KeyNotMade(path) from None
     try:
         with os.fdopen(fd, "w", encoding="ascii") as out:
             out.write(_KEY_HEADER + base64.b64encode(key).decode("ascii") + "\n")

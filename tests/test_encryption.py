@@ -112,6 +112,20 @@ def test_missing_key_is_exit_3_naming_the_key_file(tmp_path):
     assert Path(store_file).read_bytes() == before
 
 
+def test_a_key_that_cannot_be_made_is_exit_3_and_leaves_no_store(tmp_path):
+    """init with a key file under a regular file (its folder cannot be made): exit 3 saying the
+    key file cannot be made there and naming it, no traceback, and no store file left behind."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    key = blocker / "careterm.key"
+    store_file = tmp_path / "s.sqlite"
+    run = careterm("init", "--school", "石砚小学", "--password-stdin", "--key-file", key, store=str(store_file),
+                   actor="admin", input="pass-word-1\n")
+    assert run.code == 3, run
+    assert str(key) in run.err and "无法" in run.err and "生成密钥文件" in run.err
+    assert not any(tmp_path.glob("s.sqlite*"))
+
+
 def test_wrong_key_is_exit_3(tmp_path):
     """Another careterm key, or a file that holds no key: exit 3 saying it is not this store's key."""
     store_file, key = str(tmp_path / "s.sqlite"), tmp_path / "careterm.key"
