@@ -681,14 +681,17 @@ def test_every_command_in_one_journey(pg_school):
         (("staff", "add", "T9", "--name", "新老师", "--role", "counselor"), "admin", ("StaffJoined",), ()),
         (("staff", "amend", "T9", "--name", "新老师甲", "--role", "teacher", "--role", "counselor"), "admin",
          ("StaffAmended",), ()),
-        (("pupil", "add", "P9", "--name", "小雨", "--gender", "F", "--birth", "2017-09-09", "--grade", "2", "--class",
-          "3", "--category", "left_behind", "--parent", "李强,父亲,广东东莞,13700000000", "--date", "2026-03-02"),
+        # who may record (cli.md): CT registers into CT's own class (grade 3 class 2); P3 (grade 4
+        # class 2, no class teacher) is amended by a leader
+        (("pupil", "add", "P9", "--name", "小雨", "--gender", "F", "--birth", "2017-09-09", "--grade", "3", "--class",
+          "2", "--category", "left_behind", "--parent", "李强,父亲,广东东莞,13700000000", "--date", "2026-03-02"),
          "CT", ("PupilRegistered",), ("P9",)),
         (("pupil", "amend", "P3", "--grade", "5", "--add-category", "economic_hardship", "--remove-category",
-          "left_behind"), "CT", ("PupilAmended", "CategoryAdded", "CategoryRemoved"), ("P3",)),
+          "left_behind"), "L1", ("PupilAmended", "CategoryAdded", "CategoryRemoved"), ("P3",)),
         (("pair", "T2", "P3"), "L1", ("PairingAssigned",), ("P3",)),
         (("contact", "P1", "--kind", "parent_call"), "T1", ("ContactMade",), ("P1",)),
-        (("activity", "--kind", "birthday", "--pupils", "P1,P3,P4"), "T3", ("CareActivityHeld",), ("P1", "P3", "P4")),
+        # an activity for pupils who are not all one's mentees: a class teacher (T3 mentors only P4)
+        (("activity", "--kind", "birthday", "--pupils", "P1,P3,P4"), "CT", ("CareActivityHeld",), ("P1", "P3", "P4")),
         (("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "1200.5"), "CT", ("AidGranted",), ("P2",)),
         (("aid", "revoke", ids["grant"], "--reason", "重复"), "L1", ("AidRevoked",), ("P2",)),
         (("plan", "set", "P2", "--goals", "数学及格", "--responsible", "T1"), "T1", ("HelpPlanSet",), ("P2",)),
@@ -718,11 +721,27 @@ def test_every_command_in_one_journey(pg_school):
             shows.setdefault(pupil, set()).update(r["id"] for r in rows)
     # the retraction of an activity that names three pupils shows in each one's history
     activity = next(r for r in written if r["type"] == "CareActivityHeld")
-    rows = check_rows(school.write("retract", activity["id"], "--reason", "活动取消", actor="T3"), ["EntryRetracted"],
-                      actor="T3")
+    rows = check_rows(school.write("retract", activity["id"], "--reason", "活动取消", actor="CT"), ["EntryRetracted"],
+                      actor="CT")
     written += rows
     for pupil in ("P1", "P3", "P4"):
         shows[pupil].add(rows[0]["id"])
+    # who is at the keyboard (issue 12): a password, a token and an SSH key, each set and undone
+    rows = check_rows(school.write("staff", "password", "T1", "--once", "--password-stdin", input="journey-pass-1\n"),
+                      ["PasswordSet"], actor="admin")
+    written += rows
+    run = school("token", "create", "--name", "journey", "--json", actor="T1")  # prints the token, not events
+    assert run.code == 0, run
+    assert (run.json()["name"], run.json()["staff"]) == ("journey", "T1"), run
+    [made] = school.audit("--type", "TokenCreated")
+    assert (made["seq"], made["actor"]) == (base_events + len(written) + 1, "T1"), made
+    written.append(made)
+    written += check_rows(school.write("token", "revoke", "journey", actor="T1"), ["TokenRevoked"], actor="T1")
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL+C+4dChlz6DWW9AegYZsAJdRSr/2ZO1j+2G2iKmbdy journey"
+    rows = check_rows(school.write("keys", "add", "T1", "--key", key), ["KeyAdded"], actor="admin")
+    assert rows[0]["data"]["fingerprint"] == "SHA256:PJjUihy3sEjT+bqvVJIVd3fjMRDQEx5r5+3M7v1ZwqQ"  # ssh-keygen -lf
+    written += rows
+    written += check_rows(school.write("keys", "revoke", rows[0]["data"]["fingerprint"]), ["KeyRevoked"], actor="admin")
     amount = next(r for r in written if r["type"] == "AidGranted")["data"]["amount"]
     assert amount == "1200.50"
     # every event type a command can record (all but the school's opening, see the init tests)
