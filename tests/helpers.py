@@ -46,6 +46,22 @@ def setup_school(
         )
 
 
+class ScriptedSchool:
+    """School s1 opened on OPENED on a real store; `do(build, day)` runs one command as "admin"
+    (admin and leader) dated `day`, on the school's "today" `today` (a class attribute)."""
+
+    today = TODAY
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.service = Service(store)
+        self.do(lambda s, c: C.init(s, c, name="石砚小学", admin_name="校长"), OPENED)
+
+    def do(self, build, day: dt.date):
+        context = C.Context(school=SCHOOL, actor="admin", today=self.today, date=day)
+        return self.service.execute(lambda s: build(s, context))
+
+
 def all_events(store: Store) -> list:
     return list(store.read())
 

@@ -16,8 +16,8 @@ import pytest
 from events import commands as C
 from events import saved
 from events.errors import Refused
-from events.service import Service
 from events.store import Store
+from helpers import ScriptedSchool
 from projections.compliance import compliance
 
 D = dt.date
@@ -29,15 +29,8 @@ SPRING = ("2026春", D(2026, 2, 20), D(2026, 7, 10))
 NEXT_AUTUMN = ("2026秋", D(2026, 9, 1), D(2027, 1, 15))
 
 
-class School:
-    def __init__(self, store: Store):
-        self.store = store
-        self.service = Service(store)
-        self.do(lambda s, c: C.init(s, c, name="石砚小学", admin_name="校长"), OPENED)
-
-    def do(self, build, day: dt.date):
-        context = C.Context(school=SCHOOL, actor="admin", today=TODAY, date=day)
-        return self.service.execute(lambda s: build(s, context))
+class School(ScriptedSchool):
+    today = TODAY
 
     def terms(self, *terms) -> None:
         for name, start, end in terms:

@@ -25,8 +25,8 @@ from test_cli import prepared
 
 from events import commands as C
 from events import saved
-from events.service import Service
 from events.store import Store
+from helpers import ScriptedSchool
 from events.types import Person
 from projections.completeness import missing
 from projections.stats import COLUMNS, stats
@@ -42,15 +42,8 @@ NO_WORKPLACE = Person(name="李四", relation="父亲", phone="13700000000")
 ZERO = {"total": 0, "with_mentor": 0}
 
 
-class School:
-    def __init__(self, store: Store):
-        self.store = store
-        self.service = Service(store)
-        self.do(lambda s, c: C.init(s, c, name="石砚小学", admin_name="校长"), OPENED)
-
-    def do(self, build, day: dt.date):
-        context = C.Context(school=SCHOOL, actor="admin", today=TODAY, date=day)
-        return self.service.execute(lambda s: build(s, context))
+class School(ScriptedSchool):
+    today = TODAY
 
     def pupil(self, pid, *cats, grade, class_, guardian=None, parents=(), day=OPENED):
         self.do(lambda s, c: C.add_pupil(s, c, pid, name=f"学生{pid}", gender="F", birth=D(2016, 3, 1), grade=grade,
