@@ -67,3 +67,32 @@ def test_the_compliance_tab_names_the_duties_switched_on(tmp_path, lang, five, a
     small_school(more, more={"home_visit": "month", "inspection": "month"})
     assert S.run(headings(plain, lang))[2:] == five
     assert S.run(headings(more, lang))[2:] == five + added
+
+
+async def enter_on_the_inspection(path) -> tuple[list[str], str, list[str]]:
+    """T1's Home: the duties of their own table, then Enter on the inspection row; returns the
+    row keys, the screen then on top and the notifications' texts."""
+    from textual.widgets import DataTable
+
+    app = S.make_app(path, "T1", "zh")
+    async with app.run_test(size=(140, 30)) as pilot:
+        await S.started(app, pilot)
+        table = app.query_one("#home-mine", DataTable)
+        keys = [str(k.value) for k in table.rows]
+        table.focus()
+        table.move_cursor(row=next(i for i, k in enumerate(keys) if "|inspection|" in k))
+        await S.send_keys(pilot, "enter")
+        await S.settle(pilot)
+        return keys, type(app.screen).__name__, [n.message for n in app._notifications]
+
+
+def test_enter_on_the_inspection_duty_says_who_records_it(tmp_path):
+    """With inspection=month, T1's own Home lists an inspection duty for P1 beside the contact
+    duties. Enter on it opens no contact form (before: the contact form on 谈心, as if a talk met
+    it) and says, in Chinese, that the supervision group records it."""
+    path = tmp_path / "s.sqlite"
+    small_school(path, more={"inspection": "month"})
+    keys, screen, notes = S.run(enter_on_the_inspection(path))
+    assert any("|inspection|" in k for k in keys) and any("|talk|" in k for k in keys)
+    assert screen != "FormScreen"
+    assert any("手册检查" in n and "督导组" in n for n in notes), notes

@@ -59,6 +59,9 @@ class HomePane(Pane):
     @on(DataTable.RowSelected, "#home-mine")
     def _open(self, event: DataTable.RowSelected) -> None:
         pupil, duty, _ = str(event.row_key.value).split("|")
-        kind = duty if duty in rules.CONTACT_KINDS else "talk"
-        self.app.action_record("contact", {"PUPIL_ID": pupil, "--kind": kind})
+        if duty not in rules.CONTACT_KINDS:
+            # a duty no contact meets (the handbook inspection): someone else records it
+            self.app.notify(self.app.t("home.not_a_contact", duty=self.app.t(f"duty.{duty}")), severity="information")
+            return
+        self.app.action_record("contact", {"PUPIL_ID": pupil, "--kind": duty})
 
