@@ -961,8 +961,8 @@ def find_entry(school: SchoolModel, entry_id: str) -> Target | None:
     mark = school.marks.get(entry_id)
     if mark is None:
         return None
-    kind, _, key = mark.stream.partition("/")[2].partition("/")
-    return Target(entry_id, mark.type, mark.actor, mark.date, mark.stream, (key,) if kind == "pupil" else (), mark.retracted)
+    pupil = M.pupil_of_stream(mark.stream)
+    return Target(entry_id, mark.type, mark.actor, mark.date, mark.stream, (pupil,) if pupil else (), mark.retracted)
 
 
 def _target(school: SchoolModel, ctx: Context, entry_id: str, allowed: frozenset[str]) -> Target:

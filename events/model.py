@@ -51,7 +51,7 @@ from events.types import (
     TermAdded,
 )
 
-SCHEMA = 5  # bump when the model's shape or the fold changes: persisted models are rebuilt
+SCHEMA = 6  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
 STATUS_OF = {**rules.EXIT_STATUS, "PupilReturned": "enrolled"}
 
@@ -172,7 +172,6 @@ class SchoolModel(msgspec.Struct):
     entries: dict[str, EntryRec] = {}
     terms: list[TermRec] = []
     rules: list[RulesRec] = []  # changes, in (date, seq) order
-    pupil_of_entry: dict[str, str] = {}  # timeline entry id -> pupil (registration, amendments, exits)
     # the small index the commands need besides: each stream's last version, the other entries
     versions: dict[str, int] = {}
     marks: dict[str, MarkRec] = {}
@@ -364,7 +363,6 @@ def _dated(m: SchoolModel, seq: int, e: Event, what: str, value: Any) -> None:
     pupil = m.pupils[e.pupil]
     pupil.timeline.append(Dated(e.date, seq, e.id, what, value))
     pupil.timeline.sort(key=lambda d: (d.date, d.seq))
-    m.pupil_of_entry[e.id] = e.pupil
 
 
 def _amended(m: SchoolModel, seq: int, e: PupilAmended) -> None:
@@ -484,11 +482,23 @@ def _aid_revoked(m: SchoolModel, seq: int, e: AidRevoked) -> None:
         target.follow_up, target.follow_up_date = e.id, e.date
 
 
+def pupil_of_stream(stream: str) -> str | None:
+    """The pupil id of a pupil's stream (school/pupil/ID), else None."""
+    kind, _, key = stream.partition("/")[2].partition("/")
+    return key if kind == "pupil" else None
+
+
+def _pupil_of_mark(m: SchoolModel, mark: MarkRec) -> PupilRec | None:
+    pupil = pupil_of_stream(mark.stream)
+    return m.pupils.get(pupil) if pupil is not None else None
+
+
 def _find_dated(m: SchoolModel, entry_id: str) -> Dated | None:
-    pupil = m.pupil_of_entry.get(entry_id)
+    mark = m.marks.get(entry_id)
+    pupil = _pupil_of_mark(m, mark) if mark is not None else None
     if pupil is None:
         return None
-    return next((d for d in m.pupils[pupil].timeline if d.entry == entry_id), None)
+    return next((d for d in pupil.timeline if d.entry == entry_id), None)
 
 
 def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
@@ -514,7 +524,7 @@ def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
 def _pairing_retracted(m: SchoolModel, entry: str, mark: MarkRec) -> None:
     """A retracted pairing never was (both records go); a retracted unpairing lets the pairing
     go on (cli.md "Retractions")."""
-    pupil = m.pupils.get(mark.stream.rsplit("/", 1)[-1])
+    pupil = _pupil_of_mark(m, mark)
     for pairing in pupil.pairings if pupil is not None else ():
         if mark.type == "PairingAssigned" and pairing.entry == entry:
             pupil.pairings.remove(pairing)
