@@ -1070,10 +1070,55 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
     p = command("verify", cmd_verify, write=False, signin=False)
     p.add_argument("--head", metavar="HASH")
+    _paperwork_commands(command, view, group)
     for found in groups.values():
         found.metavar = "|".join(found.choices)
     _words(parser, t, "")
     return parser
+
+
+def _paperwork(module: str, name: str) -> Callable[[Session], int]:
+    """A paperwork command's handler (careterm/paperwork/MODULE.py), imported only when it runs:
+    openpyxl and python-docx are heavy, and every other command starts without them."""
+
+    def handler(s: Session) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f"careterm.paperwork.{module}"), name)(s)
+
+    handler.__name__ = f"cmd_{name}"
+    return handler
+
+
+def _paperwork_commands(command, view, group) -> None:
+    """`import pupils|staff FILE` and `export WHAT … --out FILE` (cli.md "Import", "Export")."""
+    importing = group("import")
+    for what in ("pupils", "staff"):
+        p = command(what, _paperwork("import_cli", f"import_{what}"), parent=importing)
+        p.add_argument("file", metavar="FILE")
+        p.add_argument("--dry-run", action="store_true")
+        p.add_argument("--sheet", metavar="NAME")
+    exporting = group("export")
+
+    def export(what: str, module: str, *positional: str) -> argparse.ArgumentParser:
+        p = view(what, _paperwork(module, f"export_{what}"), parent=exporting)
+        for name in positional:
+            p.add_argument(name.lower(), metavar=name)
+        p.add_argument("--out", required=True, metavar="FILE")
+        return p
+
+    p = export("template", "import_cli")
+    p.add_argument("what", choices=("pupils", "staff"), metavar="pupils|staff")
+    export("stats", "tables_cli")
+    p = export("notice", "tables_cli")
+    p.add_argument("--semester", required=True, metavar="NAME")
+    for what, module in (("compliance", "tables_cli"), ("handbook", "documents_cli")):
+        p = export(what, module, *(("STAFF_ID",) if what == "handbook" else ()))
+        p.add_argument("--from", dest="range_from", metavar="DATE")
+        p.add_argument("--to", dest="range_to", metavar="DATE")
+    p = export("report", "documents_cli", "PUPIL_ID")
+    p.add_argument("--semester", required=True, metavar="NAME")
+    export("archive", "documents_cli", "PUPIL_ID")
 
 
 def _declared_options(p: argparse.ArgumentParser, action: "actions.Action") -> None:
