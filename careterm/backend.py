@@ -240,6 +240,11 @@ class Backend:
 
         return self._locked(read)
 
+    def export(self, write: Callable[[Workspace], Any]) -> Any:
+        """Run an export or an import check (careterm/paperwork) on the workspace, behind the lock:
+        the same functions the command line calls, for the signed-in person."""
+        return self._locked(lambda: write(self.ws))
+
     def record(self, build, *, date: dt.date | None = None, note: str = "") -> list:
         """Check and store an action; raises events.errors.Refused with the field at fault."""
         return self._locked(lambda: self.ws.record(build, date=date, note=note))
