@@ -68,6 +68,8 @@ class Session(Workspace):
     def write(self, build: Callable[[Any, C.Context], list]) -> int:
         self.require_actor()
         day = parse_date(getattr(self.args, "date", None), "--date")
+        if day is None:
+            self.check_clock_day()
         events = self.record(build, date=day, note=getattr(self.args, "note", None) or "")
         self.print_events(events)
         return EXIT_OK

@@ -169,6 +169,21 @@ class Workspace:
             note=note,
         )
 
+    def check_clock_day(self) -> None:
+        """Before a write dated by the clock alone: refused naming --date when the clock's day is
+        more than a day past the latest entry's recording day (events.rules.clock_ran_ahead), so
+        a clock that ran ahead cannot date an entry, or stamp the log, in the future."""
+        from events import rules
+
+        last = self.store().last_recorded_at()
+        if last is None:
+            return
+        zone = self.zone()
+        today, last_day = self.today(), last.astimezone(zone).date()
+        if rules.clock_ran_ahead(today, last_day):
+            raise Refused("--date", "clock_ran_ahead", today=today.isoformat(), last=last_day.isoformat(),
+                          days=(today - last_day).days)
+
     def record(self, build: Callable[[Any, C.Context], list], *, date: dt.date | None = None, note: str = "") -> list:
         """Check and store one action; returns the events as stored, or raises Refused."""
         self.require_actor()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -47,6 +48,15 @@ CAPACITIES = range(1, 11)  # mentees per staff member
 LATE_DAYS = range(1, 366)  # how late an entry may be recorded before it is flagged
 PUPIL_AGES = range(3, 21)  # a primary pupil's age in years on the day they are registered
 MAX_SCHOOLS = 1000  # a demo district
+# A write dated by the clock alone (no --date) whose day is more than this past the latest
+# entry's recording day is refused: a clock that ran ahead would otherwise date it, and stamp
+# every later recording time, in the future. Given with --date, the person has looked at the day.
+CLOCK_LEAD_DAYS = 1
+
+
+def clock_ran_ahead(today: dt.date, last_recorded_day: dt.date | None) -> bool:
+    """Whether the clock's day is suspect: more than CLOCK_LEAD_DAYS past the latest entry's."""
+    return last_recorded_day is not None and (today - last_recorded_day).days > CLOCK_LEAD_DAYS
 
 ROLES = ("teacher", "class_teacher", "leader", "counselor", "auditor", "admin")
 

@@ -181,6 +181,8 @@ class Store:
                 raise StoreError(f"cannot open the store {self.url}: {e}") from e
             raise
         self.recorder = self.app.recorder
+        if clock is utc_now and hasattr(self.recorder, "server_time"):
+            self.clock = self.recorder.server_time  # PostgreSQL: the server's clock, not this machine's
         self.mapper: MsgspecMapper = self.app.mapper  # type: ignore[assignment]
         self.key_problem: keys.KeyProblem | None = None  # the key is missing or wrong
         self.key_made = False  # this process made the key file (init and demo say so)

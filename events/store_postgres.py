@@ -3,6 +3,8 @@ for such a URL: psycopg is imported by nothing else."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qs, unquote, urlparse
@@ -196,6 +198,13 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute(query, (after, upto, *span))
                 while rows := curs.fetchmany(batch):
                     yield [(seq, topic, bytes(state)) for seq, topic, state in rows]
+
+    def server_time(self) -> dt.datetime:
+        """The server's clock (UTC): the one clock of every writer of a district store, so that a
+        school PC whose clock is wrong cannot falsify when an entry was recorded."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute("SELECT clock_timestamp()")
+            return curs.fetchone()[0].astimezone(dt.timezone.utc)
 
     def school_ids(self) -> list[str]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -437,3 +437,62 @@ def test_verify_reports_recording_times_a_wrong_clock_made(tmp_path):
     run = careterm("verify", "--json", store=str(path))
     assert run.code == 0 and run.json()["clock"] == seqs, run
     assert "时钟" in run.err, run
+
+
+# --- a clock that ran ahead (issue 11, item 12) ------------------------------------------------
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+needs_faketime = pytest.mark.skipif(not __import__("os").path.exists(FAKETIME_LIB),
+                                    reason="libfaketime (Debian package faketime) is not installed")
+
+
+def _clock_off(offset: str) -> dict[str, str]:
+    """The program's environment with its clock moved by `offset` ("+3d", "-30d"): libfaketime
+    changes what the process's clock says, nothing else (the real program, the real store)."""
+    return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+def _days_from_now(days: int) -> str:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return (dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(days=days)).date().isoformat()
+
+
+@needs_faketime
+def test_a_write_dated_by_a_clock_that_ran_ahead_is_refused(sqlite_school):
+    """The base school's entries were recorded today. With the machine's clock 3 days ahead, a
+    contact without --date would be dated, and stamped, 3 days in the future: refused naming
+    --date (3 days is more than the 1 allowed), nothing written. With --date (the person has
+    looked at the day) it is recorded. One day ahead is not suspect (a write after midnight)."""
+    run = sqlite_school.refused("contact", "P1", "--kind", "talk", field="--date", actor="T1", env=_clock_off("+3d"))
+    assert _days_from_now(3) in run.err and _days_from_now(0) in run.err, run
+    run = sqlite_school("contact", "P1", "--kind", "talk", "--date", _days_from_now(3), actor="T1",
+                        env=_clock_off("+3d"))
+    assert run.code == 0, run
+    run = sqlite_school("contact", "P1", "--kind", "home_visit", actor="T1", env=_clock_off("+4d"))
+    assert run.code == 0, run  # one day past the latest entry, recorded on "+3d"
+
+
+@needs_faketime
+@pytest.mark.postgres
+def test_on_postgresql_the_recording_time_is_the_servers(pg_url):
+    """A district store on PostgreSQL: a school PC whose clock is 30 days ahead records a contact
+    dated today (--date given). Its recording time is the server's clock (now, within a minute),
+    not the PC's (30 days ahead), so `--known-at` and the lateness flags stay true."""
+    import datetime as dt
+
+    from test_cli import careterm
+
+    today = _days_from_now(0)
+    assert careterm("init", "--school", "石砚小学", "--date", today, store=pg_url, actor="admin").code == 0
+    for words in (("staff", "add", "T1", "--name", "王老师", "--date", today),
+                  ("pupil", "add", "P1", "--name", "小明", "--gender", "M", "--birth", "2016-03-01",
+                   "--grade", "3", "--class", "2", "--date", today),
+                  ("pair", "T1", "P1", "--date", today)):
+        assert careterm(*words, store=pg_url, actor="admin").code == 0
+    run = careterm("contact", "P1", "--kind", "talk", "--date", today, "--json", store=pg_url, actor="T1",
+                   env=_clock_off("+30d"))
+    assert run.code == 0, run
+    recorded = dt.datetime.fromisoformat(run.json()[0]["recorded_at"])
+    assert abs(recorded - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1), recorded
