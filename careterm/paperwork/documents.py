@@ -27,11 +27,13 @@ from typing import Any, Iterable, Sequence
 
 from careterm.i18n import catalog
 from careterm.shown import printable
+from events.errors import Refused
 
 BODY_FONT = "宋体"  # SimSun: on every Chinese Windows, and WPS; Word maps the two names
 HEADING_FONT = "黑体"  # SimHei
 BODY_SIZE = 12  # pt, 小四
 SMALL_SIZE = 10.5  # pt, 五号: tables, header, footer
+KEEP_ROW_CHARS = 400  # a table row shorter than this stays whole on one page; a longer one may break
 HEADING_SIZES = {0: 18, 1: 16, 2: 14, 3: 12}  # pt: 小二, 三号, 四号, 小四
 
 # A4 in millimetres, and margins that every printer reaches (binding on the left)
@@ -66,7 +68,7 @@ def new_document(title: str, school_name: str, day: dt.date | str, lang: str = "
     section.header_distance, section.footer_distance = Mm(12), Mm(10)
     _styles(doc, lang)
     day_text = day.isoformat() if isinstance(day, dt.date) else str(day)
-    _header(section, clean(school_name), day_text)
+    _header(section, clean(school_name), clean(title), day_text)
     _footer(section, lang)
     props = doc.core_properties
     props.title, props.author, props.language = clean(title), clean(school_name), _lang_tag(lang)
@@ -133,14 +135,16 @@ def table(doc, rows: Iterable[Sequence[Any]], header: Sequence[str] | None = Non
             run.bold = True
             run.font.size = Pt(SMALL_SIZE)
         _repeat_header(t.rows[0])
+        _keep_row(t.rows[0])
     for r in rows:
-        cells = t.add_row().cells
-        for cell, value in zip(cells, r):
-            _lines(cell.paragraphs[0], clean(value), size=SMALL_SIZE)
+        row = t.add_row()
+        texts = [clean(v) for v in r]
+        for cell, text in zip(row.cells, texts):
+            _lines(cell.paragraphs[0], text, size=SMALL_SIZE)
+        if sum(len(x) for x in texts) < KEEP_ROW_CHARS:
+            _keep_row(row)
     if widths_mm:
-        for row in t.rows:
-            for cell, width in zip(row.cells, widths_mm):
-                cell.width = Mm(width)
+        _widths(t, [Mm(w) for w in widths_mm])
     doc.add_paragraph()  # a table followed directly by another would merge into it in Word
     return t
 
@@ -149,6 +153,12 @@ def page_break(doc) -> None:
     from docx.enum.text import WD_BREAK
 
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def require_docx(path: str | Path) -> None:
+    """A Word document is written to a .docx file only (the extension chooses the format)."""
+    if Path(path).suffix.lower() != ".docx":
+        raise Refused("--out", "out_extension", value=str(path), allowed=".docx")
 
 
 def save(doc, path: str | Path) -> Path:
@@ -229,17 +239,21 @@ def _styles(doc, lang: str) -> None:
         if name not in [s.name for s in doc.styles]:
             doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         doc.styles[name].font.size = Pt(SMALL_SIZE)
+        doc.styles[name].paragraph_format.tab_stops.clear_all()  # the template's Letter-width stops
 
 
-def _header(section, school_name: str, day_text: str) -> None:
-    """「XX小学 ………… 2026-12-02」 with a rule under it."""
+def _header(section, school_name: str, title: str, day_text: str) -> None:
+    """「XX小学 …… 帮扶工作手册 …… 2026-12-02」: the school left, the title centred, the date
+    right, a rule under it."""
     from docx.enum.text import WD_TAB_ALIGNMENT
 
     p = section.header.paragraphs[0]
-    p.text = ""
     width = section.page_width - section.left_margin - section.right_margin
-    p.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    stops = p.paragraph_format.tab_stops
+    stops.add_tab_stop(width // 2, WD_TAB_ALIGNMENT.CENTER)
+    stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
     p.add_run(school_name)
+    p.add_run("\t" + title)
     p.add_run("\t" + day_text)
     _rule_under(p)
 
@@ -325,6 +339,29 @@ def _borders(t) -> None:
     width.set(qn("w:type"), "pct")
     tblpr.insert_element_before(width, "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
                                 "w:tblLayout", "w:tblCellMar", "w:tblLook")
+
+
+def _widths(t, widths) -> None:
+    """Column widths that Word, WPS and LibreOffice all keep: the grid, each cell, a fixed layout."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for col, width in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(width.twips)))
+    for row in t.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = width
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    t._tbl.tblPr.insert_element_before(layout, "w:tblCellMar", "w:tblLook")
+
+
+def _keep_row(row) -> None:
+    """The row is not split across two pages (a short row split leaves an empty strip)."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().insert_element_before(OxmlElement("w:cantSplit"), "w:trHeight", "w:tblHeader",
+                                                     "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del")
 
 
 def _repeat_header(row) -> None:
