@@ -64,3 +64,74 @@ def test_names_with_markup_are_drawn_as_typed(hostile_store):
             assert app.return_code is None
 
     asyncio.run(scenario())
+
+
+# --- every stored string, drawn (issue 11: the TUI side of the fuzz test) -----------------------
+
+
+def _school_holding(path, strings: list[str]) -> list[str]:
+    """A school (leader `admin`) whose pupils hold the strings as name, guardian and profile texts,
+    each as the commands accept it (a string they refuse, such as one with an escape code, is not
+    stored: the refusal is test_fuzz_commands's); returns the ids of the pupils stored."""
+    from events.errors import Refused
+
+    ctx = C.Context(school=S.SCHOOL, actor=S.LEADER, today=S.UNTIL, date=S.UNTIL)
+    stored = []
+    with Store(str(path), create=True, clock=S.fixed_clock) as store:
+        service = Service(store)
+        service.execute(lambda st: C.init(st, ctx, name="石砚小学", admin_name="校长"))
+        for i, text in enumerate(strings):
+            pupil = f"H{i}"
+            try:
+                service.execute(lambda st, p=pupil, x=text: C.add_pupil(
+                    st, ctx, p, name=x, gender="M", birth=S.UNTIL.replace(year=S.UNTIL.year - 9), grade=2,
+                    class_=1, categories=["left_behind"], guardian=Person(name=x, relation=x, phone="138"),
+                    profile={"family": x, "mental": x}))
+            except Refused:
+                continue
+            stored.append(pupil)
+    return stored
+
+
+def _drawn_strings():
+    from hypothesis import strategies as st
+
+    from test_fuzz_commands import texts
+
+    return st.lists(texts, min_size=6, max_size=6)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_app_draws_every_stored_string(tmp_path_factory):
+    """Hypothesis draws hostile strings (test_fuzz_commands's: markup, escapes, bidi, BOM, other
+    scripts, 400-character texts); those the commands accept are stored as pupils' names,
+    guardians and profiles; the leader's app draws Home, the pupils tab, each pupil's file and the
+    audit (Pilot, 80×24) without an exception and keeps running. One example given, four drawn."""
+    from hypothesis import HealthCheck, example, given, settings
+
+    @settings(max_examples=4, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @example(["[/]", "[bold]x", "\u202e李", "", " ", "{name}"])
+    @given(_drawn_strings())
+    def draws(strings: list[str]) -> None:
+        path = tmp_path_factory.mktemp("drawn") / "s.sqlite"
+        stored = _school_holding(path, strings)
+
+        async def scenario() -> None:
+            app = S.make_app(path, S.LEADER)
+            async with app.run_test(size=S.SIZE) as pilot:
+                await S.wait_for(pilot, lambda: app.seen_head >= 0, 15, "the first load")
+                await S.settle(pilot)
+                await S.send_keys(pilot, "2")
+                await S.settle(pilot)
+                for pupil in stored:
+                    app.open_pupil(pupil)
+                    await S.settle(pilot)
+                    await S.send_keys(pilot, "escape")
+                    await S.settle(pilot)
+                await S.send_keys(pilot, "6")
+                await S.settle(pilot)
+                assert app.is_running and app.return_code is None
+
+        asyncio.run(scenario())
+
+    draws()
