@@ -1,0 +1,93 @@
+"""The roster commands (cli.md "Import"): `import pupils|staff FILE [--dry-run] [--sheet NAME]`
+and `export template pupils|staff --out FILE.xlsx`.
+
+The handlers read the options, call careterm.paperwork.importing (the app's import screen calls
+the same `run`) or roster_template, and print the report: in words, or with --json
+{"rows","added","amended","unchanged","ignored","errors":[{"row","column","value","reason"}]}.
+A roster with a bad row writes nothing and exits 1, its report on stdout and one line on stderr
+saying so.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from careterm.values import parse_date
+
+EXIT_OK, EXIT_REFUSED = 0, 1
+SHOWN_IDS = 20  # ids listed in words; --json lists them all
+
+
+def import_pupils(s) -> int:
+    return _import(s, "pupils")
+
+
+def import_staff(s) -> int:
+    return _import(s, "staff")
+
+
+def _import(s, kind: str) -> int:
+    from careterm.paperwork import importing
+
+    a = s.args
+    s.require_actor()
+    day = parse_date(getattr(a, "date", None), "--date")
+    if day is None and not a.dry_run:
+        s.check_clock_day()  # as every write dated by the clock alone (careterm/cli.py Session.write)
+    report = importing.run(s, kind, a.file, sheet=a.sheet, dry_run=a.dry_run, date=day, note=getattr(a, "note", None) or "")
+    if s.json:
+        from careterm.cli import print_json
+
+        print_json(importing.as_json(report, s.t))
+    else:
+        print_report(s.t, report)
+    if report.errors:
+        print(f"{s.t('error')}: " + s.t("import.refused", count=len(report.errors)), file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def _ids(t, ids: list[str]) -> str:
+    sep = "、" if t.lang == "zh" else ", "
+    shown = sep.join(ids[:SHOWN_IDS])
+    return shown + (t("import.more", count=len(ids) - SHOWN_IDS) if len(ids) > SHOWN_IDS else "")
+
+
+def print_report(t, report) -> None:
+    """The report in words: what was read, what is added, amended, unchanged, the columns left
+    out, every bad row; then what was written (or that nothing was)."""
+    from careterm.paperwork.importing import error_line
+
+    print(t("import.read", file=report.file, sheet=report.sheet, rows=report.rows))
+    if report.added:
+        print(t("import.added", count=len(report.added), ids=_ids(t, report.added)))
+    if report.amended:
+        print(t("import.amended", count=len(report.amended), ids=_ids(t, report.amended)))
+    if report.unchanged:
+        print(t("import.unchanged", count=len(report.unchanged)))
+    if report.ignored:
+        print(t("import.ignored", headers=report.ignored))
+    if report.errors:
+        print(t("import.errors", count=len(report.errors)))
+        for problem in report.errors:
+            print("  " + error_line(t, report.kind, problem))
+    elif report.dry_run:
+        print(t("import.dry_run"))
+    elif report.written:
+        print(t("import.written", events=len(report.events)))
+    else:
+        print(t("import.nothing"))
+
+
+def export_template(s) -> int:
+    """The empty roster with its headers, and a sheet of the values allowed."""
+    from careterm.paperwork.roster_template import write_template
+
+    written = write_template(s.args.out, s.args.what, s.t)
+    if s.json:
+        from careterm.cli import print_json
+
+        print_json({"out": str(written), "what": s.args.what})
+    else:
+        print(s.t("export.written", path=str(written)))
+    return EXIT_OK
