@@ -392,3 +392,63 @@ def test_each_document_converts_to_a_sane_number_of_a4_pages(school, tmp_path):
     assert 1 <= pages["archive"] <= 10, pages
     for name in files:  # A4: 595 × 842 points
         assert re.search(rb"/MediaBox\s*\[\s*0\s+0\s+595\.\d+\s+841\.\d+", (tmp_path / "pdf" / f"{name}.pdf").read_bytes()), name
+
+
+# --- in the app ---------------------------------------------------------------------------------
+
+def test_the_app_exports_from_the_pupil_file_and_home(facts, store_path, tmp_path, monkeypatch):
+    """The demo's mentor in the app (Textual Pilot, 80x24), export folder CARETERM_EXPORT_DIR:
+    on their pupil's file `e` writes 弱势群体学生专项个人档案-NAME-2026-11-20.docx and `p` the
+    学期信息表 of the current semester (2026秋季学期 on the demo's 2026-11-20); on Home `h` writes
+    their own 帮扶工作手册-MENTOR-2026-11-20.docx. Each is a Word file naming the pupil or the
+    mentor; the toast says the path; the access log has the two pupil exports and one per mentee
+    of the handbook."""
+    import tui_support as S
+    from careterm.tui.screens.pupil import PupilScreen
+
+    folder = tmp_path / "exports"
+    monkeypatch.setenv("CARETERM_EXPORT_DIR", str(folder))
+    mentor, pupil, name = facts["mentor"], facts["pupil"], facts["pupil_name"]
+    said: list[str] = []
+
+    def files() -> list[str]:
+        return sorted(p.name for p in folder.glob("*.docx")) if folder.exists() else []
+
+    async def scenario() -> None:
+        app = S.make_app(store_path, mentor)
+        notify = app.notify
+        app.notify = lambda message, **kw: (said.append(str(message)), notify(message, **kw))[1]
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            app.open_pupil(pupil)
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            await S.settle(pilot)
+            await S.send_keys(pilot, "e")
+            await S.wait_for(pilot, lambda: len(files()) == 1, 30, "the archive")
+            await S.send_keys(pilot, "p")
+            await S.wait_for(pilot, lambda: len(files()) == 2, 30, "the semester sheet")
+            await S.send_keys(pilot, "escape")
+            await S.settle(pilot)
+            app.query_one("#home-mine").focus()
+            await S.send_keys(pilot, "h")
+            await S.wait_for(pilot, lambda: len(files()) == 3, 60, "the handbook")
+            await S.settle(pilot)
+
+    S.run(scenario())
+    day = S.UNTIL.isoformat()
+    assert files() == sorted([f"弱势群体学生专项个人档案-{name}-{day}.docx", f"学期信息反馈表-{name}-{day}.docx",
+                              f"帮扶工作手册-{facts['mentor_name']}-{day}.docx"]), files()
+    sheet = body_text(docx.Document(str(folder / f"学期信息反馈表-{name}-{day}.docx")))
+    assert name in sheet and "2026秋季学期" in sheet
+    handbook = body_text(docx.Document(str(folder / f"帮扶工作手册-{facts['mentor_name']}-{day}.docx")))
+    assert facts["mentor_name"] in handbook and name in handbook
+    assert any(str(folder) in m for m in said), said
+    rows = [(a, p, via) for a, p, via, _ in logged_openings(store_path, facts) if via == "export"]
+    assert rows[:2] == [(mentor, pupil, "export")] * 2, rows
+    assert {p for _, p, _ in rows[2:]} >= set(facts["mentor_pupils"]) and {a for a, _, _ in rows} == {mentor}, rows
+
+
+def logged_openings(store_path, facts) -> list[tuple]:
+    from test_access_log import logged
+
+    return logged(store_path, facts)

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from events.calendar import Period, school_year, semester
 from events.errors import Refused
-from events.model import PupilRec, SchoolModel, categories_on, profile_on, statuses
+from events.model import PupilRec, SchoolModel
 from projections import visibility as V
 from projections.audit import about_pupil, full_row
 from projections.views import visible_row
@@ -333,7 +333,7 @@ def semester_named(model: SchoolModel, day: dt.date, name: str) -> Period | None
         following = [t.start for t in terms if t.start > current]
         end = min(period.end, min(following) - dt.timedelta(days=1)) if following else period.end
         if period.name == name:
-            found = Period(period.name, max(period.start, current) if period.start > current else period.start, end)
+            found = Period(period.name, period.start, end)
         current = end + dt.timedelta(days=1)
     return found
 
@@ -341,14 +341,3 @@ def semester_named(model: SchoolModel, day: dt.date, name: str) -> Period | None
 def require_range(start: dt.date | None, end: dt.date | None) -> None:
     if start and end and end < start:
         raise Refused("--to", "end_before_start", start=start, end=end)
-
-
-def categories(pupil: PupilRec, day: dt.date) -> list[str]:
-    return categories_on(pupil, day)
-
-
-def name_on(pupil: PupilRec, day: dt.date) -> str:
-    return str(profile_on(pupil, day).get("name") or pupil.id)
-
-
-_ = statuses  # (the exits come from the timeline itself: their events name the school or reason)

@@ -24,6 +24,7 @@ from careterm.paperwork import documents as D
 from careterm.paperwork import records as R
 from careterm.paperwork import sections as S
 from events.calendar import Period
+from events.calendar import semester as semester_of
 from events.errors import Refused
 from events.model import SchoolModel, mentor_on, profile_on
 from projections import visibility as V
@@ -88,9 +89,10 @@ def render(s: Sheet, t) -> Any:
     return doc
 
 
-def write_report(ws, path: str | Path, pupil_id: str, semester_name: str, *, as_of: dt.date | None = None,
+def write_report(ws, path: str | Path, pupil_id: str, semester_name: str | None, *, as_of: dt.date | None = None,
                  known_at: dt.datetime | None = None) -> dict:
-    """Check, gather, log the opening, write the .docx. Returns what --json prints."""
+    """Check, gather, log the opening, write the .docx. Returns what --json prints. No
+    semester name: the semester of the day (the app's key on the pupil file)."""
     from careterm.access import log_opening
 
     D.require_docx(path)
@@ -99,6 +101,8 @@ def write_report(ws, path: str | Path, pupil_id: str, semester_name: str, *, as_
         raise Refused("PUPIL_ID", "unknown_pupil", pupil=pupil_id)
     viewer = V.viewer_of(model, ws.actor)
     V.require_pupil(viewer, model, pupil_id, day)
+    if semester_name is None:
+        semester_name = semester_of(day, model.terms_on(day)).name
     semester = R.semester_named(model, day, semester_name)
     if semester is None:
         raise Refused("--semester", "unknown_semester", semester=semester_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
 from careterm.tui.panes.base import Pane
@@ -12,6 +13,8 @@ from events import rules
 
 
 class HomePane(Pane):
+    BINDINGS = [Binding("h", "export_handbook", "Handbook", id="home.export_handbook")]
+
     def compose(self) -> ComposeResult:
         yield Static(id="home-summary", markup=False)
         yield Label(self.t("home.mine"), classes="section")
@@ -54,7 +57,25 @@ class HomePane(Pane):
             overview += [(t("home.waiting_mentor"), f"{m['name']} ({m['staff']})", t(f"reason.{m['reason']}")) for m in d["waiting_mentors"]]
             overview += [(t("home.dropped_out"), f"{p['name']} ({p['pupil']})", "") for p in d["dropped_out"]]
             overview += [(t("home.incident"), names.get(i["pupil"], i["pupil"]), t(f"need.{i['need']}")) for i in d["incidents"]]
-            self.table("#home-school", ("what", "who", "detail"), overview)
+            # an overdue row names its mentor: `h` on it exports that mentor's handbook
+            keys = [f"staff|{r['staff']}|{i}" for i, r in enumerate(d["overdue"])]
+            self.table("#home-school", ("what", "who", "detail"), overview, keys + [f"-|-|{i}" for i in range(len(keys), len(overview))])
+
+    def action_export_handbook(self) -> None:
+        """The 帮扶工作手册 (.docx) of the school year into the export folder: my own, or for a
+        leader on an overdue row of the school's overview, that row's mentor's
+        (careterm/paperwork/handbook.py says who may export whose)."""
+        from careterm.paperwork.handbook import write_handbook
+        from careterm.tui.exporting import export_file
+
+        staff = self.app.ws.actor
+        school = self.query_one("#home-school", DataTable)
+        if school.display and school.has_focus and school.row_count:
+            kind, who, _ = str(school.coordinate_to_cell_key((school.cursor_row, 0)).row_key.value).split("|")
+            staff = who if kind == "staff" else staff
+        when = self.app.when
+        title = f"{self.t('doc.handbook.title')}-{dict(self.app.staff).get(staff, staff)}"
+        export_file(self, title, "docx", lambda ws, path: write_handbook(ws, path, staff, as_of=when.as_of, known_at=when.known_at))
 
     @on(DataTable.RowSelected, "#home-mine")
     def _open(self, event: DataTable.RowSelected) -> None:

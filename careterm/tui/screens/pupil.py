@@ -25,6 +25,8 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="pupil.back"),
         Binding("n", "contact", "Contact", id="pupil.contact"),
+        Binding("e", "export_archive", "Export file", id="pupil.export_archive"),
+        Binding("p", "export_report", "Semester sheet", id="pupil.export_report"),
     ]
 
     def __init__(self, pupil: str):
@@ -143,6 +145,24 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
 
     def action_contact(self) -> None:
         self.app.action_record("contact", {"PUPIL_ID": self.pupil})
+
+    def action_export_archive(self) -> None:
+        """The pupil's 专项个人档案 (.docx) into the export folder (careterm/paperwork/pupil_archive.py)."""
+        from careterm.paperwork.pupil_archive import write_archive
+        from careterm.tui.exporting import export_file
+
+        when, pupil = self.app.when, self.pupil
+        title = f"{self.app.t('doc.archive.title')}-{dict(self.app.pupils).get(pupil, pupil)}"
+        export_file(self, title, "docx", lambda ws, path: write_archive(ws, path, pupil, as_of=when.as_of, known_at=when.known_at))
+
+    def action_export_report(self) -> None:
+        """The parents' 学期信息表 of the current semester (careterm/paperwork/semester_sheet.py)."""
+        from careterm.paperwork.semester_sheet import write_report
+        from careterm.tui.exporting import export_file
+
+        when, pupil = self.app.when, self.pupil
+        title = f"{self.app.t('doc.report.title')}-{dict(self.app.pupils).get(pupil, pupil)}"
+        export_file(self, title, "docx", lambda ws, path: write_report(ws, path, pupil, None, as_of=when.as_of, known_at=when.known_at))
 
 
 def detail_of(t: Translator, e) -> str:
