@@ -15,7 +15,6 @@ import sys
 from careterm.values import parse_date
 
 EXIT_OK, EXIT_REFUSED = 0, 1
-SHOWN_IDS = 20  # ids listed in words; --json lists them all
 
 
 def import_pupils(s) -> int:
@@ -47,31 +46,15 @@ def _import(s, kind: str) -> int:
     return EXIT_OK
 
 
-def _ids(t, ids: list[str]) -> str:
-    sep = "、" if t.lang == "zh" else ", "
-    shown = sep.join(ids[:SHOWN_IDS])
-    return shown + (t("import.more", count=len(ids) - SHOWN_IDS) if len(ids) > SHOWN_IDS else "")
-
-
 def print_report(t, report) -> None:
-    """The report in words: what was read, what is added, amended, unchanged, the columns left
-    out, every bad row; then what was written (or that nothing was)."""
-    from careterm.paperwork.importing import error_line
+    """The report in words (importing.report_lines), then what was written, or that nothing was."""
+    from careterm.paperwork.importing import report_lines
 
-    print(t("import.read", file=report.file, sheet=report.sheet, rows=report.rows))
-    if report.added:
-        print(t("import.added", count=len(report.added), ids=_ids(t, report.added)))
-    if report.amended:
-        print(t("import.amended", count=len(report.amended), ids=_ids(t, report.amended)))
-    if report.unchanged:
-        print(t("import.unchanged", count=len(report.unchanged)))
-    if report.ignored:
-        print(t("import.ignored", headers=report.ignored))
+    for line in report_lines(t, report):
+        print(line)
     if report.errors:
-        print(t("import.errors", count=len(report.errors)))
-        for problem in report.errors:
-            print("  " + error_line(t, report.kind, problem))
-    elif report.dry_run:
+        return
+    if report.dry_run:
         print(t("import.dry_run"))
     elif report.written:
         print(t("import.written", events=len(report.events)))

@@ -457,3 +457,43 @@ def error_line(t: Translator, kind: str, problem: Problem) -> str:
     if problem.value:
         where += t("import.value", value=problem.value)
     return t("import.problem", where=where, reason=reason(t, kind, problem))
+
+
+SHOWN_IDS = 20  # ids listed in words; --json lists them all
+
+
+def _ids(t: Translator, ids: list[str], described: Callable[[str], str] = str) -> str:
+    sep = "、" if t.lang == "zh" else ", "
+    shown = sep.join(described(i) for i in ids[:SHOWN_IDS])
+    return shown + (t("import.more", count=len(ids) - SHOWN_IDS) if len(ids) > SHOWN_IDS else "")
+
+
+def _field_name(t: Translator, kind: str, key: str) -> str:
+    if any(f.key == key for f in roster.FIELDS[kind]):
+        return roster.field_of(kind, key).header(t.lang)
+    return t("import.field.parents")  # the one change that is several columns
+
+
+def report_lines(t: Translator, report: Report) -> list[str]:
+    """The report in words, for the command line and the app alike: what was read, who is added,
+    who is amended (and in which columns), how many are unchanged, the columns left out, every
+    bad row."""
+    sep = "、" if t.lang == "zh" else ", "
+
+    def amended(the_id: str) -> str:
+        fields = sep.join(_field_name(t, report.kind, key) for key in report.changed.get(the_id, ()))
+        return t("import.changed", id=the_id, fields=fields)
+
+    lines = [t("import.read", file=report.file, sheet=report.sheet, rows=report.rows)]
+    if report.added:
+        lines.append(t("import.added", count=len(report.added), ids=_ids(t, report.added)))
+    if report.amended:
+        lines.append(t("import.amended", count=len(report.amended), ids=_ids(t, report.amended, amended)))
+    if report.unchanged:
+        lines.append(t("import.unchanged", count=len(report.unchanged)))
+    if report.ignored:
+        lines.append(t("import.ignored", headers=report.ignored))
+    if report.errors:
+        lines.append(t("import.errors", count=len(report.errors)))
+        lines += ["  " + error_line(t, report.kind, p) for p in report.errors]
+    return lines

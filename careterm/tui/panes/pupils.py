@@ -16,6 +16,7 @@ class PupilsPane(Pane):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="pupils.search"),
         Binding("m", "mine", "My pupils", id="pupils.mine"),
+        Binding("i", "import_roster", "Import", id="pupils.import"),
     ]
 
     def __init__(self, **kw):
@@ -44,6 +45,21 @@ class PupilsPane(Pane):
         self.mine_only = not self.mine_only
         self.query_one("#pupil-mine", Static).display = self.mine_only
         self.refilter()
+
+    def action_import_roster(self) -> None:
+        """A class's roster from a spreadsheet, its report read before anything is written."""
+        from careterm.tui.screens.import_roster import ImportRosterScreen
+
+        if self.app.when.is_history:
+            self.app.notify(self.t("history.read_only"), severity="warning")
+            return
+        self.app.push_screen(ImportRosterScreen("pupils"), self._imported)
+
+    def _imported(self, done: dict | None) -> None:
+        if done:
+            self.app.notify(self.t("import.done", **done), markup=False)
+            self.app.seen_head = -2  # the next poll reloads what is shown
+            self.app.poll()
 
     def load(self, when):
         from careterm.tui.search import initials
