@@ -33,7 +33,7 @@ KINDS = (
     "date",  # a day as people write it (careterm.values.parse_date)
     "int",  # a whole number; its range (`span`) is checked by the command
     "choice",  # one code of `choices`, typed by its code or its name in either catalog
-    "list",  # a comma-separated list (--pupils P1,P2)
+    "list",  # a comma-separated list (--pupils P1,P2); with `choices`, each item one of them, by code or name
     "person",  # a person as comma-separated parts (--guardian NAME,RELATION,PHONE), `parse` reads it
     "pairs",  # KEY=VALUE items into a dict (--duty talk=14d), `parse` reads one
     "pupil",  # a pupil's id
@@ -67,10 +67,12 @@ class Field:
     blank_is_absent: bool = False  # an empty value counts as not given
     form: bool = True  # shown in the app's form of the action (if it has one)
     face: bool = False  # read by the face's own handler (--password-stdin), not passed to the command
+    only_kind: str | None = None  # a form shows it only while the action's --kind is this one
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
-        assert (self.kind == "choice") == bool(self.choices), self.name
+        assert self.kind != "choice" or self.choices, self.name
+        assert not self.choices or self.kind in ("choice", "list"), self.name
 
     @property
     def positional(self) -> bool:
@@ -240,6 +242,16 @@ ACTIONS: tuple[Action, ...] = (
         PUPIL,
         Field("--kind", "choice", required=True, arg="kind", choices=rules.CONTACT_KINDS, prefix="kind."),
         Field("--by", "staff", arg="by", metavar="STAFF_ID", role="contact_by"),
+        # what was said, as the handbook has it (cli.md "What was said"); the command checks each
+        Field("--medium", "choice", arg="medium", choices=rules.CONTACT_MEDIA, prefix="medium."),
+        Field("--minutes", "int", arg="minutes", span=rules.CONTACT_MINUTES),
+        Field("--topics", "list", arg="topics", default=[], choices=rules.CONTACT_TOPICS, prefix="topic."),
+        *(Field(f"--{name}", "lines", arg=name.replace("-", "_"), default="")
+          for name in ("summary", "problem", "help-given", "follow-up")),
+        # the parts only one kind carries (rules.CONTACT_KIND_ONLY): a form shows them for that kind only
+        *(Field(f"--{name}", "lines", arg=name, default="", only_kind=rules.CONTACT_KIND_ONLY[name])
+          for name in ("study", "thoughts", "life")),
+        Field("--gift", arg="gift", default="", only_kind=rules.CONTACT_KIND_ONLY["gift"]),
     ), role="contact", form="contact", menu=1, repeats=("PUPIL_ID", "--kind")),
     Action("activity", "activity", (
         Field("--kind", "choice", required=True, arg="kind", choices=rules.ACTIVITY_KINDS, prefix="kind."),
@@ -333,7 +345,7 @@ def code_of(value: str, prefix: str, codes: Sequence[str]) -> str:
 
 def codes_by_name(field: Field, value: Any) -> Any:
     """An enumerated field's value (one text or a list) with names turned into codes."""
-    if field.kind != "choice":
+    if not field.choices:
         return value
     if isinstance(value, str):
         return code_of(value, field.prefix, field.choices)
@@ -350,7 +362,10 @@ def _one(field: Field, text: str) -> Any:
     if field.kind == "choice":
         return code_of(text, field.prefix, field.choices)
     if field.kind == "list":
-        return split_list(text)
+        if not field.choices:
+            return split_list(text)
+        # names as people write a list of them: 学习、安全 or 学习，安全 as well as study,safety
+        return [code_of(item, field.prefix, field.choices) for item in split_list(text.replace("，", ",").replace("、", ","))]
     if field.parse is not None:
         return field.parse(text)
     return text

@@ -601,6 +601,11 @@ def _print_table(s: Session, model: Any, rows: list[dict], *, notes: bool = Fals
         )
         print("\t".join(str(shown_row[c]) for c in cols))
         data = r.get("data") or {}
+        if notes and r["type"] == "ContactMade":  # what was said (careterm/said.py), each part under the row
+            from careterm.said import said_parts
+
+            for label, text in said_parts(s.t, data):
+                print("\n".join(_indented(label, text)))
         if notes:
             for key, label in (("reason", "col.reason"), ("note", "col.note"), ("to_note", "col.to_note")):
                 if data.get(key):
@@ -1297,7 +1302,7 @@ def _allowed_by_name(t: Translator, args: argparse.Namespace, refused: Refused) 
     declared = getattr(args, "declared", None)
     found = declared.field(refused.field) if declared is not None else None
     if found is not None:
-        prefix = found.prefix if found.kind == "choice" else None
+        prefix = found.prefix if found.choices else None
     else:
         prefix = _view_enumerations().get(refused.field.lstrip("-").replace("-", "_"), (None,))[0]
     if prefix is not None and isinstance(params.get("allowed"), (list, tuple)):

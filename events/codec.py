@@ -42,9 +42,22 @@ def _staff_joined_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
+# A contact of schema 1 said nothing of what was said: each part is empty (not "unknown": the
+# handbook shows an empty line, as for a schema-2 contact recorded without it).
+_WHAT_WAS_SAID_V2 = {"summary": "", "topics": [], "problem": "", "help_given": "", "medium": "", "minutes": None,
+                     "follow_up": "", "study": "", "thoughts": "", "life": "", "gift": ""}
+
+
+def _contact_made_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+    for key, empty in _WHAT_WAS_SAID_V2.items():
+        state.setdefault(key, list(empty) if isinstance(empty, list) else empty)
+    return state
+
+
 # (type name, from schema) -> function turning that schema's state into the next one's.
 UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
     ("StaffJoined", 1): _staff_joined_v1_v2,
+    ("ContactMade", 1): _contact_made_v1_v2,
 }
 
 

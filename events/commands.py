@@ -104,6 +104,7 @@ def stream_of(school: str, kind: str, key: str = "") -> str:
 MULTILINE = frozenset(
     {"note", "description", "goals", "measures", "resolution", "reason", "to_note", "items", "override"}
     | {"family", "study", "behaviour", "personality", "health", "mental"}
+    | {"summary", "problem", "help_given", "follow_up", "thoughts", "life"}  # what was said in a contact
 )
 # The option that carries an event field, where it is not simply --field
 OPTION_OF = {"class_": "--class", "parents": "--parent", "changes": "pupil amend", "pupils": "--pupils", "to": "--to"}
@@ -749,18 +750,44 @@ def unpair(schools: Schools, ctx: Context, pupil_id: str, *, reason: str) -> lis
 # --- care ----------------------------------------------------------------------------------
 
 
-def contact(schools: Schools, ctx: Context, pupil_id: str, *, kind: str, by: str | None = None) -> list[Event]:
+def contact(
+    schools: Schools, ctx: Context, pupil_id: str, *, kind: str, by: str | None = None, summary: str = "",
+    topics: Sequence[str] = (), problem: str = "", help_given: str = "", medium: str | None = None,
+    minutes: int | None = None, follow_up: str = "", study: str = "", thoughts: str = "", life: str = "",
+    gift: str = "",
+) -> list[Event]:
     school = school_of(schools, ctx)
     actor(school, ctx)
     day = check_date(school, ctx)
     pupil = pupil_of(school, pupil_id)
     choice(kind, rules.CONTACT_KINDS, "--kind")
+    said = what_was_said(kind, summary=summary, topics=topics, problem=problem, help_given=help_given,
+                         medium=medium, minutes=minutes, follow_up=follow_up, study=study, thoughts=thoughts,
+                         life=life, gift=gift)
     by = by or ctx.actor
     staff_active_on(staff_of(school, by, "--by"), day, "--by")
     actor(school, ctx, "contact", day, pupil=pupil, kind=kind)
     actor(school, ctx, "contact_by", day, by=by)
     enrolled_on(pupil, day)
-    return [_event(ContactMade, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, kind=kind, by=by)]
+    return [_event(ContactMade, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, kind=kind, by=by,
+                   **said)]
+
+
+def what_was_said(kind: str, *, topics: Sequence[str], medium: str | None, minutes: int | None, **texts: str) -> dict:
+    """A contact's handbook entry, checked: topics and medium from their vocabularies, minutes in
+    range, the parts only one kind carries (rules.CONTACT_KIND_ONLY) refused on another, naming
+    the option. Texts are kept without surrounding blanks (their characters: `_event`)."""
+    texts = {key: (value or "").strip() for key, value in texts.items()}
+    for key, only in rules.CONTACT_KIND_ONLY.items():
+        if texts.get(key) and kind != only:
+            raise Refused(f"--{key}", "only_for_kind", kind=only)  # study, thoughts, life, gift: one word each
+    named = list(dict.fromkeys(t.strip() for t in topics or () if t and t.strip()))
+    for topic in named:
+        choice(topic, rules.CONTACT_TOPICS, "--topics")
+    if medium:
+        choice(medium, rules.CONTACT_MEDIA, "--medium")
+    in_range(minutes, rules.CONTACT_MINUTES, "--minutes")
+    return {**texts, "topics": named, "medium": medium or "", "minutes": minutes}
 
 
 def activity(schools: Schools, ctx: Context, *, kind: str, pupils: Sequence[str]) -> list[Event]:

@@ -93,6 +93,15 @@ CONTACT_KINDS = (
 )
 ACTIVITY_KINDS = CONTACT_KINDS + ("holiday_visit", "performance")
 
+# What was said in a contact, as the mentor's handbook has it (帮扶工作手册): the topics talked
+# about, how it was held, for how long (minutes, a school day at most); the parts only one kind
+# carries: the semester report's three (学习、思想、生活情况) and a birthday's gift.
+CONTACT_TOPICS = ("study", "life", "thoughts", "safety", "health", "family")
+CONTACT_MEDIA = ("in_person", "phone", "video", "message")
+CONTACT_MINUTES = range(1, 601)
+CONTACT_KIND_ONLY = {"study": "semester_report", "thoughts": "semester_report", "life": "semester_report",
+                     "gift": "birthday"}
+
 AID_KINDS = (
     "tuition_waiver",
     "living_subsidy",

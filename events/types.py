@@ -205,9 +205,28 @@ class PairingEnded(Event, frozen=True, kw_only=True):
 
 
 class ContactMade(Event, frozen=True, kw_only=True):
+    """A contact, and what was said as the mentor's handbook records it (each part may be empty).
+
+    Schema 1 had only pupil, kind and by; schema 2 adds what was said (see codec.UPCASTERS).
+    """
+
+    schema: ClassVar[int] = 2
+
     pupil: str
     kind: str
     by: str
+    summary: str = ""
+    topics: list[str] = []  # codes of rules.CONTACT_TOPICS
+    problem: str = ""  # a problem found
+    help_given: str = ""
+    medium: str = ""  # a code of rules.CONTACT_MEDIA, "" when not said
+    minutes: int | None = None
+    follow_up: str = ""
+    # a semester_report's three parts (学习、思想、生活情况), a birthday's gift: rules.CONTACT_KIND_ONLY
+    study: str = ""
+    thoughts: str = ""
+    life: str = ""
+    gift: str = ""
 
 
 class CareActivityHeld(Event, frozen=True, kw_only=True):

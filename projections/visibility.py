@@ -14,8 +14,9 @@ domain.md "Who sees what" (minors' sensitive personal information), as implement
 A pupil outside the viewer's full scope is `restricted_row` only: pupil, name, grade, class,
 status. "In full" is the profile, family, phones, categories, mentor, aid, plans, incidents
 and the timeline with what was said; counselling content (the note and what was said of a
-`counseling` entry) and the `mental` profile field need a counselor, leader or auditor, or
-the entry's author. Counts (`stats`) and the public aid notice are for everyone. A viewer who
+`counseling` entry: summary, topics, problem, help given, medium, minutes, follow-up, every part
+of events.types.ContactMade but who, whom, when and its kind) and the `mental` profile field need
+a counselor, leader or auditor, or the entry's author. Counts (`stats`) and the public aid notice are for everyone. A viewer who
 is not staff of the school sees what anyone sees of every pupil: the restricted row.
 
 `None` as a viewer means the school as a whole (counts, the rules' own computations, tests of
@@ -202,9 +203,13 @@ def visible_event(viewer: Viewer | None, model: SchoolModel, event: Any) -> tupl
         return event, False
     data = {"kind": getattr(event, "kind", None)}
     if counselling_entry(model, event.type, data, event.corrects):
+        # every field but what is kept goes back to its empty default: the note and what was said
+        # (summary, topics, medium, minutes…: a list's default is made by its factory)
         blank = {
-            f.name: f.default for f in msgspec.structs.fields(event)
-            if f.name not in _KEPT_OF_WITHHELD and f.name not in _ENVELOPE and f.default is not msgspec.NODEFAULT
+            f.name: f.default if f.default is not msgspec.NODEFAULT else f.default_factory()
+            for f in msgspec.structs.fields(event)
+            if f.name not in _KEPT_OF_WITHHELD and f.name not in _ENVELOPE
+            and (f.default is not msgspec.NODEFAULT or f.default_factory is not msgspec.NODEFAULT)
         }
         return msgspec.structs.replace(event, **blank), True
     for group in ("profile", "changes"):

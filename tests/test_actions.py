@@ -116,6 +116,8 @@ CHOICES = {
     ("pupil amend", "--add-category"): rules.CATEGORIES,
     ("pupil amend", "--remove-category"): rules.CATEGORIES,
     ("contact", "--kind"): rules.CONTACT_KINDS,
+    ("contact", "--medium"): rules.CONTACT_MEDIA,
+    ("contact", "--topics"): rules.CONTACT_TOPICS,  # a list of choices, each by code or name
     ("activity", "--kind"): rules.ACTIVITY_KINDS,
     ("aid grant", "--kind"): rules.AID_KINDS,
     ("aid grant", "--basis"): rules.BASES,
@@ -128,7 +130,7 @@ CHOICES = {
 def test_choices_are_the_rules_vocabularies():
     """Every enumerated field's choices are the very tuple of events/rules.py, and each choice
     has a name in both catalogs under the field's prefix."""
-    enumerated = {(a.path, f.name): f for a in actions.ACTIONS for f in a.fields if f.kind == "choice"}
+    enumerated = {(a.path, f.name): f for a in actions.ACTIONS for f in a.fields if f.choices}
     assert set(enumerated) == set(CHOICES)
     for key, f in enumerated.items():
         assert f.choices is CHOICES[key], key
@@ -418,13 +420,15 @@ AS_ADMIN = {
     "pupil amend": ("pupil", "amend", "P1"),
     "rules set": ("rules", "set"),
     "token create": ("token", "create", "--name", "脚本"),
+    "contact": ("contact", "P1", "--kind", "talk"),
 }
 
 
 def test_a_declared_span_is_the_range_the_command_allows(sqlite_base, tmp_path):  # noqa: F811
     """Every int field declares its range (grades 1-6, classes 1-99, capacity 1-10, late days
-    1-365: events/rules.py). Just outside it at either end (0 and 7 for a grade, 0 and 100 for a
-    class, 0 and 11 for the capacity, 0 and 366 for late days) the command refuses naming that
+    1-365, a contact's minutes 1-600: events/rules.py). Just outside it at either end (0 and 7 for a
+    grade, 0 and 100 for a class, 0 and 11 for the capacity, 0 and 366 for late days, 0 and 601
+    minutes) the command refuses naming that
     option (exit 1)."""
     url = str(tmp_path / "s.sqlite")
     shutil.copy(sqlite_base.url, url)
