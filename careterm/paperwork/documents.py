@@ -78,9 +78,13 @@ def new_document(title: str, school_name: str, day: dt.date | str, lang: str = "
     return doc
 
 
-def heading(doc, text: str, level: int = 1):
-    """A heading in 黑体, black, kept with what follows it (level 0: the document's title)."""
-    return doc.add_heading(clean(text), level=level)
+def heading(doc, text: str, level: int = 1, *, new_page: bool = False):
+    """A heading in 黑体, black, kept with what follows it (level 0: the document's title); with
+    `new_page`, it starts a new page (a paragraph property: no empty paragraph left behind)."""
+    h = doc.add_heading(clean(text), level=level)
+    if new_page:
+        h.paragraph_format.page_break_before = True
+    return h
 
 
 def paragraph(doc, text: Any = "", *, bold_label: str | None = None, size: float | None = None):
@@ -108,44 +112,50 @@ def fields(doc, pairs: Sequence[tuple[str, Any]], *, columns: int = 2):
             row += [label, value]
         row += [""] * (2 * columns - len(row))
         rows.append(row)
-    t = table(doc, rows)
-    for row in t.rows:
-        for i, cell in enumerate(row.cells):
-            if i % 2 == 0:
-                for run in cell.paragraphs[0].runs:
-                    run.bold = True
-    return t
+    return table(doc, rows, bold_columns=range(0, 2 * columns, 2))
 
 
 def table(doc, rows: Iterable[Sequence[Any]], header: Sequence[str] | None = None, *,
-          widths_mm: Sequence[float] | None = None):
+          widths_mm: Sequence[float] | None = None, bold_columns: Sequence[int] = ()):
     """A table with single black borders on every cell (they print on any printer); the header
     row in bold and repeated at the top of each page the table runs onto. Cell text may have
-    several lines."""
-    from docx.shared import Mm, Pt
+    several lines. Built on the XML itself: a year of contacts is hundreds of rows."""
+    from docx.shared import Mm
 
     rows = [list(r) for r in rows]
     ncols = max([len(header or ())] + [len(r) for r in rows] + [1])
     t = doc.add_table(rows=0, cols=ncols)
     _borders(t)
-    if header:
-        cells = t.add_row().cells
-        for cell, text in zip(cells, header):
-            run = cell.paragraphs[0].add_run(clean(text))
-            run.bold = True
-            run.font.size = Pt(SMALL_SIZE)
-        _repeat_header(t.rows[0])
-        _keep_row(t.rows[0])
-    for r in rows:
-        row = t.add_row()
-        texts = [clean(v) for v in r]
-        for cell, text in zip(row.cells, texts):
-            _lines(cell.paragraphs[0], text, size=SMALL_SIZE)
-        if sum(len(x) for x in texts) < KEEP_ROW_CHARS:
-            _keep_row(row)
-    if widths_mm:
+    if widths_mm:  # before the rows: each new cell takes its column's width
         _widths(t, [Mm(w) for w in widths_mm])
+    bold = set(bold_columns)
+    if header:
+        _row(t, [clean(x) for x in header], set(range(ncols)), keep=True)
+        _repeat_header(t.rows[0])
+    for r in rows:
+        texts = [clean(v) for v in r]
+        _row(t, texts, bold, keep=sum(len(x) for x in texts) < KEEP_ROW_CHARS)
     doc.add_paragraph()  # a table followed directly by another would merge into it in Word
+    return t
+
+
+def _row(t, texts: Sequence[str], bold: set[int], *, keep: bool) -> None:
+    tr = t.add_row()._tr
+    for i, (tc, text) in enumerate(zip(tr.tc_lst, texts)):
+        _lines_into(tc.p_lst[0], text, size=SMALL_SIZE, bold=i in bold)
+    if keep:
+        _keep_tr(tr)
+
+
+def box(doc, text: Any = "", *, min_height_mm: float = 20):
+    """A bordered box of the text's width, at least `min_height_mm` tall: a part of a form,
+    written or left empty to be filled in by hand."""
+    from docx.enum.table import WD_ROW_HEIGHT_RULE
+    from docx.shared import Mm
+
+    t = table(doc, [[text]])
+    row = t.rows[0]
+    row.height, row.height_rule = Mm(min_height_mm), WD_ROW_HEIGHT_RULE.AT_LEAST
     return t
 
 
@@ -348,19 +358,16 @@ def _widths(t, widths) -> None:
 
     for col, width in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths):
         col.set(qn("w:w"), str(int(width.twips)))
-    for row in t.rows:
-        for cell, width in zip(row.cells, widths):
-            cell.width = width
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     t._tbl.tblPr.insert_element_before(layout, "w:tblCellMar", "w:tblLook")
 
 
-def _keep_row(row) -> None:
+def _keep_tr(tr) -> None:
     """The row is not split across two pages (a short row split leaves an empty strip)."""
     from docx.oxml import OxmlElement
 
-    row._tr.get_or_add_trPr().insert_element_before(OxmlElement("w:cantSplit"), "w:trHeight", "w:tblHeader",
+    tr.get_or_add_trPr().insert_element_before(OxmlElement("w:cantSplit"), "w:trHeight", "w:tblHeader",
                                                      "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del")
 
 
@@ -375,12 +382,47 @@ def _repeat_header(row) -> None:
 
 
 def _lines(p, text: str, *, size: float | None = None) -> None:
-    """Text into a paragraph, a line break for each new line."""
-    from docx.shared import Pt
+    """Text into a paragraph (python-docx's), a line break for each new line."""
+    _lines_into(p._p, text, size=size)
 
+
+def _lines_into(p, text: str, *, size: float | None = None, bold: bool = False) -> None:
+    """Text into a paragraph element: one run, its lines separated by line breaks."""
+    from copy import deepcopy
+
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    r = p.add_r()
+    if size or bold:
+        r.insert(0, deepcopy(_run_properties(size, bold)))
     for i, line in enumerate(text.split("\n")):
-        run = p.add_run(line)
+        if i:
+            r.append(OxmlElement("w:br"))
+        if line:
+            t = OxmlElement("w:t")
+            t.set(qn("xml:space"), "preserve")
+            t.text = line
+            r.append(t)
+
+
+_RPR: dict[tuple[float | None, bool], Any] = {}
+
+
+def _run_properties(size: float | None, bold: bool):
+    """A run's w:rPr (bold, size), made once and copied into each run."""
+    key = (size, bold)
+    if key not in _RPR:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        rpr = OxmlElement("w:rPr")
+        if bold:
+            rpr.append(OxmlElement("w:b"))
         if size:
-            run.font.size = Pt(size)
-        if i < text.count("\n"):
-            run.add_break()
+            for tag in ("w:sz", "w:szCs"):
+                el = OxmlElement(tag)
+                el.set(qn("w:val"), str(round(size * 2)))
+                rpr.append(el)
+        _RPR[key] = rpr
+    return _RPR[key]

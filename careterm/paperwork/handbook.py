@@ -131,10 +131,8 @@ def render(h: Handbook, t) -> Any:
     else:
         D.paragraph(doc, t("doc.handbook.no_mentees"))
     for i, m in enumerate(h.mentees, 1):
-        D.page_break(doc)
         mentee(doc, t, i, m)
-    D.page_break(doc)
-    D.heading(doc, t("doc.handbook.inspections"), 1)
+    D.heading(doc, t("doc.handbook.inspections"), 1, new_page=True)
     if h.inspections:
         D.table(doc, [[x.date.isoformat(), S.word(t, "result.", x.result), x.by_name, x.note] for x in h.inspections],
                 [t("doc.date"), t("doc.inspection_result"), t("doc.inspector"), t("doc.note")], widths_mm=(24, 26, 26, 84))
@@ -145,7 +143,7 @@ def render(h: Handbook, t) -> Any:
 
 def mentee(doc, t, number: int, m: Mentee) -> None:
     p = m.profile
-    D.heading(doc, t("doc.handbook.mentee", number=number, name=p.name, pupil=p.pupil), 1)
+    D.heading(doc, t("doc.handbook.mentee", number=number, name=p.name, pupil=p.pupil), 1, new_page=True)
     D.heading(doc, t("doc.section.profile"), 2)
     S.profile_fields(doc, t, p, extra=[(t("doc.paired"), _spans(t, m.spans)),
                                        (t("doc.mentor"), p.mentor_name if p.mentor else "")] if not p.restricted else ())

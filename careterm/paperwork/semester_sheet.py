@@ -82,9 +82,9 @@ def render(s: Sheet, t) -> Any:
             D.heading(doc, t("doc.report.of_date", date=r.date.isoformat()), 2)
         for part in R.REPORT_PARTS:
             D.heading(doc, t(f"doc.report.{part}"), 3)
-            D.table(doc, [[getattr(r, part) or "\n\n"]])
+            D.box(doc, getattr(r, part), min_height_mm=22)
     D.heading(doc, t("doc.report.parents_reply"), 3)
-    D.table(doc, [["\n\n\n"]])
+    D.box(doc, "", min_height_mm=28)
     D.paragraph(doc, t("doc.report.signatures"))
     return doc
 
