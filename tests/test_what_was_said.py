@@ -1,0 +1,216 @@
+"""What was said in a contact (cli.md "What was said"; issue 13, item 1), end to end.
+
+The real program on a copy of test_cli's base school (SQLite): staff admin (admin, leader), T1
+(mentor of P1 since 2025-09-02), CT (class teacher of grade 3 class 2, P1's class), L1 leader;
+P1 小明, left-behind, grade 3 class 2. Every contact below is dated after the base's last entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import msgspec
+import pytest
+from rich.cells import cell_len
+
+from test_cli import School, sqlite_base, sqlite_school  # noqa: F401 - fixtures are used by name
+from test_codec import write_raw
+
+EMPTY = {"summary": "", "topics": [], "problem": "", "help_given": "", "medium": "", "minutes": None,
+         "follow_up": "", "study": "", "thoughts": "", "life": "", "gift": ""}
+SAID = tuple(EMPTY)
+
+
+def said(row: dict) -> dict:
+    """What was said of a history or --json row (the names the exports read)."""
+    return {k: row["data"][k] for k in SAID}
+
+
+def test_a_contact_carries_what_was_said(sqlite_school: School):
+    """T1 records a talk with P1 on 2026-09-14 with every part. Typed: topics 学习、safety，家庭
+    (a Chinese name, a code, a Chinese name; 、 and ， separate as a comma does), medium 电话 (its
+    Chinese name), minutes 25, a summary of two lines. Stored, by hand: topics [study, safety,
+    family] in the order typed, medium phone, minutes 25 (an int), the summary's two lines, the
+    study/thoughts/life/gift parts empty; --note kept as it is. `history --json` shows the same
+    under `data`; the text shows each part labelled under the row, the summary's second line
+    starting in the same column as its first."""
+    s = sqlite_school
+    summary = "孩子说想妈妈，晚上睡不好。\n约定每周三和妈妈视频。"
+    [row] = s.write("contact", "P1", "--kind", "talk", "--date", "2026-09-14", "--summary", summary,
+                    "--topics", "学习、safety，家庭", "--medium", "电话", "--minutes", "25",
+                    "--problem", "作业拖欠三次", "--help-given", "讲解错题，送了一本练习册",
+                    "--follow-up", "下周一检查作业", "--note", "在办公室", actor="T1")
+    expected = {**EMPTY, "summary": summary, "topics": ["study", "safety", "family"], "problem": "作业拖欠三次",
+                "help_given": "讲解错题，送了一本练习册", "medium": "phone", "minutes": 25, "follow_up": "下周一检查作业"}
+    assert said(row) == expected
+    assert row["data"]["note"] == "在办公室" and row["data"]["kind"] == "talk"
+    [shown] = [r for r in s.history("P1") if r["id"] == row["id"]]
+    assert said(shown) == expected and shown["data"]["note"] == "在办公室"
+
+    text = s("history", "P1", actor="T1")
+    assert text.code == 0, text
+    lines = text.out.splitlines()
+    first = next(i for i, line in enumerate(lines) if "内容摘要：孩子说想妈妈" in line)
+    assert lines[first + 1].strip() == "约定每周三和妈妈视频。"
+    # the same column on a terminal (a Chinese character is two columns wide)
+    assert cell_len(lines[first + 1][:lines[first + 1].index("约")]) == cell_len(lines[first][:lines[first].index("孩")])
+    for words in ("方式：电话", "时长：25 分钟", "话题：学习、安全、家庭", "发现的问题：作业拖欠三次",
+                  "给予的帮助：讲解错题，送了一本练习册", "后续跟进：下周一检查作业", "备注：在办公室"):
+        assert any(line.strip() == words for line in lines), (words, text.out)
+    english = s("--lang", "en", "history", "P1", actor="T1")
+    assert "how：phone" in english.out and "topics：study, safety, family" in english.out, english
+
+
+def test_the_semester_report_and_the_birthday_carry_their_own_parts(sqlite_school: School):
+    """A semester_report carries 学习、思想、生活情况 (--study, --thoughts, --life, several lines
+    each), a birthday its --gift; each stored under its own name, the other parts empty."""
+    s = sqlite_school
+    [report] = s.write("contact", "P1", "--kind", "semester_report", "--date", "2026-09-15",
+                       "--study", "语文有进步。\n数学计算粗心。", "--thoughts", "懂礼貌，乐于助人", "--life", "能自己洗衣服",
+                       "--medium", "message", actor="T1")
+    assert said(report) == {**EMPTY, "study": "语文有进步。\n数学计算粗心。", "thoughts": "懂礼貌，乐于助人",
+                            "life": "能自己洗衣服", "medium": "message"}
+    [birthday] = s.write("contact", "P1", "--kind", "birthday", "--date", "2026-09-15", "--gift", "一本《十万个为什么》",
+                         "--medium", "in person", actor="T1")  # the English name of in_person
+    assert said(birthday) == {**EMPTY, "gift": "一本《十万个为什么》", "medium": "in_person"}
+    text = s("history", "P1", actor="T1").out
+    for words in ("学习情况：语文有进步。", "思想情况：懂礼貌，乐于助人", "生活情况：能自己洗衣服", "礼物：一本《十万个为什么》"):
+        assert words in text, (words, text)
+
+
+def test_a_contact_without_what_was_said_has_every_part_empty(sqlite_school: School):
+    """`contact P1 --kind talk` as before: every part there, empty (minutes null)."""
+    [row] = sqlite_school.write("contact", "P1", "--kind", "talk", "--date", "2026-09-14", actor="T1")
+    assert said(row) == EMPTY
+
+
+TALK = ("contact", "P1", "--kind", "talk", "--date", "2026-09-14")
+SEMESTER = ("contact", "P1", "--kind", "semester_report", "--date", "2026-09-14")
+BIRTHDAY = ("contact", "P1", "--kind", "birthday", "--date", "2026-09-14")
+
+
+@pytest.mark.parametrize("args, option, words", [
+    # the parts of one kind on another (refused.only_for_kind names the kind that carries it)
+    (TALK + ("--study", "语文进步"), "--study", "学期反馈"),
+    (BIRTHDAY + ("--thoughts", "积极"), "--thoughts", "学期反馈"),
+    (TALK + ("--life", "规律"), "--life", "学期反馈"),
+    (SEMESTER + ("--gift", "文具"), "--gift", "过生日"),
+    # the vocabularies: allowed values said by their names
+    (TALK + ("--topics", "学习,跳舞"), "--topics", "“跳舞”"),
+    (TALK + ("--topics", "学习、安全、Study,学"), "--topics", "可选：学习、生活、思想、安全、健康、家庭"),
+    (TALK + ("--medium", "fax"), "--medium", "可选：面谈、电话、视频、消息"),
+    # minutes: ASCII digits, 1 to 600
+    (TALK + ("--minutes", "0"), "--minutes", "应在 1 到 600 之间"),
+    (TALK + ("--minutes", "601"), "--minutes", "应在 1 到 600 之间"),
+    (TALK + ("--minutes", "３０"), "--minutes", "不是数字"),
+    (TALK + ("--minutes", "20.5"), "--minutes", "不是数字"),
+    (TALK + ("--minutes", "半小时"), "--minutes", "不是数字"),
+    # control characters: none anywhere, a line break only in the texts of several lines
+    (TALK + ("--summary", "好\x1b[31m红"), "--summary", "控制字符"),
+    (TALK + ("--problem", "a\tb"), "--problem", "控制字符"),
+    (TALK + ("--help-given", "a\u202eb"), "--help-given", "控制字符"),
+    (TALK + ("--follow-up", "a\x07"), "--follow-up", "控制字符"),
+    (BIRTHDAY + ("--gift", "文具\n一套"), "--gift", "控制字符"),
+    (SEMESTER + ("--life", "a\rb"), "--life", "控制字符"),
+])
+def test_refusals_name_the_option_and_write_nothing(sqlite_school: School, args, option, words):
+    """Exit 1, stderr names the option and says why, the store unchanged (School.refused)."""
+    run = sqlite_school.refused(*args, field=option, actor="T1")
+    assert words in run.err, run
+
+
+def test_refusals_in_english_name_the_values(sqlite_school: School):
+    run = sqlite_school.refused("--lang", "en", *TALK, "--medium", "传真", field="--medium", actor="T1")
+    assert "in person, phone, video, message" in run.err, run
+    run = sqlite_school.refused("--lang", "en", *TALK, "--gift", "pens", field="--gift", actor="T1")
+    assert "only a birthday contact carries this" in run.err, run
+
+
+# --- an old contact: stored before what was said existed (ContactMade schema 1) ------------------
+
+
+def contact_v1(stream: str, version: int) -> bytes:
+    """A ContactMade as schema 1 stored it (careterm before issue 13): the envelope, pupil, kind,
+    by, and nothing of what was said."""
+    return msgspec.json.encode({
+        "id": uuid.uuid4().hex, "school": "s1", "stream": stream, "date": "2026-09-10", "actor": "T1",
+        "source": "cli", "note": "旧记录：谈了学习", "corrects": None, "version": version,
+        "recorded_at": "2026-09-10T09:00:00Z", "pupil": "P1", "kind": "talk", "by": "T1",
+    })
+
+
+def test_an_old_contact_loads_and_shows_with_every_part_empty(sqlite_school: School):
+    """A schema-1 ContactMade written into the real SQLite store as careterm then stored it
+    (topic `ContactMade`, the state encrypted with the store's key, chained, its school's head
+    moved: test_codec.write_raw) next to a new one (topic `ContactMade.v2`). verify accepts the
+    log; history reads both: the old one with its note and every part empty, the new one with
+    its summary."""
+    from helpers import RawDB
+
+    s = sqlite_school
+    with RawDB(s.url) as db:
+        [(version,)] = db.sql("SELECT MAX(originator_version) FROM {events} WHERE originator_id = ?", ("s1/pupil/P1",))
+    seq = write_raw(s.url, "s1/pupil/P1", version + 1, "ContactMade", contact_v1("s1/pupil/P1", version + 1))
+    [new] = s.write("contact", "P1", "--kind", "talk", "--date", "2026-09-14", "--summary", "新记录", actor="T1")
+    with RawDB(s.url) as db:
+        topics = dict(db.sql("SELECT {seq}, topic FROM {events} WHERE {seq} IN (?, ?)", (seq, new["seq"])))
+    assert topics == {seq: "ContactMade", new["seq"]: "ContactMade.v2"}
+    assert s.verify()["events"] == new["seq"]
+
+    rows = {r["seq"]: r for r in s.history("P1")}
+    old = rows[seq]
+    assert old["type"] == "ContactMade" and old["date"] == "2026-09-10"
+    assert said(old) == EMPTY and old["data"]["note"] == "旧记录：谈了学习"
+    assert said(rows[new["seq"]]) == {**EMPTY, "summary": "新记录"}
+    text = s("history", "P1", actor="T1").out
+    block = text.split(f"\n{seq}\t", 1)[1].split("\n")
+    assert block[1].strip() == "备注：旧记录：谈了学习" and re.match(r"^\d+\t", block[2]), text  # the note, no parts
+
+
+# --- counselling content: what was said of a `counseling` contact is withheld -------------------
+
+
+def test_what_was_said_in_counselling_is_withheld_from_who_may_not_read_it(sqlite_school: School):
+    """T1 (P1's mentor) records a counselling contact and a talk, both with a summary, topics,
+    a medium and minutes. projections/visibility.py: counselling content is for counselors,
+    leaders, auditors and the author. So, worked out by hand: CT (P1's class teacher, P1 in full
+    view) reads the talk in full but the counselling contact only as held (kind, by, date;
+    `withheld`, none of the parts); T1 (the author), L1 (a leader) and C1 (a counselor) read it
+    in full. The app's rows (visible_event, on the stored event) blank every part for CT."""
+    from events.saved import load
+    from events.store import Store
+    from projections.visibility import viewer_of, visible_event
+
+    s = sqlite_school
+    s.write("staff", "add", "C1", "--name", "郑老师", "--role", "counselor", "--date", "2026-09-01")
+    content = ("--summary", "聊到父母离婚的事，哭了。", "--topics", "family,thoughts", "--medium", "in_person",
+               "--minutes", "40", "--problem", "情绪低落", "--help-given", "倾听，沙盘", "--follow-up", "两周后再约")
+    [counselling] = s.write("contact", "P1", "--kind", "counseling", "--date", "2026-09-14", *content, actor="T1")
+    [talk] = s.write("contact", "P1", "--kind", "talk", "--date", "2026-09-14", *content, actor="T1")
+    full = said(counselling)
+    assert full["summary"] and full["topics"] == ["family", "thoughts"] and full["minutes"] == 40
+
+    def seen_by(reader: str) -> dict[str, dict]:
+        return {r["id"]: r for r in School(s.url, reader=reader).history("P1")}
+
+    for reader in ("T1", "L1", "C1"):
+        rows = seen_by(reader)
+        assert said(rows[counselling["id"]]) == full and not rows[counselling["id"]].get("withheld"), reader
+    rows = seen_by("CT")
+    held = rows[counselling["id"]]
+    assert held["withheld"] is True
+    assert held["data"] == {"pupil": "P1", "kind": "counseling", "by": "T1"}
+    assert said(rows[talk["id"]]) == full  # a talk is not counselling content
+    text = School(s.url, reader="CT")("history", "P1", actor="CT").out
+    assert "聊到父母离婚" in text and text.count("聊到父母离婚") == 1  # the talk's, not the counselling's
+
+    with Store(s.url) as store:
+        model = load(store, "s1")
+        event = next(e for _, e in store.read() if e.id == counselling["id"])
+    blank, withheld = visible_event(viewer_of(model, "CT"), model, event)
+    assert withheld and (blank.kind, blank.by, blank.pupil) == ("counseling", "T1", "P1")
+    assert {k: getattr(blank, k) for k in SAID} == EMPTY and blank.note == ""
+    same, withheld = visible_event(viewer_of(model, "C1"), model, event)
+    assert not withheld and same.summary == "聊到父母离婚的事，哭了。"
