@@ -14,6 +14,7 @@ LibreOffice on the machine, its page count too. Nothing is asserted: this is a m
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -95,6 +96,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365, help="the handbook's range: the last N days")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    # an installed careterm has its bytecode compiled (pip does it); a checkout may not have it,
+    # or may not be allowed to write it (PYTHONDONTWRITEBYTECODE): compile it once first
+    for package in ("careterm", "events", "projections"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     tmp = Path(tempfile.mkdtemp(prefix="careterm-handbook-bench-"))
     url, key = str(tmp / "demo.sqlite"), tmp / "careterm.key"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARETERM_")}
@@ -124,6 +129,7 @@ def main() -> None:
             "wall_median_s": round(statistics.median(walls), 3),
             "wall_min_s": round(min(walls), 3),
             "wall_max_s": round(max(walls), 3),
+            "walls_s": " ".join(f"{w:.2f}" for w in walls),
             "peak_rss_mb": round(max(peaks), 1),
             "docx_kb": round(out.stat().st_size / 1024, 1),
             "pdf_pages": pdf_pages(out, tmp),
