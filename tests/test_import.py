@@ -21,7 +21,7 @@ import msgspec
 import openpyxl
 import pytest
 
-from test_cli import CJK, School, careterm, sqlite_base, sqlite_school  # noqa: F401 - fixtures are used by name
+from test_cli import CJK, School, careterm, school, sqlite_base, sqlite_school  # noqa: F401 - fixtures are used by name
 
 LOCALE = Path(__file__).resolve().parent.parent / "careterm" / "locale"
 ZH_HEADERS = ["学号", "姓名", "性别", "出生日期", "年级", "班级", "类别", "联系电话", "监护人", "监护人关系", "监护人电话",
@@ -145,14 +145,13 @@ def test_the_national_forms_title_row_above_the_headers(sqlite_school, tmp_path)
 # --- bad rows: each reported, nothing written --------------------------------------------------------
 
 
-def test_every_bad_row_is_reported_with_its_row_and_column_and_nothing_is_written(sqlite_school, tmp_path):
+def test_every_bad_row_is_reported_with_its_row_and_column_and_nothing_is_written(school, tmp_path):
     """Rows as Excel numbers them (headers row 1):
     2 N1 good -> would be added;  3 N2 born 2016-02-30 -> 出生日期 bad_date;
     4 N3 类别 外星人 -> 类别 unknown_value;  5 N1 again -> 学号 duplicate_in_file (first on row 2);
     6 P1 with a new phone -> an amendment, not an error;  7 P3 (exists) in grade 9 -> 年级 bad_grade
     (pupil amend's own check);  8 N4 with no name -> 姓名 empty.
-    One bad row is enough: the store is exactly as before."""
-    school = sqlite_school
+    One bad row is enough: the store is exactly as before (SQLite and PostgreSQL)."""
     rows = [
         ["N1", "王小丽", "女", dt.datetime(2016, 3, 1), 3, 2, "留守儿童"],
         ["N2", "赵小刚", "男", "2016-02-30", 3, 2, ""],
@@ -222,10 +221,10 @@ def _good_roster(tmp_path: Path) -> str:
     ])
 
 
-def test_the_same_file_imported_twice_writes_once(sqlite_school, tmp_path):
+def test_the_same_file_imported_twice_writes_once(school, tmp_path):
     """First: N1 and N2 added (2 registrations), P2's phone amended (1), P1 as recorded
-    (unchanged): 3 events. Second: all four unchanged, 0 events, the chain head as it was."""
-    school = sqlite_school
+    (unchanged): 3 events. Second: all four unchanged, 0 events, the chain head as it was.
+    On SQLite and on PostgreSQL."""
     path = _good_roster(tmp_path)
     start = school.snapshot()
     first = imported(school, path)
@@ -354,6 +353,18 @@ def test_a_class_teacher_imports_their_own_class_only(sqlite_school, tmp_path):
     report = imported(school, xlsx(tmp_path / "one.xlsx", headers, rows[:1]), actor="CT")
     assert report["added"] == ["N1"]
     assert stored_events(school.url)[-1].actor == "CT"
+
+
+def test_a_class_teacher_learns_nothing_of_another_class_from_unchanged_rows(sqlite_school, tmp_path):
+    """P3 (小刚, M, 2015-05-01, grade 4 class 2) is not CT's pupil: a row with exactly P3's recorded
+    values is not "unchanged" for CT (that would confirm what P3's file holds) but refused on
+    班级, as `pupil amend P3` is; for the leader the same row is unchanged."""
+    school = sqlite_school
+    path = xlsx(tmp_path / "p3.xlsx", ["学号", "姓名", "性别", "出生日期", "年级", "班级"],
+                [["P3", "小刚", "男", "2015-05-01", 4, 2]])
+    report = imported(school, path, "--dry-run", actor="CT", code=1)
+    assert problems(report) == [(2, "班级", "not_your_class")] and report["unchanged"] == []
+    assert imported(school, path, "--dry-run")["unchanged"] == ["P3"]
 
 
 def test_a_teacher_without_the_permission_is_refused_before_any_row(sqlite_school, tmp_path):

@@ -63,7 +63,6 @@ class Report:
     ignored: list[str] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     changed: dict[str, list[str]] = field(default_factory=dict)  # an amended id -> the fields that change
-    names: dict[str, str] = field(default_factory=dict)  # id -> name, for people reading the report
     events: list = field(default_factory=list)  # what is (or would be) recorded
     written: bool = False
     dry_run: bool = False
@@ -185,7 +184,6 @@ def check(kind: str, table: roster.Table, schools: C.Schools, ctx: C.Context, *,
         except Refused as refused:
             report.errors.append(_refused_row(kind, table, number, cells, refused))
             continue
-        report.names[the_id] = values.get("name") or _name_of(kind, scratch, the_id)
         if not existing:
             report.added.append(the_id)
         elif made:
@@ -212,12 +210,6 @@ REQUIRED = {"pupils": ("name", "gender", "birth", "grade", "class"), "staff": ("
 
 def _exists(kind: str, school: SchoolModel, the_id: str) -> bool:
     return the_id in (school.pupils if kind == "pupils" else school.staff)
-
-
-def _name_of(kind: str, school: SchoolModel, the_id: str) -> str:
-    if kind == "pupils":
-        return str(school.pupils[the_id].base.get("name", ""))
-    return school.staff[the_id].name
 
 
 # which roster field a command's refusal is about (the option it names)
@@ -321,6 +313,9 @@ def _pupil_row(table, number, values, view, ctx, existing) -> tuple[list, list[s
         )
         return made, []
     pupil = school.pupils[pupil_id]
+    # whose file it is, before any cell is compared: "unchanged" would tell someone who may not
+    # amend the pupil (a class teacher, of another class) what the file holds
+    C.actor(school, ctx, "pupil_file", ctx.date, pupil=pupil)
     now = M.profile_on(pupil, ctx.date)
     changes: dict[str, Any] = {}
     for key in ("name", "gender", "grade", "class", "phone"):

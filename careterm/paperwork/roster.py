@@ -221,9 +221,11 @@ def _xlsx_rows(path: str, sheet: str | None) -> tuple[str, list[tuple[int, tuple
             raise Refused("--sheet", "unknown_sheet", sheet=sheet, allowed=names)
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         ws.reset_dimensions()  # some writers store a wrong size: read what is there
-        rows = [(number, tuple(cells)) for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)]
-        if len(rows) > MOST_ROWS + HEADER_SEARCH + 1000:
-            raise Refused("FILE", "roster_too_long", rows=len(rows), most=MOST_ROWS)
+        rows = []
+        for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            if number > MOST_ROWS + HEADER_SEARCH + 1000:  # not read to its end: it is refused anyway
+                raise Refused("FILE", "roster_too_long", rows=f"{number}+", most=MOST_ROWS)
+            rows.append((number, tuple(cells)))
         return ws.title, rows
     except Refused:
         raise
