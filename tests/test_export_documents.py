@@ -452,3 +452,81 @@ def logged_openings(store_path, facts) -> list[tuple]:
     from test_access_log import logged
 
     return logged(store_path, facts)
+
+
+def test_a_former_mentee_shows_only_what_the_mentor_may_still_see(school, tmp_path):
+    """T2 mentored P4 (orphan, guardian 张奶奶 13800000000) from 2025-09-02 until 2026-01-31;
+    since 2026-03-01 T3 does. T2's own handbook for 2025-09-01..2026-06-30 has P4 as its one
+    mentee, but as T2 may see a former mentee: name, grade, class and status, the entries T2
+    recorded (none), no family, no category, no plan, no duties. A leader's copy of T2's
+    handbook has P4's guardian and category."""
+    out = tmp_path / "t2.docx"
+    found = export(school, "handbook", "T2", "--from", FROM, "--to", TO, out=out, actor="T2")
+    assert (found["mentees"], found["contacts"]) == (1, 0), found
+    text = body_text(docx.Document(str(out)))
+    assert "小芳" in text and "P4" in text and "只列本人记录的内容" in text
+    for words in ("张奶奶", "13800000000", "孤儿", "帮扶计划", "履职情况"):
+        assert words not in text, words
+    leaders = tmp_path / "l1.docx"
+    export(school, "handbook", "T2", "--from", FROM, "--to", TO, out=leaders, actor="L1")
+    text = body_text(docx.Document(str(leaders)))
+    assert "张奶奶" in text and "13800000000" in text and "孤儿" in text
+
+
+def test_stored_control_characters_print_as_escapes():
+    """A name stored before careterm refused escape codes ("小\\x1b[31m明\\x07"): XML cannot hold
+    them, so the document shows them as text (小\\x1b[31m明\\x07), as a screen does; a line break
+    stays a line break; None is empty."""
+    from careterm.paperwork.documents import clean
+
+    assert clean("小\x1b[31m明\x07") == "小\\x1b[31m明\\x07"
+    assert clean("一\n二") == "一\n二" and clean(None) == ""
+
+
+def test_the_handbook_benchmark_runs_and_reports_its_figures():
+    """benchmarks/handbook.py, one run: the demo built, its busiest mentor's handbook exported
+    as a whole process; every figure reported, times and memory above zero."""
+    import json
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "benchmarks/handbook.py", "--runs", "1", "--json"], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["mentees"] >= 1 and figures["contacts"] > 0, figures
+    assert figures["wall_median_s"] > 0 and 0 < figures["peak_rss_mb"] < 1000 and figures["docx_kb"] > 0, figures
+
+
+def test_a_leader_exports_the_handbook_of_the_mentor_on_an_overdue_row(facts, store_path, tmp_path, monkeypatch):
+    """The demo's leader (admin) on Home, in the school's overview, the cursor on its first row
+    (an overdue duty of some mentor M): `h` writes M's handbook (帮扶工作手册-M's name-2026-11-20),
+    its cover naming M, and logs the export of M's mentees by admin."""
+    import tui_support as S
+    from textual.widgets import DataTable
+
+    folder = tmp_path / "exports"
+    monkeypatch.setenv("CARETERM_EXPORT_DIR", str(folder))
+    picked: dict[str, str] = {}
+
+    async def scenario() -> None:
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            table = app.query_one("#home-school", DataTable)
+            table.focus()
+            await S.settle(pilot)
+            kind, staff, _ = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value).split("|")
+            assert kind == "staff", "the overview's first row is not an overdue duty"
+            picked.update(staff=staff, name=dict(app.staff)[staff])
+            await S.send_keys(pilot, "h")
+            await S.wait_for(pilot, lambda: folder.exists() and any(folder.glob("*.docx")), 60, "the handbook")
+            await S.settle(pilot)
+
+    S.run(scenario())
+    [path] = folder.glob("*.docx")
+    assert path.name == f"帮扶工作手册-{picked['name']}-{S.UNTIL.isoformat()}.docx", path.name
+    cover = cells_text(docx.Document(str(path)).tables[0])
+    assert [picked["name"] + f"（{picked['staff']}）"] == [row[1] for row in cover if row[0] == "帮扶教师"], cover
+    exports = [(a, via) for a, _, via, _ in logged_openings(store_path, facts) if via == "export"]
+    assert exports and set(exports) == {(S.LEADER, "export")}, exports
