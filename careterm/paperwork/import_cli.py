@@ -54,7 +54,9 @@ def print_report(t, report) -> None:
         print(line)
     if report.errors:
         return
-    if report.dry_run:
+    if not report.rows:
+        print(t("import.no_rows"))
+    elif report.dry_run:
         print(t("import.dry_run"))
     elif report.written:
         print(t("import.written", events=len(report.events)))

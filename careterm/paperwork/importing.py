@@ -142,10 +142,8 @@ def check(kind: str, table: roster.Table, schools: C.Schools, ctx: C.Context, *,
     scratch = scratch_copy(school)
     view = {ctx.school: scratch}
     report = Report(kind, os.path.basename(file), table.sheet, rows=len(table.rows), ignored=list(table.ignored))
-    report.errors += [Problem(row, header, header, code, params, index=-1) for row, header, code, params in table.problems]
+    report.errors += [Problem(row, header, None, code, params, index=-1) for row, header, code, params in table.problems]
     id_key = roster.ID_FIELD[kind]
-    if id_key not in table.columns:  # read_table found the id column; a duplicate may have been dropped
-        report.errors.append(Problem(table.header_row, None, None, "missing_column", {"column": roster.field_of(kind, id_key).zh[0]}, id_key))
     required = REQUIRED[kind]
     absent = [key for key in required if key not in table.columns]
     said_absent = False
@@ -172,7 +170,8 @@ def check(kind: str, table: roster.Table, schools: C.Schools, ctx: C.Context, *,
             if absent and not said_absent:
                 said_absent = True
                 report.errors += [Problem(table.header_row, None, None, "missing_column",
-                                          {"column": roster.field_of(kind, key).zh[0]}, key) for key in absent]
+                                          {"column": roster.field_of(kind, key).zh[0], "row": number, "id": the_id}, key)
+                                  for key in absent]
         if problems or the_id is None or absent and not existing:
             report.errors += sorted(problems, key=lambda p: p.index)
             continue
@@ -274,7 +273,8 @@ def _person(values: dict, who: str, old: dict | None, relation: str, table: rost
         key = PERSONS[who][0][0]
         column = table.columns.get(key)
         raise _RowProblem(Problem(number, column.header if column else None, "", "empty" if column else "missing_column",
-                                  {} if column else {"column": roster.field_of("pupils", key).zh[0]}, key,
+                                  {} if column else {"column": roster.field_of("pupils", key).zh[0], "row": number,
+                                                     "id": values.get("pupil", "")}, key,
                                   index=column.index if column else -1))
     return merged
 

@@ -184,7 +184,7 @@ class ImportRosterScreen(ReportsWorkErrors, Translated, ModalScreen[dict]):
         elif writable:
             status = t("import.ready", keys=self.app.get_key_display(self._binding("import.write")))
         else:
-            status = t("import.nothing")
+            status = t("import.nothing" if report.rows else "import.no_rows")
         self._show_text("\n".join(report_lines(t, report)), status)
         self.query_one("#import-write", Button).disabled = not writable
         if report.errors:  # the bad rows are read first: the report takes the focus to scroll
