@@ -38,8 +38,13 @@ def columns(t) -> list[T.Col]:
     return cols
 
 
+def _label(text: str):
+    """A grade or class as a number when it is one (Excel then shows no 'number as text' mark)."""
+    return int(text) if text.isdigit() else text
+
+
 def _row(grade: str, class_: str, cells: dict, totals: dict) -> list:
-    return [grade, class_, *(cells[c][k] for c in COLUMNS for k in COUNTS), *(totals[k] for k in ROW_TOTALS)]
+    return [_label(grade), _label(class_), *(cells[c][k] for c in COLUMNS for k in COUNTS), *(totals[k] for k in ROW_TOTALS)]
 
 
 def class_rows(stats: dict, t) -> tuple[list[list], set[int]]:

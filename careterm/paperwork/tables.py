@@ -221,7 +221,7 @@ def _sheet(wb, table: Table, page: Page, t) -> None:
     ws.freeze_panes = f"A{first_body}"
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     # the title, over the table's width
-    ws.row_dimensions[1].height = 24
+    ws.row_dimensions[1].height = 22 * _title_lines(table)
     ws.append([_cell(ws, clean(table.title), font=st.title, alignment=st.text, text=True)])
     if n > 1:
         ws.merged_cells.add(f"A1:{get_column_letter(n)}1")
@@ -267,7 +267,9 @@ def _value_cell(ws, value: Any, kind: str, font, st: _Styles):
     if kind == "money" and value is not None and not isinstance(value, (int, float, Decimal)):
         amount = money(value)
         value = amount if amount is not None else value  # in-kind aid: its words stay text
-    if kind in NUMBER_FORMATS and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        if kind not in NUMBER_FORMATS:  # a grade or class: a number, as a label
+            return _cell(ws, value, font=font, border=st.border, alignment=st.centre)
         return _cell(ws, value, font=font, border=st.border, alignment=st.number, number_format=NUMBER_FORMATS[kind])
     text = shown.NONE if value is None and kind == "rate" else (clean(value) if value is not None else None)
     return _cell(ws, text, font=font, border=st.border,
@@ -285,7 +287,7 @@ def _print_setup(ws, table: Table, page: Page, heads: int, t) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     ws.print_title_rows = f"1:{1 + heads}"
-    font = f'"{FONT},Regular"'
+    font = f"{FONT},Regular"
     ws.oddHeader.left.text = _header_text(clean(page.school))
     ws.oddHeader.left.font = font
     ws.oddHeader.right.text = page.day.isoformat()
@@ -293,6 +295,16 @@ def _print_setup(ws, table: Table, page: Page, heads: int, t) -> None:
     template = catalog(page.lang).get("doc.page_of") or catalog("zh")["doc.page_of"]
     ws.oddFooter.center.text = template.replace("{page}", "&P").replace("{pages}", "&N")
     ws.oddFooter.center.font = font
+
+
+def _title_lines(table: Table) -> int:
+    """How many lines the title takes across the table (it wraps; a CJK character is two of
+    Excel's character units wide, and the title's font is larger than the body's)."""
+    import unicodedata
+
+    width = sum(c.width for c in table.columns)
+    needed = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in table.title) * TITLE_SIZE / SIZE
+    return max(1, min(4, -(-int(needed) // max(int(width), 1))))
 
 
 def _header_text(text: str) -> str:

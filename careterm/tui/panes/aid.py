@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
 from careterm import shown
@@ -10,6 +11,10 @@ from careterm.tui.panes.base import Pane
 
 
 class AidPane(Pane):
+    # `x` writes the notice previewed (the latest semester) as a Word document, for the wall
+    BINDINGS = [Binding("x", "export", "Export notice", id="aid.export")]
+    semester: str | None = None
+
     def compose(self) -> ComposeResult:
         yield Static(id="aid-totals", markup=False)
         yield DataTable(id="aid-table", cursor_type="row", zebra_stripes=True)
@@ -25,6 +30,7 @@ class AidPane(Pane):
     def paint(self, data) -> None:
         ledger, notice = data
         t = self.t
+        self.semester = notice["semester"] if ledger["grants"] else None
         totals = [f"{t(f'aid.{k}')}: {shown.money(v, t.lang)}" for k, v in ledger["totals"].items()]
         self.query_one("#aid-totals", Static).update(packed(totals, self.size.width - 2) or shown.NONE)
         names = dict(self.app.pupils)  # (id, name) of the school's pupils, learnt at start-up
@@ -51,6 +57,17 @@ class AidPane(Pane):
                 for r in notice["notice"]
             ],
         )
+
+    def action_export(self) -> None:
+        from careterm.paperwork.notice import write_notice
+        from careterm.tui.exporting import export_file
+
+        semester, when = self.semester, self.app.when
+        if semester is None:
+            self.app.notify(self.t("table.notice.none"), severity="warning")
+            return
+        export_file(self, self.t("table.notice.file", semester=semester), "docx",
+                    lambda ws, path: write_notice(ws, path, semester, as_of=when.as_of, known_at=when.known_at))
 
 
 def packed(items: list[str], width: int) -> str:

@@ -38,10 +38,12 @@ def sorted_rates(rows: list[dict], column: str, descending: bool) -> list[dict]:
 
 class CompliancePane(Pane):
     # keyboard-first sorting of the rates tables (the one with the focus, else the mentors'):
-    # `o` sorts by the next column, `O` turns the order round; a click on a heading sorts by it
+    # `o` sorts by the next column, `O` turns the order round; a click on a heading sorts by it.
+    # `x` writes the 帮扶工作考核表 (.xlsx) of the day shown into the export folder.
     BINDINGS = [
         Binding("o", "sort", "Sort", id="compliance.sort"),
         Binding("O", "reverse", "Reverse", id="compliance.reverse"),
+        Binding("x", "export", "Export", id="compliance.export"),
     ]
 
     def __init__(self, **kw):
@@ -134,6 +136,14 @@ class CompliancePane(Pane):
         same = event.column_index == index
         self.sorting[selector] = (event.column_index, not descending if same else column == "rate")
         self.show_rates(selector)
+
+    def action_export(self) -> None:
+        from careterm.paperwork.compliance_table import write_compliance
+        from careterm.tui.exporting import export_file
+
+        when = self.app.when
+        export_file(self, self.t("table.compliance.file"), "xlsx",
+                    lambda ws, path: write_compliance(ws, path, as_of=when.as_of, known_at=when.known_at))
 
     @on(DataTable.RowSelected, "#compliance-table")
     def _open(self, event: DataTable.RowSelected) -> None:

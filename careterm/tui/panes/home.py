@@ -13,7 +13,11 @@ from events import rules
 
 
 class HomePane(Pane):
-    BINDINGS = [Binding("h", "export_handbook", "Handbook", id="home.export_handbook")]
+    # `x` writes the 弱势群体情况统计表 (.xlsx) of the day shown: counts, for everyone
+    BINDINGS = [
+        Binding("h", "export_handbook", "Handbook", id="home.export_handbook"),
+        Binding("x", "export_stats", "Statistics", id="home.export_stats"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Static(id="home-summary", markup=False)
@@ -76,6 +80,14 @@ class HomePane(Pane):
         when = self.app.when
         title = f"{self.t('doc.handbook.title')}-{dict(self.app.staff).get(staff, staff)}"
         export_file(self, title, "docx", lambda ws, path: write_handbook(ws, path, staff, as_of=when.as_of, known_at=when.known_at))
+
+    def action_export_stats(self) -> None:
+        from careterm.paperwork.stats_table import write_stats
+        from careterm.tui.exporting import export_file
+
+        when = self.app.when
+        export_file(self, self.t("table.stats.file"), "xlsx",
+                    lambda ws, path: write_stats(ws, path, as_of=when.as_of, known_at=when.known_at))
 
     @on(DataTable.RowSelected, "#home-mine")
     def _open(self, event: DataTable.RowSelected) -> None:
