@@ -169,17 +169,19 @@ def write_xlsx(path: str | Path, tables: Sequence[Table], page: Page, t) -> None
     wb = Workbook(write_only=True)
     wb.properties.creator = clean(page.school) or "careterm"
     wb.properties.language = "zh-CN" if page.lang == "zh" else "en-GB"
+    st = _Styles()
     for table in tables:
-        _sheet(wb, table, page, t)
+        _sheet(wb, table, page, t, st)
     wb.save(path)
 
 
 class _Styles:
-    """The few cell styles of a table (made once: openpyxl shares equal styles)."""
+    """The few cell styles of a workbook's tables, and each combination's style once made."""
 
     def __init__(self):
         from openpyxl.styles import Alignment, Border, Font, Side
 
+        self.made: dict[tuple, Any] = {}  # (font, border, alignment, format) -> its StyleArray
         thin = Side(style="thin", color="000000")
         self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
         self.font = Font(name=FONT, size=SIZE)
@@ -190,27 +192,37 @@ class _Styles:
         self.number = Alignment(horizontal="right", vertical="center")
 
 
-def _cell(ws, value: Any, *, font, border=None, alignment=None, number_format: str | None = None, text: bool = False):
+def _cell(ws, st: _Styles, value: Any, *, font, border=None, alignment=None, number_format: str | None = None, text: bool = False):
+    """A cell with its style. The style is made once per kind of cell and copied (openpyxl's
+    own way of copying a style): setting fonts and borders on every cell took most of the
+    time of a table of a few thousand cells."""
+    from copy import copy
+
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(ws, value=value)
     if text and isinstance(value, str):
         cell.data_type = "s"  # never a formula, whatever the text starts with
-    cell.font = font
-    if border is not None:
-        cell.border = border
-    if alignment is not None:
-        cell.alignment = alignment
-    if number_format:
-        cell.number_format = number_format
+    key = (id(font), id(border), id(alignment), number_format)  # st's own objects: their ids stay
+    style = st.made.get(key)
+    if style is None:
+        cell.font = font
+        if border is not None:
+            cell.border = border
+        if alignment is not None:
+            cell.alignment = alignment
+        if number_format:
+            cell.number_format = number_format
+        st.made[key] = copy(cell._style)
+        return cell
+    cell._style = copy(style)
     return cell
 
 
-def _sheet(wb, table: Table, page: Page, t) -> None:
+def _sheet(wb, table: Table, page: Page, t, st: _Styles) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    st = _Styles()
     ws = wb.create_sheet(_sheet_name(table.sheet))
     n = len(table.columns)
     heads = 2 if table.grouped else 1
@@ -222,14 +234,14 @@ def _sheet(wb, table: Table, page: Page, t) -> None:
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     # the title, over the table's width
     ws.row_dimensions[1].height = 22 * _title_lines(table)
-    ws.append([_cell(ws, clean(table.title), font=st.title, alignment=st.text, text=True)])
+    ws.append([_cell(ws, st, clean(table.title), font=st.title, alignment=st.text, text=True)])
     if n > 1:
         ws.merged_cells.add(f"A1:{get_column_letter(n)}1")
     for row in _heading_rows(ws, table, st, t):
         ws.append(row)
     for i, values in enumerate(table.rows):
         font = st.bold if i in table.totals else st.font
-        ws.append([_value_cell(ws, v, c.kind, font, st) for v, c in zip(values, table.columns)])
+        ws.append([_value_cell(ws, st, v, c.kind, font) for v, c in zip(values, table.columns)])
     _print_setup(ws, table, page, heads, t)
 
 
@@ -237,7 +249,7 @@ def _heading_rows(ws, table: Table, st: _Styles, t) -> list[list[Any]]:
     from openpyxl.utils import get_column_letter
 
     def head(text: str | None):
-        return _cell(ws, clean(text) if text else None, font=st.bold, border=st.border, alignment=st.centre, text=True)
+        return _cell(ws, st, clean(text) if text else None, font=st.bold, border=st.border, alignment=st.centre, text=True)
 
     if not table.grouped:
         return [[head(c.label) for c in table.columns]]
@@ -263,16 +275,16 @@ def _heading_rows(ws, table: Table, st: _Styles, t) -> list[list[Any]]:
     return [top, under]
 
 
-def _value_cell(ws, value: Any, kind: str, font, st: _Styles):
+def _value_cell(ws, st: _Styles, value: Any, kind: str, font):
     if kind == "money" and value is not None and not isinstance(value, (int, float, Decimal)):
         amount = money(value)
         value = amount if amount is not None else value  # in-kind aid: its words stay text
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         if kind not in NUMBER_FORMATS:  # a grade or class: a number, as a label
-            return _cell(ws, value, font=font, border=st.border, alignment=st.centre)
-        return _cell(ws, value, font=font, border=st.border, alignment=st.number, number_format=NUMBER_FORMATS[kind])
+            return _cell(ws, st, value, font=font, border=st.border, alignment=st.centre)
+        return _cell(ws, st, value, font=font, border=st.border, alignment=st.number, number_format=NUMBER_FORMATS[kind])
     text = shown.NONE if value is None and kind == "rate" else (clean(value) if value is not None else None)
-    return _cell(ws, text, font=font, border=st.border,
+    return _cell(ws, st, text, font=font, border=st.border,
                  alignment=st.number if kind != "text" else st.text, text=True)
 
 
