@@ -179,6 +179,19 @@ def test_the_statistics_table_of_the_small_school_is_the_hand_worked_one(school,
     assert as_json(rows, 1) == hand
 
 
+def test_the_table_is_the_record_as_known_at_a_time(school, tmp_path):
+    """--known-at just before D1's dropout was recorded: D1 is still an enrolled pupil of 4-2 in
+    economic_hardship without a mentor, so 4-2 reads 2 pupils, 0 with a mentor, 0 dropouts, 1
+    incomplete (P3); as `stats --json --known-at` says."""
+    [event] = [e for e in school.audit("--type", "PupilDroppedOut") if e["subject"] == "pupil/D1"]
+    before = (dt.datetime.fromisoformat(event["recorded_at"]) - dt.timedelta(microseconds=1)).isoformat()
+    stats = school.read("stats", "--as-of", DAY, "--known-at", before)
+    export(school, "stats", tmp_path / "k.csv", "--as-of", DAY, "--known-at", before)
+    found = as_json(csv_rows(tmp_path / "k.csv"), 1)
+    assert found == expected_of(stats)
+    assert found[("4", "2")][1] == (2, 0, 0, 1) and found[("4", "2")][0]["economic_hardship"] == (1, 0)
+
+
 def test_the_statistics_table_of_the_demo_equals_stats_json(demo, tmp_path):
     """On the demo school (hundreds of pupils, every category): every count of every class,
     grade and the school, and the aid by kind, equal `stats --json` of the same day."""
