@@ -7,6 +7,7 @@ is the class teacher of 3-2; L1 a leader; AU an auditor; P2 has a living subsidy
 incident 房屋受损; P5 graduated on 2026-06-30), and, built on it once for this module
 (`mentor_school`): capacity 4 from 2025-09-01; a counselor CO; three more mentees of T1 from
 2025-09-03: Q1 (left_behind, 4-1), Q2 (orphan, 3-2: CT's class), Q3 (economic_hardship, 5-1);
+Q1's file amended on 2025-09-04 with a family text Q1-FAMILY and a mental state Q1-MENTAL-SECRET;
 their contacts, with what was said where `contact` takes it (the other half of issue 13):
 
 | pupil | date | kind | by | summary (SAID) |
@@ -78,6 +79,7 @@ def built(sqlite_base, tmp_path_factory) -> tuple[str, bool]:
                 "--class", class_, "--category", category, "--guardian", "王奶奶,祖母,13900000000",
                 "--parent", "王大山,父亲,广东东莞电子厂,13700000000", "--date", "2025-09-01")
         s.write("pair", "T1", pupil, "--date", "2025-09-03")
+    s.write("pupil", "amend", "Q1", "--family", "Q1-FAMILY 父母在东莞打工", "--mental", "Q1-MENTAL-SECRET", "--date", "2025-09-04")
     for pupil, day, kind, by, options in CONTACTS:
         s.write("contact", pupil, "--kind", kind, "--date", day, *(options if said else ()), actor=by)
     s.write("inspect", "T1", "--result", "ok", "--date", "2026-01-10", actor="L1")
@@ -530,3 +532,18 @@ def test_a_leader_exports_the_handbook_of_the_mentor_on_an_overdue_row(facts, st
     assert [picked["name"] + f"（{picked['staff']}）"] == [row[1] for row in cover if row[0] == "帮扶教师"], cover
     exports = [(a, via) for a, _, via, _ in logged_openings(store_path, facts) if via == "export"]
     assert exports and set(exports) == {(S.LEADER, "export")}, exports
+
+
+def test_the_profile_texts_are_there_and_the_mental_state_only_for_who_may_read_it(school, tmp_path):
+    """Q1's texts were written by `pupil amend` (beside the other fields, not under `profile`):
+    T1's handbook has 家庭情况 Q1-FAMILY 父母在东莞打工 and not the mental state (T1 is no
+    counselor); L1's copy has 心理状况 Q1-MENTAL-SECRET too, and so has CO's archive of Q1 (a
+    counselor sees every pupil's profile)."""
+    mine, leaders, counselor = tmp_path / "t1.docx", tmp_path / "l1.docx", tmp_path / "co.docx"
+    export(school, "handbook", "T1", "--from", FROM, "--to", TO, out=mine)
+    export(school, "handbook", "T1", "--from", FROM, "--to", TO, out=leaders, actor="L1")
+    export(school, "archive", "Q1", out=counselor, actor="CO")
+    text = "\n".join(p.text for p in docx.Document(str(mine)).paragraphs)
+    assert "家庭情况：Q1-FAMILY 父母在东莞打工" in text and "Q1-MENTAL-SECRET" not in body_text(docx.Document(str(mine)))
+    for path in (leaders, counselor):
+        assert "心理状况：Q1-MENTAL-SECRET" in "\n".join(p.text for p in docx.Document(str(path)).paragraphs), path

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from events.calendar import Period, school_year, semester
 from events.errors import Refused
-from events.model import PupilRec, SchoolModel
+from events.model import PupilRec, SchoolModel, profile_on
 from projections import visibility as V
 from projections.audit import about_pupil, full_row
 from projections.views import visible_row
@@ -173,7 +173,7 @@ def profile(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer 
     row = visible_row(model, pupil, day, viewer)
     if row.get("restricted"):
         return Profile(pupil.id, row.get("name") or "", row.get("grade"), row.get("class"), row.get("status"), True)
-    texts = row.get("profile") or {}
+    texts = profile_texts(pupil, day, viewer)
     return Profile(
         pupil=pupil.id,
         name=row.get("name") or "",
@@ -187,11 +187,24 @@ def profile(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer 
         guardian=dict(row["guardian"]) if row.get("guardian") else None,
         parents=tuple(dict(p) for p in row.get("parents") or ()),
         texts=tuple((k, str(texts[k])) for k in (*PROFILE_TEXTS, *sorted(set(texts) - set(PROFILE_TEXTS)))
-                    if texts.get(k) not in (None, "")),
+                    if k in texts),
         mentor=row.get("mentor"),
         mentor_name=staff_name(model, row.get("mentor")),
         registered=row.get("registered") or "",
     )
+
+
+def profile_texts(pupil: PupilRec, day: dt.date, viewer: V.Viewer | None) -> dict[str, str]:
+    """The profile's texts on the day: the registration's `profile`, then each amendment's
+    (`pupil amend --family …` records them beside the other fields, not under `profile`); the
+    `mental` field only for who may read it; empty ones left out."""
+    values = profile_on(pupil, day)
+    texts = dict(values.get("profile") or {})
+    texts.update({k: values[k] for k in PROFILE_TEXTS if k in values})
+    if not V.sees_content(viewer):
+        for k in V.CONTENT_FIELDS:
+            texts.pop(k, None)
+    return {k: str(v) for k, v in texts.items() if v not in (None, "")}
 
 
 def contacts(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer | None, rows: dict[str, dict], *,
