@@ -107,11 +107,11 @@ def gather(model: SchoolModel, day: dt.date, viewer: V.Viewer | None, staff_id: 
                     tuple(R.inspections(model, staff_id, day, start, end)), rate)
 
 
-def render(h: Handbook, t) -> Any:
+def render(h: Handbook, t, printed: dt.date | None = None) -> Any:
     """The document: a cover page, each mentee on new pages, the inspections last."""
     from careterm import shown
 
-    doc = D.new_document(t("doc.handbook.title"), h.school, h.day, t.lang)
+    doc = D.new_document(t("doc.handbook.title"), h.school, printed or h.day, t.lang)  # the header: the day it is printed
     D.fields(doc, [
         (t("doc.school"), h.school),
         (t("doc.mentor"), t("named", name=h.staff_name, id=h.staff)),
@@ -181,7 +181,7 @@ def write_handbook(ws, path: str | Path, staff_id: str, *, start: dt.date | None
     pupils = mentee_ids(model, staff_id, start, end)
     rows = R.said_rows(ws.store(), ws.school_id(), pupils, known_at)
     h = gather(model, day, viewer, staff_id, start, end, rows)
-    doc = render(h, ws.t)
+    doc = render(h, ws.t, ws.today())
     for m in h.mentees:  # who looked: each mentee's file, before it is written
         log_opening(ws, m.profile.pupil, "export")
     D.save(doc, path)

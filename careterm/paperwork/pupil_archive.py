@@ -71,9 +71,9 @@ def gather(model: SchoolModel, day: dt.date, viewer: V.Viewer | None, pupil_id: 
     )
 
 
-def render(a: Archive, t) -> Any:
+def render(a: Archive, t, printed: dt.date | None = None) -> Any:
     p = a.profile
-    doc = D.new_document(t("doc.archive.title"), a.school, a.day, t.lang)
+    doc = D.new_document(t("doc.archive.title"), a.school, printed or a.day, t.lang)  # the header: the day it is printed
     D.paragraph(doc, t("doc.archive.as_of", date=a.day.isoformat()))
     D.heading(doc, t("doc.section.profile"), 1)
     S.profile_fields(doc, t, p, extra=[(t("doc.registered"), p.registered),
@@ -143,7 +143,7 @@ def write_archive(ws, path: str | Path, pupil_id: str, *, as_of: dt.date | None 
     V.require_pupil(viewer, model, pupil_id, day)
     rows = R.said_rows(ws.store(), ws.school_id(), [pupil_id], known_at)
     archive = gather(model, day, viewer, pupil_id, rows)
-    doc = render(archive, ws.t)
+    doc = render(archive, ws.t, ws.today())
     log_opening(ws, pupil_id, "export")
     D.save(doc, path)
     return {"out": os.path.abspath(path), "pupil": pupil_id, "contacts": len(archive.contacts), "grants": len(archive.grants),

@@ -65,8 +65,8 @@ def gather(model: SchoolModel, day: dt.date, viewer: V.Viewer | None, pupil_id: 
                  semester, mentor, reports, day)
 
 
-def render(s: Sheet, t) -> Any:
-    doc = D.new_document(t("doc.report.title"), s.school, s.day, t.lang)
+def render(s: Sheet, t, printed: dt.date | None = None) -> Any:
+    doc = D.new_document(t("doc.report.title"), s.school, printed or s.day, t.lang)  # the header: the day it is printed
     D.fields(doc, [
         (t("doc.name"), s.name),
         (t("doc.grade_class_label"), S.grade_class(t, s.grade, s.class_)),
@@ -108,7 +108,7 @@ def write_report(ws, path: str | Path, pupil_id: str, semester_name: str | None,
         raise Refused("--semester", "unknown_semester", semester=semester_name)
     rows = R.said_rows(ws.store(), ws.school_id(), [pupil_id], known_at)
     sheet = gather(model, day, viewer, pupil_id, semester, rows)
-    doc = render(sheet, ws.t)
+    doc = render(sheet, ws.t, ws.today())
     log_opening(ws, pupil_id, "export")
     D.save(doc, path)
     return {"out": os.path.abspath(path), "pupil": pupil_id, "semester": semester.name, "from": semester.start.isoformat(),
