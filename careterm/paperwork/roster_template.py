@@ -46,7 +46,7 @@ def write_template(path: str | Path, kind: str, t: Translator) -> Path:
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    path = Path(os.path.expanduser(str(path)))
+    path = Path(os.path.expanduser(str(path))).absolute()  # said back in full: where to find it
     if path.suffix.lower() != ".xlsx":
         raise Refused("--out", "out_extension", value=str(path), allowed=".xlsx")
     fields = roster.FIELDS[kind]
