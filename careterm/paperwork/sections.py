@@ -1,7 +1,8 @@
 """The parts of a pupil's record as they print, shared by the handbook and the 专项个人档案: the
 profile, the family, the help plan, the duties, the contacts with what was said. Each takes the
 document (careterm/paperwork/documents.py), the reader's catalog `t` and the plain data of
-careterm/paperwork/records.py. Words come from the catalogs (`doc.…` and the names of codes).
+careterm/paperwork/records.py. Words come from the catalogs (`doc.…`, the names of codes, and
+what was said under the labels `history` and the pupil file use: `entry.summary`, `medium.…`).
 """
 
 from __future__ import annotations
@@ -120,9 +121,9 @@ def how(t, c: Contact) -> str:
         lines.append(t("doc.activity"))
     means = []
     if c.said.get("medium"):
-        means.append(named_value(t, ("medium.", "doc.medium."), c.said["medium"]))
+        means.append(word(t, "medium.", c.said["medium"]))
     if c.said.get("minutes") not in (None, ""):
-        means.append(t("doc.minutes", n=c.said["minutes"]))
+        means.append(t("said.minutes", n=c.said["minutes"]))
     if means:
         lines.append(" · ".join(means))
     return "\n".join(lines)
@@ -139,8 +140,8 @@ def what_was_said(t, c: Contact) -> str:
             continue
         if key == "topics":
             codes = value if isinstance(value, (list, tuple)) else [v.strip() for v in str(value).split(",") if v.strip()]
-            value = listed(t, [named_value(t, ("topic.", "doc.topic."), v) for v in codes])
-        lines.append(f"{t('doc.said.' + key)}{_colon(t)}{value}")
+            value = listed(t, [word(t, "topic.", v) for v in codes])
+        lines.append(f"{t('entry.' + key)}{_colon(t)}{value}")
     if c.note:
         lines.append(f"{t('doc.note')}{_colon(t)}{c.note}")
     return "\n".join(lines) or shown.NONE
@@ -153,16 +154,6 @@ def contact_table(doc, t, found: Sequence[Contact]) -> None:
         return
     D.table(doc, [[c.date.isoformat(), how(t, c), what_was_said(t, c), c.by_name] for c in found],
             [t("doc.date"), t("doc.how"), t("doc.what_was_said"), t("doc.recorded_by")], widths_mm=CONTACT_WIDTHS)
-
-
-def named_value(t, prefixes: Sequence[str], code: Any) -> str:
-    """A code named by the first catalog prefix that names it (the contact fields' own names
-    first, then the documents' own), else as it is."""
-    words = catalog(t.lang)
-    for prefix in prefixes:
-        if f"{prefix}{code}" in words:
-            return t(f"{prefix}{code}")
-    return str(code)
 
 
 def _colon(t) -> str:
