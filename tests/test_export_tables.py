@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 
 from careterm.i18n import catalog
-from test_cli import School, careterm, sqlite_base  # noqa: F401 - fixtures are used by name
+from test_cli import School, careterm, school_today, sqlite_base  # noqa: F401 - fixtures are used by name
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -214,7 +214,7 @@ def test_the_statistics_table_of_the_demo_equals_stats_json(demo, tmp_path):
 def test_the_xlsx_prints_on_a4_in_songti_with_its_title_headings_and_borders(school, tmp_path):
     """The statistics table is wide (24 columns): A4 landscape, fitted to one page wide, the
     title row and both heading rows repeated on every page; the title names the school and the
-    date; every cell of the table in 宋体 with borders; the footer counts pages; counts are
+    day it is read as of, the page header the school and the day it is printed; every cell of the table in 宋体 with borders; the footer counts pages; counts are
     numbers. The compliance rates fit a portrait page; their rates are fractions shown as 0%."""
     export(school, "stats", tmp_path / "s.xlsx", "--as-of", DAY)
     ws = openpyxl.load_workbook(tmp_path / "s.xlsx").worksheets[0]
@@ -223,7 +223,8 @@ def test_the_xlsx_prints_on_a4_in_songti_with_its_title_headings_and_borders(sch
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows in ("1:3", "$1:$3")
-    assert "石砚小学" in ws.oddHeader.left.text and DAY in ws.oddHeader.right.text
+    # the header: the day it is printed (the documents' rule); the title: the day it is read as of
+    assert "石砚小学" in ws.oddHeader.left.text and ws.oddHeader.right.text == school_today().isoformat()
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
     assert "A2:A3" in {str(r) for r in ws.merged_cells.ranges}  # 年级 down both heading rows
     assert [ws.cell(2, 3).value, ws.cell(3, 3).value, ws.cell(3, 4).value] == ["留守儿童", "人数", "已结对"]
@@ -278,7 +279,7 @@ def test_the_notice_holds_name_class_kind_and_amount_and_nothing_else(school, tm
 
 
 def test_the_notice_docx_is_on_the_documents_page(school, tmp_path):
-    """A4, 宋体, the school's name and the date in the header, page N of M as fields."""
+    """A4, 宋体, the school's name and the day it is printed in the header, page N of M as fields."""
     import docx
 
     export(school, "notice", tmp_path / "n.docx", "--semester", SEMESTER, "--as-of", DAY)
@@ -286,7 +287,7 @@ def test_the_notice_docx_is_on_the_documents_page(school, tmp_path):
     section = d.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     header = "".join(p.text for p in section.header.paragraphs)
-    assert "石砚小学" in header and DAY in header
+    assert "石砚小学" in header and school_today().isoformat() in header  # the day it is printed
     footer = section.footer._element.xml
     assert "PAGE" in footer and "NUMPAGES" in footer
     fonts = d.styles["Normal"].element.rPr.rFonts

@@ -96,6 +96,6 @@ def write_compliance(ws, path: str | Path, *, start: dt.date | None = None, end:
     pupil_names = {p["pupil"]: profile_on(model.pupils[p["pupil"]], day).get("name") or ""
                    for p in view["pairings"] if p["pupil"] in model.pupils}
     found = tables_of(view, model.name, staff_names, pupil_names, ws.t)
-    rows = T.write(path, found, T.Page(model.name, day, ws.t.lang), ws.t)
+    rows = T.write(path, found, T.Page(model.name, ws.today(), ws.t.lang), ws.t)
     return {"out": os.path.abspath(path), "rows": rows, "pairings": len(view["pairings"]),
             "from": view["from"], "to": view["to"]}

@@ -46,10 +46,10 @@ def table_of(notice: dict, school: str, t) -> T.Table:
                    columns(t), rows_of(notice, t))
 
 
-def write_docx(path: str | Path, notice: dict, school: str, day: dt.date, t) -> None:
+def write_docx(path: str | Path, notice: dict, school: str, printed: dt.date, t) -> None:
     from careterm.paperwork import documents as D
 
-    doc = D.new_document(t("table.notice.title", school=school, semester=notice["semester"]), school, day, t.lang)
+    doc = D.new_document(t("table.notice.title", school=school, semester=notice["semester"]), school, printed, t.lang)
     D.paragraph(doc, t("table.notice.intro", semester=notice["semester"], count=len(notice["notice"])))
     table = D.table(doc, rows_of(notice, t), [c.label for c in columns(t)], widths_mm=(40, 30, 60, 30))
     _amounts_right(table)
@@ -78,8 +78,8 @@ def write_notice(ws, path: str | Path, semester: str, *, as_of: dt.date | None =
     if notice is None:
         raise Refused("--semester", "unknown_semester", semester=semester)
     if ext == "docx":
-        write_docx(path, notice, model.name, day, ws.t)
+        write_docx(path, notice, model.name, ws.today(), ws.t)
         rows = len(notice["notice"])
     else:
-        rows = T.write(path, [table_of(notice, model.name, ws.t)], T.Page(model.name, day, ws.t.lang), ws.t)
+        rows = T.write(path, [table_of(notice, model.name, ws.t)], T.Page(model.name, ws.today(), ws.t.lang), ws.t)
     return {"out": os.path.abspath(path), "rows": rows, "semester": semester}

@@ -93,5 +93,5 @@ def write_stats(ws, path: str | Path, *, as_of: dt.date | None = None, known_at:
     model, day = ws.model_as_of(as_of, known_at)
     V.require_view(V.viewer_of(model, ws.actor), "stats")
     found = table_of(stats(model, day), model.name, ws.t)
-    rows = T.write(path, found, T.Page(model.name, day, ws.t.lang), ws.t)
+    rows = T.write(path, found, T.Page(model.name, ws.today(), ws.t.lang), ws.t)
     return {"out": os.path.abspath(path), "rows": rows}

@@ -82,7 +82,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Page:
-    """What the printed page says around the table: the school and the date in the header."""
+    """What the printed page says around the table: the school and the day it is printed in the
+    header (the day the record is read as of is in the title), as the documents have it."""
 
     school: str
     day: dt.date
