@@ -14,6 +14,7 @@ fresh store. No figure is asserted: this is a measurement.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -91,6 +92,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", metavar="FILE")
     a = parser.parse_args()
+    # an installed careterm has its bytecode compiled (pip does it); a checkout may not have it,
+    # or may not be allowed to write it (PYTHONDONTWRITEBYTECODE): compile it once first
+    for package in ("careterm", "events", "projections"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     work = Path(tempfile.mkdtemp(prefix="careterm-import-bench-"))
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CARETERM_")}
