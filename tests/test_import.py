@@ -557,3 +557,21 @@ def test_grades_classes_and_lists_as_written():
     assert V.text(13800138000.0) == "13800138000"
     assert V.masked(f"G{ID_NUMBER}") == "G1101************3X"
     assert V.id_numbers("110105201603011231") == []  # a wrong check digit: not an ID number
+
+
+def test_the_import_benchmark_runs_and_reports_its_figures(tmp_path):
+    """A seconds-long run of benchmarks/import_roster.py (20 rows, one run): it runs from a
+    checkout and reports every figure (the figures themselves are measurements, see the README)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "figures.json"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "benchmarks/import_roster.py", "--rows", "20", "--runs", "1", "--json", str(out)],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["rows"] == 20 and figures["events_written"] == 20
+    for key in ("import_s", "import_peak_mb", "again_s", "again_peak_mb", "dry_run_s", "dry_run_peak_mb"):
+        assert figures[f"{key}_median"] > 0, key
+    assert "| import into a fresh store, s |" in done.stdout
