@@ -552,7 +552,7 @@ def parse_parent(value: str) -> Person:
     return Person(name=parts[0], relation=parts[1], workplace=parts[2], phone=parts[3])
 
 
-PROFILE_FIELDS = ("family", "study", "behaviour", "personality", "health", "mental")
+PROFILE_FIELDS = rules.PROFILE_FIELDS
 
 
 def add_pupil(

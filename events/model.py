@@ -220,10 +220,14 @@ def categories_on(pupil: PupilRec, day: dt.date) -> list[str]:
 
 
 def profile_on(pupil: PupilRec, day: dt.date) -> dict[str, Any]:
+    """The pupil's file on `day`: the registration with the amendments effective by then; the
+    profile's texts under `profile`, wherever the event that set them held them."""
     values = dict(pupil.base)
+    profile = values["profile"] = dict(values.get("profile") or {})
     for d in pupil_timeline(pupil, day):
         if d.what == "profile":
-            values.update(d.value)
+            for key, value in d.value.items():
+                (profile if key in rules.PROFILE_FIELDS else values)[key] = value
     return values
 
 

@@ -40,6 +40,9 @@ def need_rank(categories: set[str] | frozenset[str] | list[str]) -> int:
 
 
 GENDERS = ("F", "M")
+# the texts of a pupil's profile (家庭情况, 学习情况…): a registration holds them under
+# `profile`, an amendment beside the other fields it changes
+PROFILE_FIELDS = ("family", "study", "behaviour", "personality", "health", "mental")
 GRADES = range(1, 7)  # primary school: grades 1 to 6
 # The ranges of the numbers a person types, checked where they enter: a stored value out of
 # them (a 23-digit class) once made every saved view unreadable.

@@ -849,3 +849,28 @@ def test_term_added_after_as_of_date_is_not_known_then(school):
     assert status(school.duty("P1", "talk", D(2026, 2, 10))) == ("overdue", "2026-01-10", "2026-01-24", 1)
     # as of 2026-03-05 the terms are known: the holiday 01-17 .. 02-19 did not count
     assert school.duty("P1", "talk", D(2026, 3, 5))["due"] == "2026-02-27"
+
+
+def test_profile_texts_an_amendment_changed_are_in_the_pupils_file(tmp_path):
+    """Registered on 2025-09-01 with family "父母在外打工"; amended on 2025-10-01 to family
+    "父母离异" and mental "爱哭" (an amendment holds the texts beside the other fields it
+    changes). The file on 2025-09-15 has the first text; on 2025-10-02 both new ones, under
+    `profile`, where the registration's are: a leader's archive row shows them."""
+    from helpers import OPENED, ScriptedSchool
+    from projections.views import archive
+    from projections.visibility import viewer_of
+
+    with Store(tmp_path / "s.sqlite", create=True) as store:
+        school = ScriptedSchool(store)
+        school.do(lambda s, c: C.add_pupil(s, c, "P1", name="小明", gender="M", birth=dt.date(2016, 3, 1), grade=3,
+                                           class_=2, profile={"family": "父母在外打工"}), OPENED)
+        school.do(lambda s, c: C.amend_pupil(s, c, "P1", changes={"family": "父母离异", "mental": "爱哭"}),
+                  dt.date(2025, 10, 1))
+        model = saved.load(store, "s1")
+        leader = viewer_of(model, "admin")
+
+        def profile(day):
+            return next(r for r in archive(model, day, leader)["pupils"] if r["pupil"] == "P1")["profile"]
+
+        assert profile(dt.date(2025, 9, 15)) == {"family": "父母在外打工"}
+        assert profile(dt.date(2025, 10, 2)) == {"family": "父母离异", "mental": "爱哭"}

@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from events import rules
 from events.calendar import Period, school_year, semester
 from events.errors import Refused
 from events.model import PupilRec, SchoolModel, profile_on
@@ -34,7 +35,7 @@ SAID = ("summary", "topics", "problem", "help_given", "medium", "minutes", "foll
         "life", "gift")
 REPORT_PARTS = ("study", "thoughts", "life")  # the semester report's 学习、思想、生活情况
 CONTACT_TYPES = ("ContactMade", "CareActivityHeld")
-PROFILE_TEXTS = ("family", "study", "behaviour", "personality", "health", "mental")  # the order printed
+PROFILE_TEXTS = rules.PROFILE_FIELDS  # the order printed
 EXIT_STATUSES = ("graduated", "transferred", "dropped_out", "enrolled")  # `enrolled` after one: a return
 
 
@@ -195,12 +196,9 @@ def profile(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer 
 
 
 def profile_texts(pupil: PupilRec, day: dt.date, viewer: V.Viewer | None) -> dict[str, str]:
-    """The profile's texts on the day: the registration's `profile`, then each amendment's
-    (`pupil amend --family …` records them beside the other fields, not under `profile`); the
-    `mental` field only for who may read it; empty ones left out."""
-    values = profile_on(pupil, day)
-    texts = dict(values.get("profile") or {})
-    texts.update({k: values[k] for k in PROFILE_TEXTS if k in values})
+    """The profile's texts on the day (events.model.profile_on); the `mental` field only for
+    who may read it; empty ones left out."""
+    texts = dict(profile_on(pupil, day)["profile"])
     if not V.sees_content(viewer):
         for k in V.CONTENT_FIELDS:
             texts.pop(k, None)
