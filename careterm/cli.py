@@ -934,6 +934,13 @@ def cmd_ssh_session(s: Session) -> int:
     return ssh.session(s, s.args.fingerprint)
 
 
+def cmd_web(s: Session) -> int:
+    """The app in browsers: careterm/web.py (textual-serve is imported there, when this runs)."""
+    from careterm import web
+
+    return web.main(s)
+
+
 def cmd_open(s: Session) -> int:
     """No command: the terminal app on the store."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -1077,7 +1084,13 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p.add_argument("--actor", dest="actor_filter", metavar="STAFF_ID")
     p = command("verify", cmd_verify, write=False, signin=False)
     p.add_argument("--head", metavar="HASH")
+    p = command("web", cmd_web, write=False, signin=False)  # every browser signs in (careterm/web.py)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", default="8000")
+    p.add_argument("--public-url", metavar="URL")
+    p.add_argument("--browser-session", action="store_true")
     _paperwork_commands(command, view, group)
+    _district_commands(command, group)
     for found in groups.values():
         found.metavar = "|".join(found.choices)
     _words(parser, t, "")
@@ -1095,6 +1108,30 @@ def _paperwork(module: str, name: str) -> Callable[[Session], int]:
 
     handler.__name__ = f"cmd_{name}"
     return handler
+
+
+def _district(name: str) -> Callable[[Session], int]:
+    """A handler of careterm/district_cli.py, imported only when its command runs."""
+
+    def handler(s: Session) -> int:
+        from careterm import district_cli
+
+        return getattr(district_cli, name)(s)
+
+    handler.__name__ = f"cmd_{name}"
+    return handler
+
+
+def _district_commands(command, group) -> None:
+    """`bundle export|import` and `backup` (cli.md "District and deployment")."""
+    bundle = group("bundle")
+    p = command("export", _district("bundle_export"), parent=bundle, write=False)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--since", metavar="HEAD")
+    p = command("import", _district("bundle_import"), parent=bundle, write=False, signin=False)
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--password-stdin", action="store_true")
+    command("backup", _district("backup"), write=False, signin=False).add_argument("file", metavar="FILE")
 
 
 def _paperwork_commands(command, view, group) -> None:

@@ -26,7 +26,13 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, MapperDeserialisationError, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    MapperDeserialisationError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 
 from events import chain, keys
 from events.codec import MsgspecMapper, NullTranscoder
@@ -61,6 +67,8 @@ class _Stamp(msgspec.Struct):
 
 _stamp_decoder = msgspec.json.Decoder(_Stamp)
 CIPHER_SECRET = ("store", "cipher")  # the store's key check value (events.keys.key_check)
+# when rows were last brought in from another store (`append_stored`): a write made then
+IMPORTED_SECRET = ("store", "imported_at")
 
 
 class _ClockCheck:
@@ -71,19 +79,24 @@ class _ClockCheck:
 
     def __init__(self, now: dt.datetime):
         self.now = now
-        self.last: dt.datetime | None = None
+        # each school's latest recording time so far: a school's entries brought from its own
+        # store by a bundle (events/bundle.py) follow the district's later ones in the log
+        self.last: dict[str, dt.datetime] = {}
         self.odd: list[int] = []
 
     def see(self, seq: int, state: bytes) -> None:
         try:
-            moment = _stamp_decoder.decode(state).recorded_at
+            stamp = _stamp_decoder.decode(state)
         except (msgspec.DecodeError, msgspec.ValidationError):
             return  # not plain JSON (an encrypted store): the chain alone is checked
+        moment = stamp.recorded_at
         if moment is None:
             return
-        if (self.last is not None and moment < self.last) or moment > self.now + self.AHEAD:
+        school = school_of_stream(stamp.stream)
+        last = self.last.get(school)
+        if (last is not None and moment < last) or moment > self.now + self.AHEAD:
             self.odd.append(seq)
-        self.last = moment if self.last is None else max(self.last, moment)
+        self.last[school] = moment if last is None else max(last, moment)
 
 
 def _authentic(cipher: keys.StoreCipher, row: tuple) -> bytes | None:
@@ -274,10 +287,21 @@ class Store:
         battery, a wrong time zone) must not make an entry look recorded before the entries
         already in the log, which `--known-at` and the audit's lateness rely on."""
         now = self.clock()
-        last = self.last_recorded_at()
+        last = self._last_entry_recorded_at()
         return last if last is not None and last > now else now
 
     def last_recorded_at(self) -> dt.datetime | None:
+        """When the store was last written: its last entry's recording time, or the time rows
+        were last brought in from another store (`append_stored`), whichever is later (a
+        bundle's entries keep the village's times, older than the import)."""
+        last = self._last_entry_recorded_at()
+        imported = self.get_secret(*IMPORTED_SECRET)
+        if imported is None:
+            return last
+        at = dt.datetime.fromisoformat(imported.decode("ascii"))
+        return at if last is None or at > last else last
+
+    def _last_entry_recorded_at(self) -> dt.datetime | None:
         head = self.head()
         for _, event in self.read(head - 1, upto=head) if head else ():
             return event.recorded_at
@@ -295,6 +319,35 @@ class Store:
             raise
         except PersistenceError as e:
             raise StoreError(f"cannot write to the store: {e}") from e
+
+    def append_stored(
+        self, rows: Sequence[tuple[str, int, str, bytes]], *, expected_head: int | None, school: str
+    ) -> list[int]:
+        """Store rows as another store stored them, (stream, version, topic, state) with the
+        state's bytes as they are (encrypted under the same key): a bundle's entries
+        (events/bundle.py). Each must decrypt under this store's key and name its stream and
+        version (what `verify` checks); the rows get this store's seqs and chain links. Guarded
+        by `school`'s head like `append`. Returns their seqs."""
+        self._content()
+        if self.encrypted is None:
+            self._encrypt_new()
+        cipher = self.mapper.cipher
+        if cipher is None:
+            raise StoreError("cannot write to the store: it is not encrypted")
+        for stream, version, topic, state in rows:
+            if school_of_stream(stream) != school or _authentic(cipher, (0, stream, version, topic, state)) is None:
+                raise keys.CannotDecrypt(f"{stream} v{version}")
+        stored = [StoredEvent(originator_id=s, originator_version=v, topic=t, state=bytes(b)) for s, v, t, b in rows]
+        if not stored:
+            return []
+        try:
+            seqs = list(self.recorder.insert_events(stored, expected_head=expected_head, school=school))
+        except (HeadMoved, IntegrityError):
+            raise
+        except PersistenceError as e:
+            raise StoreError(f"cannot write to the store: {e}") from e
+        self.put_secret(*IMPORTED_SECRET, self.clock().astimezone(dt.timezone.utc).isoformat().encode("ascii"))
+        return seqs
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -446,6 +499,26 @@ class Store:
             return call(*args)
         except (PersistenceError, OperationalError, sqlite3.Error) as e:
             raise damage_of(e) or StoreError(str(e)) from e
+
+    def school_rows(self, school: str, after: int = 0, upto: int | None = None, *, batch: int = 5000
+                    ) -> Iterator[tuple[int, str, int, str, bytes, str | None]]:
+        """One school's rows as stored, (seq, stream, version, topic, state, chain link), in log
+        order after `after` up to `upto` (bundles: events/bundle.py)."""
+        upto = 2**62 if upto is None else upto
+        while True:
+            rows = self._side(self.recorder.school_rows, school, after, upto, batch)
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def seq_of_link(self, link: str) -> int | None:
+        """The seq whose chain link is `link` (a head `verify` printed), or None."""
+        return self._side(self.recorder.seq_of_link, link)
+
+    def link_before(self, seq: int) -> str:
+        """The chain link of the row before `seq`: what that row's own link was made from."""
+        return self._side(self.recorder.link_before, seq)
 
     def schools_opened(self) -> list[Event]:
         """The first event of each school's own stream (its SchoolOpened), read by key: which

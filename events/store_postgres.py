@@ -256,6 +256,37 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._max_ids)
             return curs.fetchone()["m"]
 
+    # -- bundles (events/bundle.py; see the SQLite recorder) ------------------------------------
+
+    def school_rows(self, school: str, after: int, upto: int, limit: int) -> list[tuple]:
+        query = SQL(
+            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.hash "
+            "FROM {0}.{1} e LEFT JOIN {0}.{2} c ON c.id = e.notification_id "
+            "WHERE split_part(e.originator_id, '/', 1) = %s AND e.notification_id > %s "
+            "AND e.notification_id <= %s ORDER BY e.notification_id LIMIT %s"
+        ).format(self._schema, self._table, Identifier(CHAIN_TABLE))
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, (school, after, upto, limit))
+            return [(r[0], r[1], r[2], r[3], bytes(r[4]), r[5]) for r in curs.fetchall()]
+
+    def seq_of_link(self, link: str) -> int | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT id FROM {}.{} WHERE hash = %s ORDER BY id LIMIT 1").format(self._schema, Identifier(CHAIN_TABLE)),
+                (link,),
+            )
+            row = curs.fetchone()
+        return row["id"] if row else None
+
+    def link_before(self, seq: int) -> str:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT hash FROM {}.{} WHERE id < %s ORDER BY id DESC LIMIT 1").format(self._schema, Identifier(CHAIN_TABLE)),
+                (seq,),
+            )
+            row = curs.fetchone()
+        return row["hash"] if row else chain.GENESIS
+
     def load_view(self, name: str) -> tuple[int, int, bytes] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(

@@ -290,6 +290,36 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             )
             return c.fetchone()[0]
 
+    # -- bundles (events/bundle.py): one school's rows as stored, with their chain links --------
+
+    def school_rows(self, school: str, after: int, upto: int, limit: int) -> list[tuple]:
+        """(seq, stream, version, topic, state, link or None) of one school's rows, in log order."""
+        with self.datastore.get_connection(commit=False) as conn:
+            cursor = conn._sqlite_conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(
+                f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, c.hash "
+                f"FROM {self.events_table_name} e LEFT JOIN {CHAIN_TABLE} c ON c.id = e.rowid "
+                f"WHERE {SQLITE_SCHOOL_OF.replace('originator_id', 'e.originator_id')} = ? "
+                "AND e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
+                (school, after, upto, limit),
+            )
+            return [(r[0], r[1], r[2], r[3], bytes(r[4]), r[5]) for r in cursor.fetchall()]
+
+    def seq_of_link(self, link: str) -> int | None:
+        """The seq whose chain link is `link` (a head someone wrote down), or None."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT id FROM {CHAIN_TABLE} WHERE hash = ? ORDER BY id LIMIT 1", (link,))
+            row = c.fetchone()
+        return row[0] if row else None
+
+    def link_before(self, seq: int) -> str:
+        """The chain link of the row before `seq` (GENESIS before the first)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT hash FROM {CHAIN_TABLE} WHERE id < ? ORDER BY id DESC LIMIT 1", (seq,))
+            row = c.fetchone()
+        return row[0] if row else chain.GENESIS
+
 
 # SQLite's application_id of a careterm store ("CTRM"): a file without it is someone else's.
 APPLICATION_ID = 0x4354524D
