@@ -21,6 +21,11 @@ def _get(source: Any, key: str) -> Any:
 def said_parts(t, source: Any) -> list[tuple[str, str]]:
     """(label, text) of what was said, by names from the catalog (never a code): how it was held,
     how long, the topics, then each text of one or more lines. Empty when nothing was said."""
+    return [(label, text) for _, label, text in keyed_parts(t, source)]
+
+
+def keyed_parts(t, source: Any) -> list[tuple[str, str, str]]:
+    """said_parts with each part's field name first (medium, minutes, topics, summary, …)."""
     from careterm.i18n import catalog
 
     words = catalog(t.lang)
@@ -29,15 +34,23 @@ def said_parts(t, source: Any) -> list[tuple[str, str]]:
         return t(prefix + code) if prefix + code in words else code
 
     sep = "、" if t.lang == "zh" else ", "
-    parts: list[tuple[str, str]] = []
+    parts: list[tuple[str, str, str]] = []
     if _get(source, "medium"):
-        parts.append((t("entry.medium"), name("medium.", _get(source, "medium"))))
+        parts.append(("medium", t("entry.medium"), name("medium.", _get(source, "medium"))))
     if _get(source, "minutes") is not None:
-        parts.append((t("entry.minutes"), t("said.minutes", n=_get(source, "minutes"))))
+        parts.append(("minutes", t("entry.minutes"), t("said.minutes", n=_get(source, "minutes"))))
     if _get(source, "topics"):
-        parts.append((t("entry.topics"), sep.join(name("topic.", c) for c in _get(source, "topics"))))
+        parts.append(("topics", t("entry.topics"), sep.join(name("topic.", c) for c in _get(source, "topics"))))
     for key in TEXTS:
         text = _get(source, key)
         if isinstance(text, str) and text.strip():
-            parts.append((t(f"entry.{key}"), text))
+            parts.append((key, t(f"entry.{key}"), text))
     return parts
+
+
+FACTS = ("medium", "minutes", "topics")  # the short parts, shown on one line where there is room
+
+
+def has_said(source: Any) -> bool:
+    """Whether anything of what was said is there (an old contact, or one recorded without it: no)."""
+    return any(_get(source, key) not in (None, "", []) for key in FACTS + TEXTS)

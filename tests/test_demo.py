@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import re
 
 import pytest
 
@@ -287,11 +288,46 @@ def test_store_verifies_and_replays(built, events):
     assert fresh.position == service.position == store.head()
 
 
+def _said(events) -> list[tuple]:
+    return [tuple(getattr(e, k) for k in SAID) for e in events if e.type == "ContactMade"]
+
+
 def test_deterministic(tmp_path, events):
     store, _, _, again = _build(tmp_path / "again.sqlite")
     store.close()
     assert _fingerprint(again) == _fingerprint(events)
+    assert _said(again) == _said(events)  # what was said too
     assert [e.id for e in again] != [e.id for e in events]  # only the ids differ
+
+
+SAID = ("summary", "topics", "problem", "help_given", "medium", "minutes", "follow_up", "study", "thoughts", "life", "gift")
+CJK_TEXT = re.compile(r"^[\u4e00-\u9fff，。、：；！？“”《》（）0-9]+$")
+
+
+def test_contacts_say_what_was_said(by_type):
+    """The handbook of the demo reads real (careterm/demo/said.py): most contacts have a
+    Chinese summary, a medium and topics of the vocabularies, minutes in range (never for a
+    message); nearly every semester report has its 学习、思想、生活情况, most birthdays a gift,
+    and these parts are on those kinds only; some contacts record a problem with the help given.
+    The demo's careful mentors write nearly always, the sloppy ones about half the time, so the
+    share of contacts with a summary is between 70% and 95%."""
+    contacts = by_type["ContactMade"]
+    summaries = [e for e in contacts if e.summary]
+    assert 0.70 * len(contacts) <= len(summaries) <= 0.95 * len(contacts)
+    assert all(CJK_TEXT.match(e.summary) for e in summaries), next(e.summary for e in summaries if not CJK_TEXT.match(e.summary))
+    media = collections.Counter(e.medium for e in contacts)
+    assert set(media) <= set(rules.CONTACT_MEDIA) | {""} and media.most_common(1)[0][0] == "in_person"
+    assert all(set(e.topics) <= set(rules.CONTACT_TOPICS) and len(set(e.topics)) == len(e.topics) for e in contacts)
+    timed = [e for e in contacts if e.minutes is not None]
+    assert len(timed) > len(contacts) / 3 and all(e.minutes in rules.CONTACT_MINUTES and e.medium != "message" for e in timed)
+    reports = [e for e in by_type["ContactMade"] if e.kind == "semester_report"]
+    assert sum(1 for e in reports if e.study and e.thoughts and e.life) >= 0.9 * len(reports) > 0
+    birthdays = [e for e in contacts if e.kind == "birthday"]
+    assert sum(1 for e in birthdays if e.gift) >= 0.8 * len(birthdays) > 0
+    for e in contacts:
+        assert (not (e.study or e.thoughts or e.life) or e.kind == "semester_report") and (not e.gift or e.kind == "birthday")
+    problems = [e for e in contacts if e.problem]
+    assert len(problems) > 100 and all(e.help_given for e in problems)
 
 
 def test_refuses_a_store_that_is_not_empty_or_a_future_until(built, tmp_path):

@@ -235,3 +235,135 @@ def test_the_control_characters_refused_are_the_unicode_categories():
     with pytest.raises(Refused) as refused:
         C.clean_text("文具\n一套", "--gift")
     assert (refused.value.field, refused.value.code) == ("--gift", "control_character")
+
+
+# --- the app: the contact form and the pupil's file (Pilot, 80x24, a copy of the demo) -----------
+
+
+def test_the_pupil_file_shows_a_multi_line_summary_under_the_cursor(facts, store_path):
+    """The mentor records a talk today with a summary of three lines, topics, medium and
+    minutes (through the workspace, as the form does); in the pupil's file the newest entry is
+    under the cursor, marked ✎, and the panel under the table shows, worked out by hand:
+    记录（#N）：方式：面谈　时长：15 分钟　话题：学习、安全 then 内容摘要：第一行 and the two next lines
+    each starting in the same column as the first, then 备注（#N）：…. Enter shows the same in a
+    window of its own; Esc closes it."""
+    import tui_support as S
+    from events import commands as C
+    from textual.widgets import DataTable
+
+    from careterm.tui.screens.pupil import PupilScreen, SaidScreen
+
+    ws = S.workspace(store_path, facts["mentor"])
+    [event] = ws.record(lambda st, ctx: C.contact(
+        st, ctx, facts["pupil"], kind="talk", summary="数学作业没写完。\n原因：放学后帮奶奶喂猪。\n约定先写作业再干活。",
+        topics=["study", "safety"], medium="in_person", minutes=15), note="课间")
+    ws.close()
+    seq = S.head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            app.push_screen(PupilScreen(facts["pupil"]))
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "the pupil file")
+            table = app.screen.query_one("#pupil-timeline", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 0, 10, "the timeline")
+            await S.settle(pilot)
+            assert table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value == event.id
+            assert "谈心 ✎" in S.screen_text(app)
+            panel = str(app.screen.query_one("#pupil-entry").render()).splitlines()
+            assert [line.rstrip() for line in panel] == [
+                f"记录（#{seq}）：方式：面谈　时长：15 分钟　话题：学习、安全",
+                "内容摘要：数学作业没写完。",
+                "          原因：放学后帮奶奶喂猪。",
+                "          约定先写作业再干活。",
+                f"备注（#{seq}）：课间",
+            ], panel
+            shown = S.screen_text(app)
+            assert "          原因：放学后帮奶奶喂猪。" in shown and "约定先写作业再干活。" in shown
+            table.focus()
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, SaidScreen), 5, "the entry in full")
+            assert "          约定先写作业再干活。" in S.screen_text(app)
+            await S.send_keys(pilot, "escape")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, PupilScreen), 5, "back to the file")
+
+    S.run(go())
+
+
+def test_the_contact_form_records_what_was_said_and_shows_a_kinds_own_parts(facts, store_path):
+    """`n` on Home, at 80x24: the form scrolls. With the kind a talk, the semester report's
+    学习、思想、生活 fields are hidden; chosen semester_report, they show, typed, and a gift field
+    never shows. Tab from the first field goes down the form to the note, Save and Cancel last
+    (docked buttons used to come third). Topics ticked with Space, the summary of two lines
+    (Enter is a new line there), minutes typed; Ctrl+S at the bottom of the scrolled form saves one
+    ContactMade with exactly these parts."""
+    import tui_support as S
+    from careterm.tui.forms import FormScreen
+
+    before = S.head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            form = app.screen
+            await S.settle(pilot)
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await S.choose(pilot, "f-kind", "talk")
+            hidden = {f"f-{name}": form.query_one(f"#f-{name}").display for name in ("study", "thoughts", "life", "gift")}
+            assert hidden == dict.fromkeys(hidden, False)
+            chain = [w.id for w in form.focus_chain]
+            assert chain[-2:] == ["save", "cancel"] and chain.index("f-note") == len(chain) - 3, chain
+            await S.choose(pilot, "f-kind", "semester_report")
+            assert [form.query_one(f"#f-{n}").display for n in ("study", "thoughts", "life", "gift")] == [True, True, True, False]
+            await S.choose(pilot, "f-medium", "phone")
+            await S.type_into(pilot, "f-minutes", "20")
+            await S.focus(pilot, "f-topics")
+            for key in ("space", "down", "down", "space"):  # 学习, 思想 (one key at a time, as a person ticks)
+                await S.send_keys(pilot, key)
+            await S.focus(pilot, "f-summary")
+            await S.send_keys(pilot, *"电话反馈", "enter", *"家长满意")
+            await S.focus(pilot, "f-study", 10)
+            await S.send_keys(pilot, *"语文进步")
+            await S.focus(pilot, "f-life", 10)
+            await S.send_keys(pilot, *"按时睡觉")
+            assert form.query_one("#form").scroll_y > 0  # the form had to scroll to get here
+            await S.send_keys(pilot, "ctrl+s")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 10, "the form to save")
+
+    S.run(go())
+    [event] = S.new_events(store_path, before)
+    assert (event.type, event.pupil, event.kind) == ("ContactMade", facts["pupil"], "semester_report")
+    assert {k: getattr(event, k) for k in SAID} == {
+        **EMPTY, "medium": "phone", "minutes": 20, "topics": ["study", "thoughts"], "summary": "电话反馈\n家长满意",
+        "study": "语文进步", "life": "按时睡觉"}
+
+
+def test_a_part_of_another_kind_typed_then_hidden_is_not_given(facts, store_path):
+    """Typed in 学习情况 while the kind was semester_report, then the kind changed to talk: the
+    field hides and the talk is saved without it (not refused for a part the form no longer shows)."""
+    import tui_support as S
+    from careterm.tui.forms import FormScreen
+
+    before = S.head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, facts["mentor"])
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            await S.send_keys(pilot, "n")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the contact form")
+            await S.type_into(pilot, "f-pupil-id", facts["pupil"])
+            await S.choose(pilot, "f-kind", "semester_report")
+            await S.focus(pilot, "f-study", 15)
+            await S.send_keys(pilot, *"语文进步")
+            await S.choose(pilot, "f-kind", "talk")
+            await S.send_keys(pilot, "ctrl+s")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 10, "the form to save")
+
+    S.run(go())
+    [event] = S.new_events(store_path, before)
+    assert (event.kind, event.study) == ("talk", "")

@@ -7,6 +7,7 @@ from bisect import bisect_left, bisect_right
 
 from careterm.demo.calendar import DAY, _hm, _local_day, _mid_autumn, _monday_on_or_after, _spring_festival, _ts
 from careterm.demo.records import _KIND_KW, Pupil, Ref, Staff
+from careterm.demo.said import what_was_said
 from careterm.demo.words import _NOTES, _PLAN, _PLAN_REVIEW
 from events import commands as C
 
@@ -53,6 +54,8 @@ class CareHistory:
         ts = self.when(actor, day)
         if ts is None:
             return
+        # what was said: from a stream of its own, so that nothing else of the demo moved with it
+        said = {**_KIND_KW[kind], **what_was_said(self.said_rng, staff, pupil, day, kind)}
         note = r.choice(_NOTES[kind]) if r.random() < 0.35 else ""
         # a few scenarios: a wrong kind, a wrong date, a duplicate; each corrected later
         scenario = None
@@ -70,7 +73,7 @@ class CareHistory:
                 if scenario == "kind" and kind not in ("talk", "parent_call", "parent_phone_visit"):
                     scenario = None
         if scenario is None:
-            self.push(ts, actor.id, day, C.contact, (pupil.id,), _KIND_KW[kind], note=note)
+            self.push(ts, actor.id, day, C.contact, (pupil.id,), said, note=note)
             return
         self.marks[scenario] = self.marks.get(scenario, 0) + 1
         key = f"c{self.n}"
@@ -79,21 +82,20 @@ class CareHistory:
         later = _ts(_local_day(ts) + r.randint(1, 12) * DAY, r.randint(_hm(12, 10), _hm(21, 30)))
         if scenario == "kind":
             wrong = {"talk": "parent_call", "parent_call": "talk", "parent_phone_visit": "guardian_contact"}[kind]
-            self.push(ts, actor.id, day, C.contact, (pupil.id,), _KIND_KW[wrong], key=key, note=note)
+            self.push(ts, actor.id, day, C.contact, (pupil.id,), {**said, "kind": wrong}, key=key, note=note)
             reason = (f"手册检查发现:该记录实为{'谈心' if kind == 'talk' else '与父母通话' if kind == 'parent_call' else '电话访父母'},更正类别"
                       if leader else "录入时选错了类别,更正")
             self.push(later, fixer.id, _local_day(later), C.correct, (Ref(f"{self.sid}:{key}"),),
                       {"reason": reason, "to_kind": kind})
         elif scenario == "date":
             wrong = _local_day(ts)
-            self.push(ts, actor.id, wrong, C.contact, (pupil.id,), _KIND_KW[kind], key=key, note=note)
+            self.push(ts, actor.id, wrong, C.contact, (pupil.id,), said, key=key, note=note)
             self.push(later, fixer.id, _local_day(later), C.correct, (Ref(f"{self.sid}:{key}"),),
                       {"reason": f"日期录入错误:实际为{day.month}月{day.day}日,补录时误用了录入当天的日期",
                        "to_date": day})
         else:
-            self.push(ts, actor.id, day, C.contact, (pupil.id,), _KIND_KW[kind], note=note)
-            self.push(ts + r.randint(40, 300), actor.id, day, C.contact, (pupil.id,), _KIND_KW[kind], key=key,
-                      note=note)
+            self.push(ts, actor.id, day, C.contact, (pupil.id,), said, note=note)
+            self.push(ts + r.randint(40, 300), actor.id, day, C.contact, (pupil.id,), said, key=key, note=note)
             reason = f"检查发现与{day.month}月{day.day}日记录重复,撤销" if leader else "重复录入,撤销"
             self.push(later, fixer.id, _local_day(later), C.retract, (Ref(f"{self.sid}:{key}"),), {"reason": reason})
 

@@ -23,6 +23,7 @@ class School(PeoplePlan, Structure, CareHistory, Aid):
         self.index = index
         self.sid = f"s{index}"
         self.rng = random.Random(seed + index)
+        self.said_rng = random.Random(f"said/{seed}/{index}")  # what was said in contacts (demo/said.py)
         self.until = until
         self.principal_id = principal
         self.name = name

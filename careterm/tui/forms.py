@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
 
 from careterm import actions
 from careterm.values import parse_date, parse_int, split_list
@@ -30,17 +30,20 @@ class Field:
     """A declared field as a form shows it."""
 
     name: str  # the option or argument name of cli.md: refusals name it
-    kind: str = "text"  # text | date | choice | pupil | staff | number | lines
+    kind: str = "text"  # text | date | choice | choices | pupil | staff | number | lines
     choices: tuple[str, ...] = ()
     choice_prefix: str = ""  # catalog prefix for the choices' labels
     required: bool = True
+    only_kind: str | None = None  # shown only while the form's --kind is this one (a semester report's parts)
 
     @classmethod
     def of(cls, declared: actions.Field) -> "Field":
-        return cls(declared.name, _WIDGETS.get(declared.kind, "text"), declared.choices, declared.prefix, declared.required)
+        kind = "choices" if declared.kind == "list" and declared.choices else _WIDGETS.get(declared.kind, "text")
+        return cls(declared.name, kind, declared.choices, declared.prefix, declared.required, declared.only_kind)
 
 
-# the widget of each kind of declared field (the others are one line of text: ids, lists, amounts)
+# the widget of each kind of declared field (the others are one line of text: ids, lists, amounts);
+# a list of choices (a contact's topics) is a list to tick
 _WIDGETS = {"choice": "choice", "lines": "lines", "date": "date", "pupil": "pupil", "staff": "staff", "int": "number"}
 
 
@@ -113,6 +116,26 @@ class NoteArea(TextArea):
         self.text = text
 
 
+class FormButtons(Horizontal):
+    """Save and Cancel, docked at the bottom of a form (always in sight): last in the focus order.
+
+    Textual orders the focus by place on the screen, so docked buttons came before the fields
+    scrolled below them: in a long form (a contact with what was said) Enter in the third field
+    moved to Save, and a second Enter saved."""
+
+    @property
+    def _focus_sort_key(self) -> tuple[int, int]:
+        return (2**31, 0)
+
+
+class ChoiceList(SelectionList):
+    """Several choices ticked (Space) in a list: read like the other fields, as "code,code"."""
+
+    @property
+    def value(self) -> str:
+        return ",".join(self.selected)
+
+
 class FormScreen(ModalScreen[list]):
     """Any recording form. Dismisses with the recorded events, or None when cancelled."""
 
@@ -152,15 +175,16 @@ class FormScreen(ModalScreen[list]):
                 fields += [DATE, NOTE]
             for f in fields:
                 label = t("field." + f.name.strip("-").lower().replace("-", "_")) + ("" if f.required else t("field.optional"))
-                yield Label(label, classes="field-label")
+                yield Label(label, classes="field-label", id=self._wid(f.name) + "-label")
                 yield self._widget(f)
                 yield Label("", id=self._wid(f.name) + "-error", classes="error field-error", markup=False)
-            with Horizontal(classes="buttons"):
+            with FormButtons(classes="buttons"):
                 yield Button(t("button.save"), id="save", variant="primary")
                 yield Button(t("button.cancel"), id="cancel")
 
     def on_mount(self) -> None:
         """Typing goes to the first empty field at once (the prefilled ones are skipped)."""
+        self._show_for_kind()
         for widget in self.query("Input, Select, NoteArea"):
             value = widget.value
             if value in ("", None, Select.NULL):
@@ -170,15 +194,40 @@ class FormScreen(ModalScreen[list]):
         if first:
             first.first().focus()
 
+    def _kind(self) -> Any:
+        found = self.query("#f-kind")
+        return found.first().value if found else None
+
+    def _shown(self, f: Field) -> bool:
+        return f.only_kind is None or self._kind() == f.only_kind
+
+    @on(Select.Changed, "#f-kind")
+    def _show_for_kind(self) -> None:
+        """The parts only one kind carries (a semester report's 学习、思想、生活, a birthday's gift)
+        are shown while that kind is chosen; hidden, they are not given."""
+        for f in self.form.fields:
+            if f.only_kind is not None:
+                shown = self._shown(f)
+                for part in ("-label", "", "-error"):
+                    self.query_one("#" + self._wid(f.name) + part).display = shown
+
     def _widget(self, f: Field):
         wid = self._wid(f.name)
         value = self.prefill.get(f.name, "")
         if f.kind == "choice":
             options = [(self.t(f"{f.choice_prefix}{c}"), c) for c in f.choices]
             default = value if value in f.choices else (Select.NULL if not f.required else f.choices[0])
-            return Select(options, value=default, allow_blank=not f.required, id=wid)
+            return Select(options, value=default, allow_blank=not f.required, id=wid, prompt=self.t("form.not_given"))
+        if f.kind == "choices":
+            ticked = set(value.split(",")) if value else set()
+            return ChoiceList(*((self.t(f"{f.choice_prefix}{c}"), c, c in ticked) for c in f.choices), id=wid)
         if f.kind == "lines":
-            return NoteArea(value, id=wid)
+            area = NoteArea(value, id=wid)
+            if f is not NOTE:  # what was said: as tall as what is written (up to a few lines), the note stays as it was
+                area.styles.height = "auto"
+                area.styles.min_height = 3
+                area.styles.max_height = 8
+            return area
         if f.kind == "date":  # a plain field: parse_date reads 2026-03-15, 2026/3/15, 2026年3月15日…
             default = value or (self.app.today.isoformat() if f.name == "--date" else "")
             return Input(value=default, placeholder="2026-03-15", id=wid)
@@ -195,7 +244,7 @@ class FormScreen(ModalScreen[list]):
         fields = list(self.form.fields) + ([DATE, NOTE] if self.form.dated else [])
         for f in fields:
             widget = self.query_one("#" + self._wid(f.name))
-            raw = widget.value
+            raw = widget.value if self._shown(f) else ""  # a part of another kind, hidden: not given
             if raw is Select.NULL or raw is None:
                 raw = ""
             raw = str(raw).strip()

@@ -7,12 +7,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Collapsible, DataTable, Footer, Header, Label, Static
 
 from careterm.access import log_opening
 from careterm.i18n import Translator
-from careterm.shown import local_time, money
+from careterm.said import FACTS, has_said, keyed_parts
+from careterm.shown import local_time, money, printable
 from careterm.tui.bindings import Translated
 from careterm.tui.messages import Loaded, ReportsWorkErrors
 from careterm.tui.plain import plain_cells
@@ -44,7 +45,7 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
                 yield Static(id="pupil-details", markup=False)
             yield Label(self.app.t("pupil.timeline"), classes="section")
             yield DataTable(id="pupil-timeline", cursor_type="row", zebra_stripes=True)
-        yield Static(id="pupil-entry", markup=False)  # the record under the cursor, its note in full
+        yield Static(id="pupil-entry", markup=False)  # the record under the cursor: what was said, its note
         yield Footer()
 
     def on_mount(self) -> None:
@@ -113,8 +114,8 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
                 detail = f"{detail} {t('pupil.withheld')}"
             if r["corrects"]:
                 detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
-            if getattr(e, "note", ""):
-                detail = f"{detail} ✎".strip()  # it has a note: shown under the table
+            if getattr(e, "note", "") or (e.type == "ContactMade" and has_said(e)):
+                detail = f"{detail} ✎".strip()  # it has a note or what was said: shown under the table
             table.add_row(
                 *plain_cells(
                     r["date"],
@@ -132,16 +133,36 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_entry(event.data_table)
 
+    def _row_under_cursor(self, table: DataTable) -> dict | None:
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return getattr(self, "rows", {}).get(key)
+
     def show_entry(self, table: DataTable) -> None:
-        """Under the table, the note of the record under the cursor, line by line (none: no panel)."""
+        """Under the table, what was said in the record under the cursor and its note, line by
+        line (nothing: no panel). What does not fit the panel is cut with a line saying that
+        Enter shows it all."""
         panel = self.query_one("#pupil-entry", Static)
-        row = None
-        if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            row = getattr(self, "rows", {}).get(key)
-        text = note_text(self.app.t, row) if row else None
+        row = self._row_under_cursor(table)
+        width = max(20, self.size.width - 2)  # the panel's padding
+        text = note_text(self.app.t, row, self.app.console, width) if row else None
+        if text is not None:
+            room = max(2, int(panel.styles.max_height.value) if panel.styles.max_height else 8)
+            lines = text.plain.splitlines()
+            if len(lines) > room:
+                text = Text("\n".join([*lines[: room - 1], self.app.t("pupil.entry_more")]))
         panel.display = text is not None
         panel.update(text or "")
+
+    @on(DataTable.RowSelected, "#pupil-timeline")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a record: all of what was said and its note, in a window of its own."""
+        row = self._row_under_cursor(event.data_table)
+        width = min(76, self.size.width) - 6  # the window's border, padding and a scroll bar
+        text = note_text(self.app.t, row, self.app.console, width) if row else None
+        if text is not None:
+            self.app.push_screen(SaidScreen(text))
 
     def action_contact(self) -> None:
         self.app.action_record("contact", {"PUPIL_ID": self.pupil})
@@ -180,12 +201,64 @@ def detail_of(t: Translator, e) -> str:
     return ""
 
 
-def note_text(t: Translator, row: dict) -> Text | None:
-    """A record's note for a person: 备注（#12）：first line, the next lines under it; None if it has none."""
-    lines = (getattr(row["event"], "note", "") or "").splitlines()
-    if not lines:
-        return None
-    label = t("pupil.note_of", seq=row["seq"])
-    pad = " " * Text(label).cell_len
-    return Text("\n".join([label + lines[0], *(pad + line for line in lines[1:])]))
+def _labelled(label: str, text: str, console=None, width: int | None = None) -> list[str]:
+    """label + the text's first line, the next lines under it in the same column; with a
+    console and a width, a line too long for it goes on under its first, in that column too."""
+    pad = Text(label).cell_len
+    room = max(8, width - pad) if console is not None and width else None
+    out: list[str] = []
+    for line in text.splitlines() or [""]:
+        pieces = [p.plain for p in Text(line).wrap(console, room)] if room and line else [line]
+        for piece in pieces or [""]:
+            out.append((label if not out else " " * pad) + piece)
+    return out
+
+
+def note_text(t: Translator, row: dict, console=None, width: int | None = None) -> Text | None:
+    """What was said in a record and its note, for a person; None if it has neither.
+
+    记录（#12）：方式：面谈　时长：20 分钟　话题：学习、安全 (the short parts on one line), then each
+    text of what was said (内容摘要：…, 学习情况：…) and 备注（#12）：…, each labelled, its next lines
+    (and, given a width, the rest of a long line) under its first. Everything is plain text: a
+    summary like "[b]" is drawn as typed."""
+    event = row["event"]
+    colon, gap = ("：", "　") if t.lang == "zh" else (": ", "  ")
+    lines: list[str] = []
+    if event.type == "ContactMade":
+        parts = keyed_parts(t, event)
+        facts = [f"{label}{colon}{text}" for key, label, text in parts if key in FACTS]
+        if facts:
+            lines += _labelled(t("pupil.said_of", seq=row["seq"]), gap.join(facts), console, width)
+        for key, label, text in parts:
+            if key not in FACTS:
+                lines += _labelled(f"{label}{colon}", text, console, width)
+    note = getattr(event, "note", "") or ""
+    if note.splitlines():
+        lines += _labelled(t("pupil.note_of", seq=row["seq"]), note, console, width)
+    return Text(printable("\n".join(lines))) if lines else None
+
+
+class SaidScreen(ModalScreen):
+    """One record's what was said and note in full (Enter on the pupil file's timeline)."""
+
+    BINDINGS = [Binding("escape,enter", "app.pop_screen", "Back", id="said.close")]
+    DEFAULT_CSS = """
+    SaidScreen { align: center middle; }
+    #said { width: 76; max-width: 100%; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 0 1; }
+    #said-text { height: auto; }
+    """
+
+    def __init__(self, text: Text):
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="said"):
+            yield Static(self.text, id="said-text", markup=False)
+
+    def on_mount(self) -> None:
+        from careterm.tui.bindings import translate_bindings
+
+        translate_bindings(self, self.app.t)
+        self.query_one("#said", VerticalScroll).focus()
 
