@@ -367,3 +367,25 @@ def test_a_part_of_another_kind_typed_then_hidden_is_not_given(facts, store_path
     S.run(go())
     [event] = S.new_events(store_path, before)
     assert (event.kind, event.study) == ("talk", "")
+
+
+def test_the_audit_entry_in_full_names_what_was_said():
+    """The audit's entry in full (Enter on the trail: screens/entry.field_words) shows what was
+    said by names, never by codes: 方式 电话, 时长 20 分钟, 话题 学习、安全, 内容摘要 as typed; in
+    English phone, 20 min, study, safety. The empty parts are left out."""
+    import datetime as dt
+
+    from careterm.i18n import Translator
+    from careterm.tui.screens.entry import field_words
+    from events.types import ContactMade
+
+    event = ContactMade(id="e1", school="s1", stream="s1/pupil/P1", date=dt.date(2026, 9, 14), actor="T1",
+                        pupil="P1", kind="talk", by="T1", summary="谈了学习", topics=["study", "safety"],
+                        medium="phone", minutes=20)
+    names = {"pupil": {"P1": "小明"}, "staff": {"T1": "王老师"}}
+    zh = dict(field_words(Translator("zh"), event, names, {}))
+    assert {k: zh[k] for k in ("方式", "时长", "话题", "内容摘要")} == {
+        "方式": "电话", "时长": "20 分钟", "话题": "学习、安全", "内容摘要": "谈了学习"}
+    assert not {"问题", "发现的问题", "礼物", "学习情况"} & set(zh)
+    en = dict(field_words(Translator("en"), event, names, {}))
+    assert (en["how"], en["length"], en["topics"]) == ("phone", "20 min", "study, safety")

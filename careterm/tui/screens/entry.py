@@ -46,8 +46,12 @@ def field_words(t, event, names: dict[str, dict[str, str]], seq_of: dict[str, in
             return catalog_word(t, "aid" if event.type == "AidGranted" else "kind", value)
         if key == "to_kind":
             return catalog_word(t, "kind", value)
-        if key in ("category", "gender", "need", "basis", "role"):
+        if key in ("category", "gender", "need", "basis", "role", "medium"):
             return catalog_word(t, key, value)
+        if key == "topics":  # what was said in a contact (careterm/said.py): by names, never codes
+            return sep.join(catalog_word(t, "topic", c) for c in value)
+        if key == "minutes" and event.type == "ContactMade":
+            return t("said.minutes", n=value)
         if key == "categories":
             return sep.join(catalog_word(t, "category", c) for c in value)
         if key == "roles":
