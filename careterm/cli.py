@@ -959,10 +959,16 @@ def cmd_open(s: Session) -> int:
         s.wanted_school = min(schools, key=lambda sid: (len(sid), sid))
     s.set_language()
     s.source = "tui"  # what is recorded from the app says so in the audit trail
+    return run_app(s)
+
+
+def run_app(ws: Workspace) -> int:
+    """The app on a workspace whose store and school are settled (here, and for a browser:
+    careterm/web.py). The command line is the program's entry: the one place it starts the app."""
     from careterm.tui.app import run
     from careterm.tui.keymap import load_keymap
 
-    return run(s, keymap=load_keymap())
+    return run(ws, keymap=load_keymap())
 
 
 # --- the parser ----------------------------------------------------------------------------

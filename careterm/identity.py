@@ -41,7 +41,7 @@ class Proven(NamedTuple):
     """A staff member whose identity the face has proven, and how."""
 
     staff: str
-    via: str  # "session" | "token" | "ssh"
+    via: str  # "session" | "token" | "ssh" | "web" (a browser's process: careterm/web.py)
     school: str | None = None  # a district store: the school they belong to (None: the store's only one)
 
 

@@ -18,6 +18,11 @@ from events.store import Store, StoreMissing, default_store_path
 
 
 class Workspace:
+    # a password signs in for this OS user, with a session file (`login`, the terminal app); a
+    # face whose OS user is not the person at the keyboard (the browser, careterm/web.py) says
+    # False: the sign-in holds for its one process, and no session is written or read
+    keeps_sessions = True
+
     def __init__(
         self,
         url: str | None = None,
@@ -210,8 +215,9 @@ class Workspace:
             self.actor = staff_id
             self.record(lambda schools, ctx: C.set_password(schools, ctx, staff_id, once=False))
             I.set_password(store, school, staff_id, hashed=hashed, now=now)
-        I.open_session(store, self.url, school, staff_id, now=now)
-        self.proven = I.Proven(staff_id, "session", school)
+        if self.keeps_sessions:
+            I.open_session(store, self.url, school, staff_id, now=now)
+        self.proven = I.Proven(staff_id, "session" if self.keeps_sessions else "web", school)
         self.actor = staff_id
         return self.proven
 
