@@ -201,7 +201,7 @@ def backup(s) -> int:
 
     key = key_path(key_file)
     if os.path.realpath(os.path.dirname(os.path.abspath(done.out))) == os.path.realpath(key.parent):
-        print(s.t("backup.key_beside", key=key, out=done.out), file=sys.stderr)
+        print(s.t("backup.key_beside", key_file=key, out=done.out), file=sys.stderr)
     data: dict[str, Any] = {"out": done.out, "events": done.events, "head": done.head, "verified": done.verified}
     return _emit(s, data, "backup.done")
 

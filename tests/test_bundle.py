@@ -415,3 +415,19 @@ def test_accounts_follow_the_village_and_tokens_do_not(village, sqlite_url, tmp_
     ok(careterm(*login, store=district, input="t05-new-pass\n"))
     refused(careterm("--school", "s1", "whoami", store=district, env={"CARETERM_TOKEN": token}), code=4)
     ok(careterm("whoami", store=village, env={"CARETERM_TOKEN": token}))
+
+
+def test_an_import_is_a_write_of_the_day_for_the_clock_check(tmp_path, sqlite_url):
+    """A village whose last entry was recorded 5 days ago (the demo built until then): after its
+    bundle is imported, the district's last row in the log is that 5-day-old entry, yet a write
+    of d1 without --date is recorded (the import was a write today): the clock that dates it is
+    not taken to have run ahead."""
+    import datetime as dt
+
+    old = str(tmp_path / "old-village.sqlite")
+    ok(careterm("demo", "--until", (school_today() - dt.timedelta(days=5)).isoformat(), store=old))
+    bundle = tmp_path / "old.bundle"
+    export(old, bundle)
+    district = make_district(sqlite_url)
+    ok(import_(district, bundle))
+    ok(careterm("contact", "Q1", "--kind", "talk", store=district, actor="boss"))
