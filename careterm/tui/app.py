@@ -324,7 +324,7 @@ class CaretermApp(ReportsWorkErrors, App):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "switch_school":
-            return self.school_count > 1  # only district staff have another school
+            return self.school_count > 1 and self._may_switch(None)  # only district staff have another school
         if action == "retract_last":  # not from inside a form or menu
             return self.last_entry is not None and not isinstance(self.screen, ModalScreen)
         return True
@@ -333,8 +333,15 @@ class CaretermApp(ReportsWorkErrors, App):
         """District staff: look at (and record for) another school of the store."""
         self.push_screen(SchoolMenu(), self._switched)
 
+    def _may_switch(self, school: str | None) -> bool:
+        """A sign-in proves a staff member of one school (identity.Proven.school): elsewhere the
+        same id is another person, whom switching would let them act as (the command line
+        refuses another --school for the same reason). Only an identity of no one school may."""
+        proven = self.ws.proven
+        return proven is None or proven.school is None or school == proven.school
+
     def _switched(self, school: str | None) -> None:
-        if school:
+        if school and self._may_switch(school):
             self.backend.switch_school(school)
             self.seen_head = -2
             self.start()
