@@ -304,7 +304,7 @@ class _Plan(NamedTuple):
 def _plan(store: Store, contents: Contents) -> _Plan:
     """What the store lacks of the bundle, or Refused: a gap, or where the two have parted."""
     school = contents.school
-    school_head = store.recorder.heads().get(school, 0)
+    school_head = store.school_heads().get(school, 0)
     before, rows, marks = contents.before, contents.rows, contents.before_marks
     link, held = chain.GENESIS, 0
     for seq, stream, version, topic, state, _ in store.school_rows(school, 0, school_head):

@@ -512,6 +512,10 @@ class Store:
                 return
             after = rows[-1][0]
 
+    def school_heads(self) -> dict[str, int]:
+        """Each school's last seq (the head its commands are guarded by)."""
+        return self._side(self.recorder.heads)
+
     def seq_of_link(self, link: str) -> int | None:
         """The seq whose chain link is `link` (a head `verify` printed), or None."""
         return self._side(self.recorder.seq_of_link, link)

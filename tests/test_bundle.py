@@ -431,3 +431,32 @@ def test_an_import_is_a_write_of_the_day_for_the_clock_check(tmp_path, sqlite_ur
     district = make_district(sqlite_url)
     ok(import_(district, bundle))
     ok(careterm("contact", "Q1", "--kind", "talk", store=district, actor="boss"))
+
+
+def test_a_village_restored_from_an_old_backup_catches_up_from_the_district(village, sqlite_url, tmp_path):
+    """The village syncs, keeps a copy of its file (a backup), records two talks and syncs them.
+    Its disk dies; it goes back to the copy, which lacks the two talks the district holds. The
+    district's own bundle of s1 (exported there by the school's admin) brings them back: added 2,
+    and the village's archive and `verify` count are what they were before the disk died."""
+    district = make_district(sqlite_url)
+    first = tmp_path / "1.bundle"
+    head = export(village, first)["head"]
+    ok(import_(district, first))
+    saved = tmp_path / "saved.sqlite"
+    ok(careterm("backup", str(saved), store=village))
+    pupil = pupil_enrolled(village)
+    talk(village, pupil)
+    talk(village, pupil)
+    second = tmp_path / "2.bundle"
+    export(village, second, head)
+    ok(import_(district, second))
+    lost = ok(careterm("archive", "--json", store=village, signin="admin")).json()
+    events = verified(village)["events"]
+    shutil.copyfile(saved, village)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{village}{suffix}").unlink(missing_ok=True)
+    back = tmp_path / "back.bundle"
+    ok(careterm("--school", "s1", "bundle", "export", "--out", str(back), store=district, signin="admin"))
+    assert ok(import_(village, back, signin="admin")).json()["added"] == 2
+    assert ok(careterm("archive", "--json", store=village, signin="admin")).json() == lost
+    assert verified(village)["events"] == events
