@@ -469,3 +469,79 @@ def test_a_district_school_served_with_school_signs_in_its_own_staff(tmp_path):
 
     with web_server(env, store, tmp_path / "server.log", "--school", "s2") as (port, _):
         run(go(port))
+
+
+async def reverse_proxy(port: int, upstream: int, prefix: str):
+    """A small reverse proxy (aiohttp) on PORT, as a county would put nginx in front: PREFIX/…
+    goes to the server's /…, websockets included, passing Host and Origin on. Returns its runner."""
+    import aiohttp
+    from aiohttp import web
+
+    async def handle(request):
+        path = request.rel_url.path_qs
+        if not path.startswith(prefix + "/"):
+            return web.Response(status=404)
+        target = f"http://127.0.0.1:{upstream}{path[len(prefix):]}"
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("origin", "host", "user-agent")}
+        async with aiohttp.ClientSession() as http:
+            if request.headers.get("Upgrade", "").lower() == "websocket":
+                try:
+                    up = await http.ws_connect("ws" + target[4:], headers=headers, max_msg_size=0)
+                except aiohttp.WSServerHandshakeError as refused:
+                    return web.Response(status=refused.status)
+                down = web.WebSocketResponse(max_msg_size=0)
+                await down.prepare(request)
+
+                async def pump(source, sink):
+                    async for m in source:
+                        if m.type == aiohttp.WSMsgType.TEXT:
+                            await sink.send_str(m.data)
+                        elif m.type == aiohttp.WSMsgType.BINARY:
+                            await sink.send_bytes(m.data)
+                    await sink.close()
+
+                await asyncio.gather(pump(up, down), pump(down, up), return_exceptions=True)
+                return down
+            async with http.get(target, headers=headers) as answer:
+                kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "x-frame-options")}
+                return web.Response(body=await answer.read(), status=answer.status, headers=kept)
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+@needs_chromium
+def test_behind_a_reverse_proxy_at_a_prefix_with_public_url(demo, tmp_path):
+    """`web --public-url http://127.0.0.1:P/s7` behind a proxy that sends /s7/… to the server:
+    the page asks for its script and its websocket at the public address (through the proxy),
+    the browser signs in there and gets Home. A websocket opened through the proxy from another
+    site's page is refused (the server checks the Origin the proxy passes on)."""
+    import aiohttp
+
+    proxy_port = free_port()
+    public = f"http://127.0.0.1:{proxy_port}/s7"
+
+    async def go(port):
+        runner = await reverse_proxy(proxy_port, port, "/s7")
+        try:
+            async with Chromium(tmp_path) as browser:
+                await browser.open(public + "/")
+                await browser.wait_for("the sign-in screen", signin_shown)
+                scripts = await browser.js("[...document.scripts].map(s => s.src).join(' ')")
+                assert f"{public}/static/js/textual.js" in scripts
+                await browser.sign_in(LEADER, PASSWORD)
+                await browser.wait_for("admin's Home", lambda s: home_shown(s) and demo["name"] in s)
+                await browser.screenshot("proxied-home")
+            async with aiohttp.ClientSession() as http:
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await http.ws_connect(f"ws://127.0.0.1:{proxy_port}/s7/ws", origin="http://evil.example")
+                assert refused.value.status == 403
+        finally:
+            await runner.cleanup()
+
+    with web_server(demo["env"], demo["store"], tmp_path / "server.log", "--public-url", public) as (port, _):
+        run(go(port))
