@@ -120,10 +120,11 @@ def origin_allowed(origin: str | None, allowed: frozenset[str]) -> bool:
 
 
 def browser_command() -> str:
-    """What textual-serve runs (through the shell) for each browser: this careterm."""
+    """What textual-serve runs (through the shell) for each browser: this careterm, in the
+    shell's place (so that its parent is the server: see end_with_the_server)."""
     from careterm.ssh import program
 
-    return shlex.join([*program(), "web", "--browser-session"])
+    return "exec " + shlex.join([*program(), "web", "--browser-session"])
 
 
 def browser_environment(s: Session) -> dict[str, str | None]:
@@ -276,9 +277,28 @@ def first_school(schools) -> str | None:
     return min(schools, key=lambda sid: (len(sid), sid)) if schools else None
 
 
+def end_with_the_server(every: float = 1.0) -> None:
+    """A server that stops tells each app to quit; one that is killed cannot. Its apps would
+    live on, reachable by nobody, signed in and holding the store open: when the parent is no
+    longer the server, the app is ended the web driver's own way (SIGTERM: it quits cleanly)."""
+    import signal
+    import threading
+    import time
+
+    server = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(every)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="careterm-web-server-watch", daemon=True).start()
+
+
 def browser_session(s: Session) -> int:
     """`web --browser-session`: the app on the sign-in screen, for one browser (textual-serve's
     web driver speaks to it through stdin and stdout)."""
+    end_with_the_server()
     for name in IDENTITY_ENV:
         os.environ.pop(name, None)
     s.close()

@@ -407,6 +407,55 @@ def test_a_websocket_from_another_site_is_refused(server):
     run(go())
 
 
+def app_processes(server_pid: int) -> list[int]:
+    """The server's children: one app process per browser connection."""
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server_pid)], capture_output=True, text=True).stdout
+    return [int(pid) for pid in found.split()]
+
+
+def ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            return any(line.startswith("State:") and "Z" in line.split()[1] for line in f)  # a zombie
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's /proc")
+def test_a_killed_server_leaves_no_app_behind(demo, tmp_path):
+    """Two browser connections, two app processes (children of the server itself: the shell
+    execs careterm). The server killed with SIGKILL can tell them nothing; each sees its parent
+    gone and quits (web.end_with_the_server, checked every second) instead of living on signed
+    in, holding the store open, reachable by nobody."""
+    import signal
+
+    import aiohttp
+
+    with web_server(demo["env"], demo["store"], tmp_path / "server.log") as (port, proc):
+
+        async def go():
+            async with aiohttp.ClientSession() as http:
+                url, origin = f"ws://127.0.0.1:{port}/ws?width=80&height=24", f"http://127.0.0.1:{port}"
+                sockets = [await http.ws_connect(url, origin=origin) for _ in range(2)]
+                for ws in sockets:
+                    await asyncio.wait_for(ws.receive(), 30)  # each app has drawn something
+                apps = app_processes(proc.pid)
+                assert len(apps) == 2, apps
+                os.kill(proc.pid, signal.SIGKILL)
+                deadline = time.monotonic() + 15
+                try:
+                    while not all(ended(pid) for pid in apps):
+                        assert time.monotonic() < deadline, f"apps still running: {apps}"
+                        await asyncio.sleep(0.2)
+                finally:  # a failure leaves no process of ours behind
+                    for pid in apps:
+                        with contextlib.suppress(ProcessLookupError):
+                            if not ended(pid):
+                                os.kill(pid, signal.SIGKILL)
+
+        run(go())
+
+
 @pytest.mark.parametrize(("words", "option"), [
     (["--port", "70000"], "--port"),
     (["--port", "http"], "--port"),
