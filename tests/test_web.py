@@ -355,6 +355,36 @@ def test_five_wrong_passwords_lock_the_id_in_the_browser_too(demo, server, tmp_p
     run(go())
 
 
+@needs_chromium
+def test_what_is_recorded_in_the_browser_is_the_signed_in_persons_and_says_web(demo, server, tmp_path):
+    """admin signs in, `n` (record a contact), the pupil 20230107 (one of admin's mentees on the
+    demo's Home), Ctrl+S: the app says recorded, and the audit trail's newest entry of that pupil
+    is a ContactMade by admin with source "web"."""
+    pupil = "20230107"
+
+    async def go():
+        async with Chromium(tmp_path) as browser:
+            await browser.open(server["url"])
+            await browser.wait_for("the sign-in screen", signin_shown)
+            await browser.sign_in(LEADER, PASSWORD)
+            await browser.wait_for("admin's Home", lambda s: home_shown(s) and pupil in s)
+            await browser.type("n")
+            await browser.wait_for("the contact form", lambda s: ZH["form.contact"] in s)
+            await browser.type(pupil)
+            await asyncio.sleep(0.3)
+            for kind in ("keyDown", "keyUp"):  # Ctrl+S
+                await browser.call("Input.dispatchKeyEvent", type=kind, key="s", code="KeyS",
+                                   windowsVirtualKeyCode=83, modifiers=2)
+            await browser.wait_for("recorded", lambda s: ZH["recorded"] in s)
+            await browser.screenshot("recorded")
+
+    run(go())
+    env = {**demo["env"], "CARETERM_TOKEN": demo["token"]}
+    rows = json.loads(careterm(env, "--store", str(demo["store"]), "--json", "audit", "--pupil", pupil).stdout)["events"]
+    newest = max(rows, key=lambda row: row["seq"])
+    assert (newest["type"], newest["actor"], newest["source"]) == ("ContactMade", LEADER, "web")
+
+
 def listening(port: int) -> set[str]:
     """The local addresses with a socket listening on this TCP port (Linux's /proc/net)."""
     found = set()
