@@ -624,3 +624,27 @@ def test_behind_a_reverse_proxy_at_a_prefix_with_public_url(demo, tmp_path):
 
     with web_server(demo["env"], demo["store"], tmp_path / "server.log", "--public-url", public) as (port, _):
         run(go(port))
+
+
+@needs_chromium
+def test_on_a_postgresql_store(pg_url, tmp_path):
+    """The same path on a PostgreSQL store (a fresh schema on the test server): a school made with
+    `init` (its admin zhang, password zhang-pass-2025); the server gets the store's URL from the
+    environment, the browser signs zhang in and gets Home with the school's name."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = environment(home)
+    made = careterm(env, "--store", pg_url, "--as", "zhang", "init", "--school", "石砚小学", "--name", "张校长",
+                    "--password-stdin", input="zhang-pass-2025\n")
+    assert made.returncode == 0, made.stderr
+
+    async def go(port):
+        async with Chromium(tmp_path) as browser:
+            await browser.open(f"http://127.0.0.1:{port}/")
+            await browser.wait_for("the sign-in screen", signin_shown)
+            await browser.sign_in("zhang", "zhang-pass-2025")
+            await browser.wait_for("the school's Home", lambda s: home_shown(s) and "石砚小学" in s and "张校长" in s)
+            await browser.screenshot("postgres-home")
+
+    with web_server(env, pg_url, tmp_path / "server.log") as (port, _):
+        run(go(port))
