@@ -460,3 +460,20 @@ def test_a_village_restored_from_an_old_backup_catches_up_from_the_district(vill
     assert ok(import_(village, back, signin="admin")).json()["added"] == 2
     assert ok(careterm("archive", "--json", store=village, signin="admin")).json() == lost
     assert verified(village)["events"] == events
+
+
+def test_the_benchmark_runs_and_reports_its_figures(tmp_path):
+    """benchmarks/bundle.py, one run and a one-school backup: every figure is there and positive
+    (the figures themselves are the README's, not asserted)."""
+    import subprocess
+    import sys
+
+    from test_cli import ROOT
+
+    out = tmp_path / "figures.json"
+    done = subprocess.run([sys.executable, "benchmarks/bundle.py", "--runs", "1", "--schools", "1", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    assert figures["bundle"]["export_events_per_s"] > 0 and figures["bundle"]["import_sqlite_events_per_s"] > 0
+    assert figures["backup"][0]["events"] == figures["bundle"]["village_events"] and figures["backup"][0]["backup_s"] > 0
