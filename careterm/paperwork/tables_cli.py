@@ -8,23 +8,9 @@ tables.py (.xlsx, .csv) or on documents.py's page (.docx).
 
 from __future__ import annotations
 
-from careterm.values import parse_date, parse_time
-
-
-def _when(s) -> dict:
-    return {"as_of": parse_date(getattr(s.args, "as_of", None), "--as-of"),
-            "known_at": parse_time(getattr(s.args, "known_at", None), "--known-at")}
-
-
-def _said(s, result: dict, key: str) -> int:
-    if s.json:
-        from careterm.cli import print_json
-
-        print_json(result)
-    else:
-        print(s.t(key, **result))
-        print(s.t("export.written", path=result["out"]))
-    return 0
+from careterm.paperwork.exported import said as _said
+from careterm.paperwork.exported import when as _when
+from careterm.values import parse_date
 
 
 def export_stats(s) -> int:
