@@ -58,9 +58,36 @@ def _is_store_file(path: Path) -> bool:
         conn.close()
 
 
+def _link_at(path: Path, seq: int | None = None) -> tuple[int, str] | None:
+    """A store file's chain link (seq, link): the last one (None: no entries), or the one at
+    `seq`. sqlite3.Error if the file cannot be read."""
+    from events.store_base import CHAIN_TABLE
+
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
+        if seq is None:
+            row = conn.execute(f"SELECT id, hash FROM {CHAIN_TABLE} ORDER BY id DESC LIMIT 1").fetchone()
+        else:
+            row = conn.execute(f"SELECT id, hash FROM {CHAIN_TABLE} WHERE id = ?", (seq,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def _is_backup_of(source: Path, target: Path) -> bool:
+    """The store file `target` holds an earlier moment of the store at `source`: its chain's
+    last link is the source's link at the same seq. Each link is a SHA-256 over the one before
+    and its row, so one equal link means every row up to it is the same (two queries, whatever
+    the size). Another store, even of the same school, has other links from its first row on.
+    A store with no entries is nobody's record: replacing it loses nothing of the log."""
+    try:
+        last = _link_at(target)
+        return last is None or _link_at(source, last[0]) == last
+    except sqlite3.Error:
+        return False
+
+
 def _check_target(source: Path, target: Path) -> None:
-    """FILE may be a new file, or an earlier backup (replaced once the new copy verifies);
-    never the store itself, a folder, or a file of something else."""
+    """FILE may be a new file, or an earlier backup of this store (replaced once the new copy
+    verifies); never the store itself, a folder, another store (or its backup), or a file of
+    something else."""
     real = os.path.realpath(target)
     if real in {os.path.realpath(f"{source}{suffix}") for suffix in ("", "-wal", "-shm")}:
         raise Refused(FIELD, "backup_is_store", path=str(target))
@@ -68,6 +95,8 @@ def _check_target(source: Path, target: Path) -> None:
         raise Refused(FIELD, "unwritable_file", path=str(target))
     if target.exists() and not _is_store_file(target):
         raise Refused(FIELD, "backup_out_exists", path=str(target))
+    if target.exists() and not _is_backup_of(source, target):
+        raise Refused(FIELD, "backup_other_store", path=str(target))
 
 
 def _remove(path: Path) -> None:

@@ -197,6 +197,41 @@ def test_backup_never_overwrites_the_store_nor_another_file(store, tmp_path):
     ok(careterm("verify", store=store))
 
 
+def test_backup_replaces_its_own_earlier_backup_but_never_another_store(store, tmp_path):
+    """An earlier backup of this store (then two talks recorded: its chain is the store's first
+    N links) is replaced: exit 0, the file now holds N + 2 entries. Another store, made with
+    init (one school, 2 entries: a careterm file with the same application_id), is refused:
+    exit 1 naming it, its bytes unchanged, its school still there; so is the backup of the store
+    once the store has gone another way (a copy of the store with one more talk: same first
+    entries, but its last link is not the store's link at that seq)."""
+    earlier = tmp_path / "earlier.sqlite"
+    ok(careterm("backup", str(earlier), store=store))
+    first = head(str(earlier))
+    pupils = ok(careterm("archive", "--json", store=store, signin="admin")).json()["pupils"]
+    pupil = next(p["pupil"] for p in pupils if p["status"] == "enrolled")
+    for _ in range(2):
+        ok(careterm("contact", pupil, "--kind", "talk", "--date", TODAY, store=store, signin="admin"))
+    ok(careterm("backup", str(earlier), store=store))
+    assert head(str(earlier)) == first + 2 == head(store)
+
+    other = tmp_path / "other.sqlite"
+    ok(careterm("init", "--school", "别的学校", "--name", "校长", actor="boss", store=str(other)))
+    before = other.read_bytes()
+    run = careterm("backup", str(other), store=store)
+    assert run.code == 1 and "other.sqlite" in run.err, run
+    assert other.read_bytes() == before
+    assert [s["name"] for s in ok(careterm("schools", "--json", store=str(other), signin="boss")).json()["schools"]] == ["别的学校"]
+
+    ahead = tmp_path / "ahead.sqlite"
+    ok(careterm("backup", str(ahead), store=store))
+    ok(careterm("contact", pupil, "--kind", "talk", "--date", TODAY, store=str(ahead), signin="admin"))
+    ok(careterm("contact", pupil, "--kind", "home_visit", "--date", TODAY, store=store, signin="admin"))
+    size = ahead.read_bytes()
+    run = careterm("backup", str(ahead), store=store)
+    assert run.code == 1 and "ahead.sqlite" in run.err, run
+    assert ahead.read_bytes() == size
+
+
 def test_a_copy_that_does_not_verify_is_not_kept(store, tmp_path):
     """A store whose chain was edited by hand (one link changed in the file): the copy does not
     verify, so `backup` exits 3 saying so (and pointing at `verify`), keeps no file, and an
