@@ -156,14 +156,20 @@ def class_in_view(viewer: Viewer | None, grade: Any, class_: Any) -> bool:
 _KEPT_OF_WITHHELD = ("pupil", "pupils", "kind", "by", "to_kind", "to_date", "staff")
 
 
-def counselling_entry(model: SchoolModel, event_type: str, data: dict[str, Any], corrects: str | None) -> bool:
-    """A counselling record, or a correction or retraction of one (its new note is content too)."""
-    if event_type in ("ContactMade", "CareActivityHeld"):
-        return data.get("kind") in COUNSELLING_KINDS
-    if corrects:
+def counselling_entry(model: SchoolModel, event_type: str, data: dict[str, Any], corrects: str | None,
+                      entry_id: str | None = None) -> bool:
+    """A counselling record, or a correction or retraction of one (its new note is content too).
+    A record counts as counselling by the kind it was recorded with and by the kind it has now
+    (the model's, after corrections): what was said in a talk corrected to counselling is
+    counselling content, and so is what was said in counselling corrected to a talk."""
+    kinds = {data.get("kind"), data.get("to_kind")}
+    if event_type in ("ContactMade", "CareActivityHeld") and entry_id is not None:
+        entry = model.entries.get(entry_id)
+        kinds.add(entry.kind if entry is not None else None)
+    elif corrects:
         target = model.entries.get(corrects)
-        return target is not None and target.kind in COUNSELLING_KINDS
-    return False
+        kinds.add(target.kind if target is not None else None)
+    return bool(kinds & COUNSELLING_KINDS)
 
 
 def visible_data(viewer: Viewer | None, model: SchoolModel, row: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +181,7 @@ def visible_data(viewer: Viewer | None, model: SchoolModel, row: dict[str, Any])
     data = row.get("data")
     if not isinstance(data, dict):
         return row
-    if counselling_entry(model, row["type"], data, row.get("corrects")):
+    if counselling_entry(model, row["type"], data, row.get("corrects"), row.get("id")):
         return {**row, "data": {k: v for k, v in data.items() if k in _KEPT_OF_WITHHELD}, "withheld": True}
     hidden = dict(data)
     for group in ("profile", "changes"):
@@ -201,8 +207,8 @@ def visible_event(viewer: Viewer | None, model: SchoolModel, event: Any) -> tupl
 
     if sees_content(viewer, event.actor):
         return event, False
-    data = {"kind": getattr(event, "kind", None)}
-    if counselling_entry(model, event.type, data, event.corrects):
+    data = {"kind": getattr(event, "kind", None), "to_kind": getattr(event, "to_kind", None)}
+    if counselling_entry(model, event.type, data, event.corrects, event.id):
         # every field but what is kept goes back to its empty default: the note and what was said
         # (summary, topics, medium, minutes…: a list's default is made by its factory)
         blank = {

@@ -216,6 +216,37 @@ def test_what_was_said_in_counselling_is_withheld_from_who_may_not_read_it(sqlit
     assert not withheld and same.summary == "聊到父母离婚的事，哭了。"
 
 
+def test_what_was_said_in_a_talk_corrected_to_counselling_is_withheld(sqlite_school: School):
+    """T1 records a talk with a summary and a note; L1 (a leader) corrects its kind to counselling.
+    From then on it is counselling content (visibility.counselling_entry judges by the kind a record
+    has now, as well as the kind it was recorded with): CT (P1's class teacher) reads it only as
+    held, in `history` and in the stored event the app shows; T1 (the author) still reads it. And
+    the other way round: counselling corrected to a talk stays withheld from CT."""
+    from events.saved import load
+    from events.store import Store
+    from projections.visibility import viewer_of, visible_event
+
+    s = sqlite_school
+    [talk] = s.write("contact", "P1", "--kind", "talk", "--date", "2026-09-14", "--summary", "SECRET-SAID",
+                     "--note", "NOTE-SECRET", actor="T1")
+    s.write("correct", talk["id"], "--reason", "其实是心理辅导", "--to-kind", "counseling", actor="L1")
+    [counselling] = s.write("contact", "P1", "--kind", "counseling", "--date", "2026-09-15", "--summary",
+                            "SECRET-TWO", actor="T1")
+    s.write("correct", counselling["id"], "--reason", "记错了类型", "--to-kind", "talk", actor="L1")
+    for entry in (talk, counselling):
+        rows = {r["id"]: r for r in School(s.url, reader="CT").history("P1")}
+        assert rows[entry["id"]].get("withheld") is True, rows[entry["id"]]
+        assert "summary" not in rows[entry["id"]]["data"], rows[entry["id"]]
+    text = School(s.url, reader="CT")("history", "P1", actor="CT").out
+    assert "SECRET" not in text, text
+    assert "SECRET-SAID" in School(s.url, reader="T1")("history", "P1", actor="T1").out
+    with Store(s.url) as store:
+        model = load(store, "s1")
+        event = next(e for _, e in store.read() if e.id == talk["id"])
+    blank, withheld = visible_event(viewer_of(model, "CT"), model, event)
+    assert withheld and blank.summary == "" and blank.note == ""
+
+
 def test_the_control_characters_refused_are_the_unicode_categories():
     """commands.clean_text finds control characters with one regex (fast over what was said):
     the characters it refuses are exactly those of categories Cc, Zl and Zp and the

@@ -226,7 +226,7 @@ def contacts(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer
             continue
         if wanted is not None and e.kind not in wanted:
             continue
-        row = rows.get(e.id) or {"type": e.type, "actor": e.actor, "corrects": None, "data": {"kind": e.kind}}
+        row = rows.get(e.id) or {"id": e.id, "type": e.type, "actor": e.actor, "corrects": None, "data": {"kind": e.kind}}
         shown = V.visible_data(viewer, model, row)
         withheld = bool(shown.get("withheld"))
         # a withheld counselling record: its note is content too (the model has the corrected one)
