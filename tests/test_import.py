@@ -575,3 +575,39 @@ def test_the_import_benchmark_runs_and_reports_its_figures(tmp_path):
     for key in ("import_s", "import_peak_mb", "again_s", "again_peak_mb", "dry_run_s", "dry_run_peak_mb"):
         assert figures[f"{key}_median"] > 0, key
     assert "| import into a fresh store, s |" in done.stdout
+
+
+def test_an_id_number_in_any_cell_is_never_quoted_back_in_full(sqlite_school, tmp_path):
+    """An ID number (110105201603071232, a valid one; and ID_NUMBER) typed into each kind of cell
+    a pupil or staff roster reads — 性别, 出生日期, 出生年月, 年级, 班级, 类别, 身份 — is a bad row (one
+    per row: 5 pupils' rows, 1 of the form, 2 staff rows), and neither the report in words nor
+    --json (value and reason) holds the number in full: only 1101************32 / …3X."""
+    school = sqlite_school
+    digits = "110105201603071232"
+    pupils = xlsx(tmp_path / "ids.xlsx", ["学号", "姓名", "性别", "出生日期", "年级", "班级", "类别"], [
+        ["N1", "王小丽", digits, dt.datetime(2016, 3, 1), 3, 2, "留守儿童"],
+        ["N2", "赵小刚", "男", digits, 3, 2, "留守儿童"],
+        ["N3", "钱小芳", "女", dt.datetime(2016, 3, 1), ID_NUMBER, 2, "留守儿童"],
+        ["N5", "李小兵", "男", dt.datetime(2016, 3, 1), 3, digits, "留守儿童"],
+        ["N6", "周小花", "女", dt.datetime(2016, 3, 1), 3, 2, f"留守儿童、{ID_NUMBER}"],
+    ])
+    form = xlsx(tmp_path / "form.xlsx", ["学籍号", "姓名", "性别", "出生年月", "年级", "班级"], [
+        ["N7", "吴小军", "男", digits, 3, 2],
+    ])
+    staff = xlsx(tmp_path / "staff.xlsx", ["工号", "姓名", "身份", "年级", "班级"], [
+        ["S1", "王老师", ID_NUMBER, 3, 2],
+        ["S2", "李老师", "班主任", digits, 2],
+    ])
+    before = school.snapshot()
+    for kind, path, rows in (("pupils", pupils, 5), ("pupils", form, 1), ("staff", staff, 2)):
+        for extra in (("--json",), ()):
+            run = school("import", kind, path, *extra)
+            assert run.code == 1, run
+            said = run.out + run.err
+            assert digits not in said and ID_NUMBER not in said, said
+            if extra:
+                errors = run.json()["errors"]
+                assert len({e["row"] for e in errors}) == rows, errors
+                assert all(e["value"] in ("1101************32", "1101************3X", "留守儿童、1101************3X")
+                           for e in errors), errors
+    assert school.snapshot() == before

@@ -50,6 +50,21 @@ class Problem:
     prefix: str = ""  # the catalog prefix naming the codes of params["allowed"]
     index: int = -1  # the column's place, to order a row's problems as the sheet does
 
+    def __post_init__(self) -> None:
+        # the one place a row's words are made safe: a refusal's own params quote the cell too
+        # (bad_date's value, bad_grade's grade…), and reason() formats them into text and --json
+        self.value = None if self.value is None else V.masked(self.value)
+        self.params = {key: _masked(value) for key, value in self.params.items()}
+
+
+def _masked(param: Any) -> Any:
+    """A refusal's param with any ID number in it masked (in a list's items too)."""
+    if isinstance(param, str):
+        return V.masked(param)
+    if isinstance(param, (list, tuple)):
+        return type(param)(_masked(item) for item in param)
+    return param
+
 
 @dataclass
 class Report:
