@@ -547,3 +547,14 @@ def test_the_profile_texts_are_there_and_the_mental_state_only_for_who_may_read_
     assert "家庭情况：Q1-FAMILY 父母在东莞打工" in text and "Q1-MENTAL-SECRET" not in body_text(docx.Document(str(mine)))
     for path in (leaders, counselor):
         assert "心理状况：Q1-MENTAL-SECRET" in "\n".join(p.text for p in docx.Document(str(path)).paragraphs), path
+
+
+@pytest.mark.parametrize("out", ["/proc/x.docx", "/nonexistent-dir/x.docx"])
+def test_a_place_that_cannot_be_written_is_refused_naming_out(school, out):
+    """The handbook to /proc (no new files there, even for root) or into a folder that does not
+    exist (not made): exit 1 naming --out and the path, no traceback, no internal error, nothing
+    written there."""
+    run = school("export", "handbook", "T1", "--from", FROM, "--to", TO, "--out", out, actor="L1")
+    assert run.code == 1, run
+    assert "--out" in run.err and out in run.err and "Traceback" not in run.err and "程序内部出错" not in run.err, run
+    assert run.out == "" and not Path(out).exists() and not Path("/nonexistent-dir").exists(), run

@@ -456,3 +456,21 @@ def test_the_apps_export_keys_write_the_tables_into_the_export_folder(facts, sto
     assert rows[-1][:4] == ["全校", None, counted["by_category"]["left_behind"]["total"],
                             counted["by_category"]["left_behind"]["with_mentor"]]
     assert rows[-1][-4:] == [counted["total"][k] for k in ("total", "with_mentor", "dropouts", "incomplete")]
+
+
+@pytest.mark.parametrize("out", ["/proc/x.xlsx", "/proc/x.csv", "/nonexistent-dir/x.xlsx", "folder.xlsx"])
+def test_a_place_that_cannot_be_written_is_refused_naming_out(school, tmp_path, out):
+    """--out where no file can be written — /proc (no new files there, even for root), a folder
+    that does not exist (not made: a mistyped one would hide the export), a path that is a folder —
+    is exit 1 naming --out and the path, no traceback, no internal error, no file and no
+    temporary file left beside it."""
+    if out == "folder.xlsx":
+        out = str(tmp_path / out)
+        Path(out).mkdir()
+    run = school("export", "stats", "--out", out)
+    assert run.code == 1, run
+    assert "--out" in run.err and out in run.err and "Traceback" not in run.err and "程序内部出错" not in run.err, run
+    assert run.out == "", run
+    assert not Path("/nonexistent-dir").exists()
+    assert {p.name for p in tmp_path.iterdir()} <= {"store.sqlite", "store.sqlite-wal", "store.sqlite-shm", "folder.xlsx"}
+    assert Path(out).is_dir() if "folder" in out else not Path(out).exists()

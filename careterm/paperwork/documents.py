@@ -19,13 +19,12 @@ them) cannot be written into XML and is shown as `\\x1b` instead, as on a screen
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from careterm.i18n import catalog
+from careterm.paperwork.place import write_whole
 from careterm.shown import printable
 from events.errors import Refused
 
@@ -172,19 +171,8 @@ def require_docx(path: str | Path) -> None:
 
 
 def save(doc, path: str | Path) -> Path:
-    """Write the file whole or not at all: into a temporary file beside it, then renamed over
-    it (an export that fails half-way leaves no broken document for someone to print)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".careterm-", suffix=".docx", dir=path.parent)
-    os.close(fd)
-    try:
-        doc.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """The document written whole or not at all (place.write_whole)."""
+    return write_whole(path, doc.save)
 
 
 # --- the page's parts ---------------------------------------------------------------------------

@@ -10,11 +10,11 @@ roles) and how dates and several categories are written. Saved whole or not at a
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from careterm.i18n import Translator
 from careterm.paperwork import roster
+from careterm.paperwork.place import write_whole
 from events import rules
 from events.errors import Refused
 
@@ -83,24 +83,4 @@ def write_template(path: str | Path, kind: str, t: Translator) -> Path:
         check = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=False)
         sheet.add_data_validation(check)
         check.add(f"{_letter(target)}2:{_letter(target)}{BLANK_ROWS + 1}")
-    return _save(book, path)
-
-
-def _save(book, path: Path) -> Path:
-    """Whole or not at all: a temporary file beside it, renamed over it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".careterm-", suffix=".xlsx", dir=path.parent)
-    except OSError:
-        raise Refused("--out", "unwritable_file", path=str(path)) from None
-    os.close(fd)
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
-        raise Refused("--out", "unwritable_file", path=str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_whole(path, book.save)

@@ -29,17 +29,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from careterm import shown
 from careterm.i18n import catalog
 from careterm.paperwork.documents import clean
+from careterm.paperwork.place import write_whole
 from events.errors import Refused
 
 FONT = "宋体"  # SimSun: on every Chinese Windows and in WPS
@@ -107,23 +106,10 @@ def write(path: str | Path, tables: Sequence[Table], page: Page, t) -> int:
     (headings not counted), the same in either format."""
     ext = Path(str(path)).suffix.lower()
     if ext == ".csv":
-        _atomic(path, ".csv", lambda tmp: write_csv(tmp, tables[0], t))
+        write_whole(path, lambda tmp: write_csv(tmp, tables[0], t))
     else:
-        _atomic(path, ".xlsx", lambda tmp: write_xlsx(tmp, tables, page, t))
+        write_whole(path, lambda tmp: write_xlsx(tmp, tables, page, t))
     return len(tables[0].rows)
-
-
-def _atomic(path: str | Path, suffix: str, write_to: Callable[[str], None]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".careterm-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write_to(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- values -------------------------------------------------------------------------------------
