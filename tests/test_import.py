@@ -611,3 +611,30 @@ def test_an_id_number_in_any_cell_is_never_quoted_back_in_full(sqlite_school, tm
                 assert all(e["value"] in ("1101************32", "1101************3X", "留守儿童、1101************3X")
                            for e in errors), errors
     assert school.snapshot() == before
+
+
+@pytest.mark.parametrize("out", ["/proc/x.xlsx", "/nonexistent-dir/x.xlsx"])
+def test_the_template_to_a_place_that_cannot_be_written_is_refused_naming_out(sqlite_school, out):
+    """/proc takes no new file (even for root); a missing folder is not made: exit 1 naming --out
+    and the path, no traceback, no internal error, nothing written."""
+    run = sqlite_school.refused("export", "template", "pupils", "--out", out, field="--out")
+    assert out in run.err and "Traceback" not in run.err and "程序内部出错" not in run.err, run
+    assert not Path(out).exists() and not Path("/nonexistent-dir").exists()
+
+
+def test_a_csv_over_the_limits_is_refused_without_being_read_whole(sqlite_school, tmp_path):
+    """A CSV is read as far as the row limit only, like a workbook: 25,000 pupils' rows under the
+    header are refused at row 20,000 + 10 (the header search) + 1,000 (blank rows) + 1 = 21,011,
+    said as "21011+" rows (read whole, it would say 25000). A CSV over 32 MB (one header and one
+    33 MB cell) is refused by its size before it is decoded, naming the file. Nothing written."""
+    school = sqlite_school
+    before = school.snapshot()
+    long = tmp_path / "long.csv"
+    long.write_text("学号,姓名\n" + "".join(f"N{i},王{i}\n" for i in range(25_000)), encoding="utf-8")
+    run = school.refused("import", "pupils", str(long), field="文件")
+    assert "21011+" in run.err and "20000" in run.err and "25000" not in run.err, run
+    big = tmp_path / "big.csv"
+    big.write_bytes("学号,姓名\nN1,".encode() + b"x" * (33 * 1024 * 1024))
+    run = school.refused("import", "pupils", str(big), field="文件")
+    assert "big.csv" in run.err and "32 MB" in run.err, run
+    assert school.snapshot() == before

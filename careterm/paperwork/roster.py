@@ -26,6 +26,10 @@ from events.errors import Refused
 
 HEADER_SEARCH = 10  # the header row is looked for in the first rows that hold anything
 MOST_ROWS = 20_000  # rows in one import: a whole school's roster is a few thousand
+# rows read at most (blank ones and those above the header too): past them the file is refused anyway
+MOST_READ = MOST_ROWS + HEADER_SEARCH + 1000
+# a CSV's bytes at most, refused before decoding: 20,000 full rows of Chinese text are ~6 MB
+MOST_CSV_MB = 32
 
 
 @dataclass(frozen=True)
@@ -223,8 +227,7 @@ def _xlsx_rows(path: str, sheet: str | None) -> tuple[str, list[tuple[int, tuple
         ws.reset_dimensions()  # some writers store a wrong size: read what is there
         rows = []
         for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-            if number > MOST_ROWS + HEADER_SEARCH + 1000:  # not read to its end: it is refused anyway
-                raise Refused("FILE", "roster_too_long", rows=f"{number}+", most=MOST_ROWS)
+            _within_limit(number)
             rows.append((number, tuple(cells)))
         return ws.title, rows
     except Refused:
@@ -250,12 +253,21 @@ def decode(data: bytes) -> str | None:
     return None
 
 
+def _within_limit(number: int) -> None:
+    """Row `number` is read only within MOST_READ: a longer file is not read to its end."""
+    if number > MOST_READ:
+        raise Refused("FILE", "roster_too_long", rows=f"{number}+", most=MOST_ROWS)
+
+
 def _csv_rows(path: str) -> Iterator[tuple[int, tuple]]:
+    most = MOST_CSV_MB * 1024 * 1024
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read(most + 1)  # no more: a bigger file is refused before it is decoded
     except OSError as problem:
         raise Refused("FILE", "unreadable_file", path=path) from problem
+    if len(data) > most:
+        raise Refused("FILE", "roster_too_big", path=os.path.basename(path), most=MOST_CSV_MB)
     text = decode(data)
     if text is None or "\x00" in text:  # UTF-16 (Excel's "Unicode text") has NULs between the letters
         raise Refused("FILE", "roster_encoding", path=os.path.basename(path))
@@ -263,4 +275,5 @@ def _csv_rows(path: str) -> Iterator[tuple[int, tuple]]:
     delimiter = "\t" if "\t" in first and "," not in first and "，" not in first else ","
     # a row of the file is a row of the spreadsheet, even with a line break inside a quoted cell
     for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        _within_limit(number)
         yield number, tuple(c if c.strip() else None for c in cells)
