@@ -24,14 +24,20 @@ def said_parts(t, source: Any) -> list[tuple[str, str]]:
     return [(label, text) for _, label, text in keyed_parts(t, source)]
 
 
-def keyed_parts(t, source: Any) -> list[tuple[str, str, str]]:
-    """said_parts with each part's field name first (medium, minutes, topics, summary, …)."""
+def named(t, prefix: str, code: Any) -> str:
+    """A code by its name in the reader's catalog (`medium.phone` -> 电话); a code it does not name
+    (free text, something typed) as it is; None as empty."""
     from careterm.i18n import catalog
 
-    words = catalog(t.lang)
+    key = f"{prefix}{code}"
+    return t(key) if key in catalog(t.lang) else ("" if code is None else str(code))
+
+
+def keyed_parts(t, source: Any) -> list[tuple[str, str, str]]:
+    """said_parts with each part's field name first (medium, minutes, topics, summary, …)."""
 
     def name(prefix: str, code: str) -> str:
-        return t(prefix + code) if prefix + code in words else code
+        return named(t, prefix, code)
 
     sep = "、" if t.lang == "zh" else ", "
     parts: list[tuple[str, str, str]] = []
@@ -49,6 +55,7 @@ def keyed_parts(t, source: Any) -> list[tuple[str, str, str]]:
 
 
 FACTS = ("medium", "minutes", "topics")  # the short parts, shown on one line where there is room
+FIELDS = FACTS + TEXTS  # every part, by the names `history --json` shows under `data`
 
 
 def has_said(source: Any) -> bool:

@@ -558,3 +558,20 @@ def test_a_place_that_cannot_be_written_is_refused_naming_out(school, out):
     assert run.code == 1, run
     assert "--out" in run.err and out in run.err and "Traceback" not in run.err and "程序内部出错" not in run.err, run
     assert run.out == "" and not Path(out).exists() and not Path("/nonexistent-dir").exists(), run
+
+
+def test_what_was_said_reads_as_history_says_it(school, said, tmp_path):
+    """The handbook's "what was said" cell is worded by careterm/said.py, as `history` and the
+    pupil file word it: its labels, its order (topics, then the summary, then problem, help given,
+    follow-up), the topics by name; how it was held and how long are in the "how" cell. Q1's talk
+    of 2025-09-15, by hand:
+    话题：家庭、思想 / 内容摘要：Q1-TALK-SUMMARY 孩子说想念在外打工的妈妈 / 第二行 / 发现的问题：Q1-PROBLEM /
+    给予的帮助：Q1-HELP / 后续跟进：Q1-FOLLOW-UP; how: 谈心 / 面谈 · 30 分钟."""
+    needs_said(said)
+    out = tmp_path / "handbook.docx"
+    export(school, "handbook", "T1", "--from", FROM, "--to", TO, out=out)
+    [talk] = [row for table in docx.Document(str(out)).tables for row in cells_text(table)
+              if len(row) == 4 and row[0] == "2025-09-15"]
+    assert talk[1] == "谈心\n面谈 · 30 分钟", talk
+    assert talk[2] == ("话题：家庭、思想\n内容摘要：Q1-TALK-SUMMARY 孩子说想念在外打工的妈妈\n第二行\n"
+                       "发现的问题：Q1-PROBLEM\n给予的帮助：Q1-HELP\n后续跟进：Q1-FOLLOW-UP"), talk

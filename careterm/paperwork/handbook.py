@@ -25,6 +25,7 @@ from typing import Any
 from careterm.paperwork import documents as D
 from careterm.paperwork import records as R
 from careterm.paperwork import sections as S
+from events.calendar import school_year
 from events.errors import Refused
 from events.model import SchoolModel
 from projections import visibility as V
@@ -66,7 +67,7 @@ def default_range(day: dt.date, start: dt.date | None, end: dt.date | None) -> t
     """[start, end]: the school year of `day` up to `day` unless given (an end after `day` is `day`)."""
     R.require_range(start, end)
     end = min(end or day, day)
-    start = start or R.school_year_of(end).start
+    start = start or school_year(end).start
     return start, end
 
 

@@ -96,10 +96,6 @@ class BadRows(Exception):
 Reader = Callable[[Any, str, roster.Column], Any]
 
 
-def _kept(cell: Any, key: str, column: roster.Column) -> str | None:
-    return V.kept_text(cell, key)
-
-
 READERS: dict[str, Reader] = {
     "gender": lambda cell, key, column: V.gender(cell, key),
     "birth": lambda cell, key, column: V.day(cell, key, month=column.month),
@@ -120,7 +116,8 @@ def _cells(table: roster.Table, number: int, cells: tuple) -> tuple[dict[str, An
         if V.blank(cell):
             continue
         try:
-            values[key] = READERS.get(key, _kept)(cell, key, column)
+            reader = READERS.get(key)  # none: a text careterm keeps as typed
+            values[key] = reader(cell, key, column) if reader else V.kept_text(cell, key)
         except Refused as refused:
             problems.append(Problem(number, column.header, V.shown(cell), refused.code, dict(refused.params), key,
                                     PREFIX.get(key, ""), column.index))

@@ -22,21 +22,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from careterm import said
 from events import rules
-from events.calendar import Period, school_year, semester
+from events.calendar import Period, semester
 from events.errors import Refused
-from events.model import PupilRec, SchoolModel, profile_on
+from events.model import PupilRec, SchoolModel
 from projections import visibility as V
 from projections.audit import about_pupil, full_row
 from projections.views import visible_row
 
-# what a contact carries of what was said, by the names `history --json` shows under `data`
-SAID = ("summary", "topics", "problem", "help_given", "medium", "minutes", "follow_up", "study", "thoughts",
-        "life", "gift")
 REPORT_PARTS = ("study", "thoughts", "life")  # the semester report's 学习、思想、生活情况
 CONTACT_TYPES = ("ContactMade", "CareActivityHeld")
 PROFILE_TEXTS = rules.PROFILE_FIELDS  # the order printed
-EXIT_STATUSES = ("graduated", "transferred", "dropped_out", "enrolled")  # `enrolled` after one: a return
 
 
 @dataclass(frozen=True)
@@ -157,8 +154,8 @@ def said_rows(store, school: str, pupils: Iterable[str], known_at: dt.datetime |
 
 
 def said_of(data: dict[str, Any]) -> dict[str, Any]:
-    """What was said, from an event's data: the SAID keys that hold something."""
-    return {k: data[k] for k in SAID if data.get(k) not in (None, "", [], ())}
+    """What was said, from an event's data: the parts (careterm/said.py FIELDS) that hold something."""
+    return {k: data[k] for k in said.FIELDS if data.get(k) not in (None, "", [], ())}
 
 
 # --- gathering ------------------------------------------------------------------------------
@@ -174,7 +171,8 @@ def profile(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer 
     row = visible_row(model, pupil, day, viewer)
     if row.get("restricted"):
         return Profile(pupil.id, row.get("name") or "", row.get("grade"), row.get("class"), row.get("status"), True)
-    texts = profile_texts(pupil, day, viewer)
+    # visible_row has withheld the `mental` field from who may not read it
+    texts = {k: str(v) for k, v in (row.get("profile") or {}).items() if v not in (None, "")}
     return Profile(
         pupil=pupil.id,
         name=row.get("name") or "",
@@ -193,16 +191,6 @@ def profile(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer 
         mentor_name=staff_name(model, row.get("mentor")),
         registered=row.get("registered") or "",
     )
-
-
-def profile_texts(pupil: PupilRec, day: dt.date, viewer: V.Viewer | None) -> dict[str, str]:
-    """The profile's texts on the day (events.model.profile_on); the `mental` field only for
-    who may read it; empty ones left out."""
-    texts = dict(profile_on(pupil, day)["profile"])
-    if not V.sees_content(viewer):
-        for k in V.CONTENT_FIELDS:
-            texts.pop(k, None)
-    return {k: str(v) for k, v in texts.items() if v not in (None, "")}
 
 
 def contacts(model: SchoolModel, pupil: PupilRec, day: dt.date, viewer: V.Viewer | None, rows: dict[str, dict], *,
@@ -325,10 +313,6 @@ def inspections(model: SchoolModel, staff: str, day: dt.date, start: dt.date | N
 
 
 # --- the calendar ---------------------------------------------------------------------------
-
-def school_year_of(day: dt.date) -> Period:
-    return school_year(day)
-
 
 def semester_named(model: SchoolModel, day: dt.date, name: str) -> Period | None:
     """The semester of that name, as the school's calendar names them on `day` (the terms, or the

@@ -108,12 +108,6 @@ class Table:
     # problems of the header row itself: (row, column header, code, params)
     problems: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
 
-    def cell(self, cells: tuple, key: str) -> Any:
-        column = self.columns.get(key)
-        if column is None or column.index >= len(cells):
-            return None
-        return cells[column.index]
-
 
 def normal(header: Any) -> str:
     """A header as compared: no spaces or line breaks (full-width ones too), no `*` or `＊` marks

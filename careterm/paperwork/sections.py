@@ -10,21 +10,15 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from careterm import shown
-from careterm.i18n import catalog
 from careterm.paperwork import documents as D
 from careterm.paperwork.records import Contact, Duty, PlanStep, Profile
+from careterm.said import keyed_parts
+from careterm.said import named as word  # a code by its name in the reader's catalog
 
 # the printed width (mm) of the contacts table's columns: date, how, what was said, who
 CONTACT_WIDTHS = (24, 30, 82, 24)
-# what was said, in the order a handbook page reads it
-SAID_ORDER = ("summary", "topics", "problem", "help_given", "follow_up", "study", "thoughts", "life", "gift")
-
-
-def word(t, prefix: str, code: Any) -> str:
-    """A code by its name in the reader's catalog; a code it does not name (free text, a school
-    someone typed) as it is."""
-    key = f"{prefix}{code}"
-    return t(key) if key in catalog(t.lang) else ("" if code is None else str(code))
+# what was said that the "how" column holds; the rest is the "what was said" column
+HOW = ("medium", "minutes")
 
 
 def listed(t, values: Sequence[str]) -> str:
@@ -119,11 +113,7 @@ def how(t, c: Contact) -> str:
     lines = [word(t, "kind.", c.kind)]
     if c.activity:
         lines.append(t("doc.activity"))
-    means = []
-    if c.said.get("medium"):
-        means.append(word(t, "medium.", c.said["medium"]))
-    if c.said.get("minutes") not in (None, ""):
-        means.append(t("said.minutes", n=c.said["minutes"]))
+    means = [text for key, _, text in keyed_parts(t, c.said) if key in HOW]
     if means:
         lines.append(" · ".join(means))
     return "\n".join(lines)
@@ -133,15 +123,8 @@ def what_was_said(t, c: Contact) -> str:
     """What was said, each part on its own labelled line(s); a withheld counselling record says so."""
     if c.withheld:
         return t("doc.withheld")
-    lines = []
-    for key in SAID_ORDER:
-        value = c.said.get(key)
-        if value in (None, "", [], ()):
-            continue
-        if key == "topics":
-            codes = value if isinstance(value, (list, tuple)) else [v.strip() for v in str(value).split(",") if v.strip()]
-            value = listed(t, [word(t, "topic.", v) for v in codes])
-        lines.append(f"{t('entry.' + key)}{_colon(t)}{value}")
+    # the parts and their labels as `history` and the pupil file say them (careterm/said.py)
+    lines = [f"{label}{_colon(t)}{text}" for key, label, text in keyed_parts(t, c.said) if key not in HOW]
     if c.note:
         lines.append(f"{t('doc.note')}{_colon(t)}{c.note}")
     return "\n".join(lines) or shown.NONE
