@@ -16,9 +16,22 @@ Who may (decided here, said in docs/commands.en.md):
 - `backup`: as `verify` and `rebuild`, no sign-in: it copies the file, which whoever can read
   the file (and its key) can read anyway; it makes the copy consistent and checks it.
 
-An account is taken from a bundle when the store has none for that person or the bundle's
-password was set later than the store's (a password changed at the village); a taken one ends
-that person's sessions at the receiving store, as a new password does.
+For a school the store holds already, the importer must be an admin of THAT school signed in
+at the store (an admin of another school is refused, exit 1): every county store has the key
+that seals bundles, so a bundle proves nothing about who made it, and it brings that school's
+accounts in.
+
+An account is taken from a bundle only when the school's entries, as they stand after the
+import, vouch for it (`_vouched`): a PasswordSet of that staff member (or the founder's own
+StaffJoined: `init` keeps the founder's password with it) recorded within AGREE of the
+record's `set_at`, with the same `once`. A record that matches none is left out (the demo's
+passwords, set with no event, stay at the village), and no account is made for an id without
+such an entry (so none set after the school's last entry). A `set_at` later than the store's
+clock is no record careterm made: the bundle is refused, nothing written. Then a vouched record
+is taken when the store has none for that person, or the bundle's entry is later than the one
+vouching for the store's record (a password changed at the village; a store record no entry
+vouches for gives way to a vouched one set later); a taken one ends that person's sessions at
+the receiving store, as a new password does.
 """
 
 from __future__ import annotations
@@ -34,6 +47,9 @@ from events.errors import Refused
 EXIT_OK, EXIT_STORE = 0, 3
 EXPORTERS = ("admin", "leader")
 IMPORTERS = ("admin",)
+# a password record is written beside its event by the same command, a moment after it (or,
+# for a once password replaced at sign-in, when the sign-in began, before the new one was typed)
+AGREE = dt.timedelta(minutes=5)
 
 
 def _emit(s, data: dict, key: str) -> int:
@@ -87,16 +103,22 @@ def bundle_import(s) -> int:
     store = s.store()
     contents = B.unseal(store, B.read_file(s.args.file))  # altered or foreign: refused before anyone is asked
     held = contents.school in s.schools()
-    _importer(s, store, contents, held)
+    vouched, entries = _vouched(store, contents)  # a forged record refuses the bundle here, before anything is written
+    _importer(s, store, contents, held, set(vouched))
     replaced: list[tuple[str, str]] = []
 
     def take(account: B.Account, old: bytes | None) -> bool:
-        if account.kind != I.PASSWORD:
+        entry = vouched.get((account.kind, account.key))
+        if entry is None:
             return False
         if old is not None:
-            if not _later(account.value, old):
+            school, staff = account.key.split("/", 1)
+            mine = _entry_of(old, entries.get(staff, []))
+            # a later password entry than the store's record's own (set_at alone is the
+            # bundle's word: within AGREE of the same entry it proves nothing newer)
+            if not (entry > mine if mine is not None else _later(account.value, old)):
                 return False
-            replaced.append(tuple(account.key.split("/", 1)))
+            replaced.append((school, staff))
         return True
 
     done = B.import_bundle(store, contents, take=take)
@@ -118,7 +140,76 @@ def _later(new: bytes, old: bytes) -> bool:
         return False
 
 
-def _importer(s, store, contents, held: bool) -> None:
+def _record(raw: bytes) -> tuple[dt.datetime, bool] | None:
+    """A password record's (set_at, once), None if it is not one."""
+    try:
+        record = json.loads(raw)
+        at = dt.datetime.fromisoformat(record["set_at"])
+        return (at, record.get("once") is True) if at.tzinfo is not None and isinstance(record.get("hash"), str) else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _password_entries(store, contents) -> dict[str, list[tuple[dt.datetime, bool]]]:
+    """The school's entries after the import (what the store holds of it, and the bundle's
+    rows) that set a password: staff id -> [(recorded_at, once)]."""
+    from events import bundle as B
+    from events.codec import topic_of
+    from events.types import PasswordSet, StaffJoined
+
+    school = contents.school
+    topics = (topic_of(PasswordSet), topic_of(StaffJoined), StaffJoined.__name__)  # StaffJoined's schema 1 too
+    found: dict[str, list[tuple[dt.datetime, bool]]] = {}
+    # the school's rows by its index, only these topics decrypted (not the district's whole log)
+    decode = {topic: store.mapper.decoder(topic, None) for topic in topics}
+    held = (decode[topic](state) for _, _, _, topic, state, _ in store.school_rows(school) if topic in decode)
+    brought = (event for _, event in B.events_of(store, contents, topics))
+    for events in (held, brought):
+        for event in events:
+            if event.recorded_at is None:
+                continue
+            if isinstance(event, PasswordSet):
+                found.setdefault(event.staff, []).append((event.recorded_at, event.once))
+            elif isinstance(event, StaffJoined) and event.actor == event.staff:  # the founder, at init
+                found.setdefault(event.staff, []).append((event.recorded_at, False))
+    return found
+
+
+def _entry_of(raw: bytes, entries: list[tuple[dt.datetime, bool]]) -> dt.datetime | None:
+    """The recording time of the entry that vouches for a password record: the nearest within
+    AGREE of its set_at with the same `once`; None when none does."""
+    record = _record(raw)
+    if record is None:
+        return None
+    at, once = record
+    near = [(abs(at - recorded), recorded) for recorded, was_once in entries if was_once == once and abs(at - recorded) <= AGREE]
+    return min(near)[1] if near else None
+
+
+def _vouched(store, contents) -> tuple[dict[tuple[str, str], dt.datetime], dict[str, list[tuple[dt.datetime, bool]]]]:
+    """The bundle's password records the school's entries vouch for, each with its entry's
+    recording time (see the module), and those entries. Refused FILE, nothing written, for a
+    record set after the store's clock: careterm made no such record. (One set after the
+    school's last entry matches no entry: it is never taken.)"""
+    from events.bundle import FIELD
+
+    entries = _password_entries(store, contents)
+    now = store.clock()
+    vouched = {}
+    for account in contents.accounts:
+        record = _record(account.value) if account.kind == I.PASSWORD else None
+        if record is None:
+            continue
+        staff = account.key.split("/", 1)[1]
+        if record[0] > now + AGREE:
+            raise Refused(FIELD, "bundle_account_future", staff=staff, at=record[0].isoformat())
+        entry = _entry_of(account.value, entries.get(staff, []))
+        if entry is not None:
+            vouched[(account.kind, account.key)] = entry
+    return vouched, entries
+
+
+def _importer(s, store, contents, held: bool, vouched: set[tuple[str, str]]) -> None:
     """Settle who imports (see the module), or raise NotSignedIn / Refused."""
     from careterm.cli import sign_in
 
@@ -127,17 +218,19 @@ def _importer(s, store, contents, held: bool) -> None:
     except I.NotSignedIn as problem:
         if held or problem.reason != "none":
             raise
-        _bundle_admin(s, store, contents)
+        _bundle_admin(s, store, contents, vouched)
         return
     _require_role(s, IMPORTERS)
+    if held and s.school_id(required=False) != contents.school:  # an admin of another school of the store
+        raise Refused("--as", "bundle_not_school_admin", staff=s.actor, school=contents.school)
 
 
 class _Accounts:
     """The bundle's accounts, as careterm.identity reads side records (in memory: a failed try
     is noted here and forgotten)."""
 
-    def __init__(self, contents) -> None:
-        self.records = {(a.kind, a.key): a.value for a in contents.accounts}
+    def __init__(self, contents, vouched: set[tuple[str, str]]) -> None:
+        self.records = {(a.kind, a.key): a.value for a in contents.accounts if (a.kind, a.key) in vouched}
 
     def get_secret(self, kind: str, key: str) -> bytes | None:
         return self.records.get((kind, key))
@@ -152,9 +245,10 @@ class _Accounts:
         self.records.pop((kind, key), None)
 
 
-def _bundle_admin(s, store, contents) -> None:
+def _bundle_admin(s, store, contents, vouched: set[tuple[str, str]]) -> None:
     """A school new to the store: `--as` must be an admin of it now, by the bundle's entries,
-    and give the password the bundle's account holds for them."""
+    and give the password the bundle's account holds for them (one its entries vouch for: the
+    one the import takes)."""
     from zoneinfo import ZoneInfo
 
     from careterm.cli import _read_password
@@ -170,7 +264,7 @@ def _bundle_admin(s, store, contents) -> None:
     staff = model.staff.get(actor)
     current = staff is not None and (staff.left is None or staff.left > today)
     password = _read_password(s, confirm=False)
-    I.sign_in(_Accounts(contents), contents.school, actor, password, current=current, now=now)
+    I.sign_in(_Accounts(contents, vouched), contents.school, actor, password, current=current, now=now)
     if not set(IMPORTERS) & set(staff.roles):
         raise Refused("--as", "actor_lacks_role", staff=actor, roles=list(IMPORTERS))
     s.actor = actor

@@ -371,12 +371,15 @@ def import_bundle(
     return Imported(contents.school, len(plan.add), contents.head, plan.held, taken)
 
 
-def events_of(store: Store, contents: Contents) -> Iterator[tuple[int, object]]:
-    """The bundle's entries decoded, numbered from 1 (the caller folds them: who may import a
-    school the store does not hold yet). Refused FILE naming a row that does not decrypt."""
+def events_of(store: Store, contents: Contents, topics: Sequence[str] = ()) -> Iterator[tuple[int, object]]:
+    """The bundle's entries decoded (with `topics`: only those), numbered from 1 (the caller
+    folds them: who may import a school the store does not hold yet, which accounts the school's
+    entries vouch for). Refused FILE naming a row that does not decrypt."""
     own = None if store.mapper.cipher is not None else keys.StoreCipher(_store_key(store))  # an empty store
     decoders: dict[str, Callable[[bytes], object]] = {}
     for i, row in enumerate(contents.rows, start=1):
+        if topics and row.topic not in topics:
+            continue
         try:
             decode = decoders.get(row.topic) or decoders.setdefault(row.topic, store.mapper.decoder(row.topic, None))
             yield i, decode(own.decrypt(row.state, keys.event_aad(row.topic)) if own else row.state)

@@ -68,8 +68,22 @@ def export(village: str, out: Path, *since: str, signin: str = "admin") -> dict:
     return ok(careterm("bundle", "export", "--out", str(out), *args, "--json", store=village, signin=signin)).json()
 
 
-def import_(url: str, file: Path, *, signin: str | None = "boss", **kw):
+HOLDER = object()
+
+
+def import_(url: str, file: Path, *, signin: str | None | object = HOLDER, **kw):
+    """The import as the district's admin boss; of a school the store holds already (s1 here),
+    as that school's own admin (an admin of another school is refused)."""
+    if signin is HOLDER:
+        signin = "admin" if "s1" in _schools(url) else "boss"
     return careterm("bundle", "import", str(file), "--json", store=url, signin=signin, **kw)
+
+
+def _schools(url: str) -> list[str]:
+    from events.store import Store
+
+    with Store(url) as store:
+        return sorted(e.school for e in store.schools_opened()) if store.head() else []
 
 
 def verified(url: str) -> dict:
@@ -143,9 +157,12 @@ def test_a_village_bundle_round_trips_and_the_views_agree(village, store_url, tm
     d1's rows come before s1's in the district's log, yet each school's times run forward).
     Then every view of s1 as of today, as the school's admin reads it, is the same JSON at the
     district as at the village (each row's own `seq` aside), and so is the history of a pupil of
-    every kind of entry and every status. The village's staff sign in at the district with the
-    passwords they have at the village. Importing the same bundle again adds 0."""
+    every kind of entry and every status. A staff member whose password was set at the village
+    (t03, `staff password`: a PasswordSet) signs in at the district with it; one whose password
+    no entry vouches for (t04: the demo sets them with no event) has no account there. Importing
+    the same bundle again adds 0."""
     district = make_district(store_url)
+    ok(careterm("staff", "password", "t03", "--password-stdin", store=village, signin="admin", input="t03-village\n"))
     before = verified(district)["events"]
     village_head = verified(village)
     bundle = tmp_path / "s1.bundle"
@@ -171,8 +188,10 @@ def test_a_village_bundle_round_trips_and_the_views_agree(village, store_url, tm
         assert _without_seq(_history(district, pupil, "--school", "s1")) == _without_seq(_history(village, pupil)), pupil
 
     signed = ok(careterm("--school", "s1", "login", "t03", "--password-stdin", "--json", store=district,
-                         input=DEMO_PASSWORD + "\n")).json()
+                         input="t03-village\n")).json()
     assert signed["school"] == "s1" and signed["staff"] == "t03"
+    # the demo's passwords were set with no PasswordSet: nothing vouches for them, none is taken
+    refused(careterm("--school", "s1", "login", "t04", "--password-stdin", store=district, input=DEMO_PASSWORD + "\n"), code=4)
     assert ok(import_(district, bundle)).json() == {"school": "s1", "added": 0, "head": village_head["head"]}
     assert verified(district)["events"] == before + village_head["events"]
 
@@ -332,7 +351,7 @@ def test_a_school_whose_id_clashes_is_refused(village, store_url, tmp_path):
     bundle = tmp_path / "s1.bundle"
     export(village, bundle)
     state = written(store_url)
-    refused(import_(store_url, bundle), "文件", "s1", "县直小学")
+    refused(import_(store_url, bundle, signin="boss"), "文件", "s1", "县直小学")  # boss: this store's s1's admin
     assert written(store_url) == state
 
 
@@ -362,7 +381,9 @@ def test_export_refuses_an_unknown_head_and_a_file_that_is_not_a_bundle(village,
 def test_who_may_export_and_import(village, sqlite_url, tmp_path):
     """Export: an admin or a leader of the school (t01: leader; t05, a teacher, refused naming
     --as, no file). Import: an admin, signed in at the receiving store: d1's teacher T1 is
-    refused (exit 1), nobody signed in is exit 4, for a school the store holds."""
+    refused (exit 1); d1's admin boss imports s1 while the store does not hold it; then, s1
+    held, nobody signed in is exit 4 and boss is refused (exit 1 naming --as and s1: an admin
+    of another school), writing nothing."""
     refused(careterm("bundle", "export", "--out", str(tmp_path / "t05.bundle"), store=village, signin="t05"), "--as")
     assert not (tmp_path / "t05.bundle").exists()
     bundle = tmp_path / "s1.bundle"
@@ -373,24 +394,31 @@ def test_who_may_export_and_import(village, sqlite_url, tmp_path):
     assert written(district) == state
     ok(import_(district, bundle))
     refused(import_(district, bundle, signin=None), code=4)
+    state = written(district)
+    refused(import_(district, bundle, signin="boss"), "--as", "s1")  # d1's admin, now that s1 is held
+    assert written(district) == state
 
 
 @pytest.mark.postgres
 def test_a_new_district_store_takes_a_school_from_its_own_admin(village, pg_url, tmp_path):
     """An empty PostgreSQL store (no school, so nobody can sign in there): the school's own
-    admin imports it with `--as admin` and the password they have at the village, checked against
-    the bundle's account. A wrong password is exit 4, a teacher of the school (t05, demo1234)
-    exit 1, both writing nothing; then admin's import adds every entry, and admin signs in there."""
+    admin imports it with `--as admin` and the password they set at the village (a PasswordSet),
+    checked against the bundle's account. A wrong password is exit 4, and so is the demo's
+    demo1234 (no entry vouches for it), a teacher of the school (t05, their village password)
+    exit 1, all writing nothing; then admin's import adds every entry, and admin signs in there."""
+    ok(careterm("staff", "password", "admin", "--password-stdin", store=village, signin="admin", input="admin-village\n"))
+    ok(careterm("staff", "password", "t05", "--password-stdin", store=village, signin="admin", input="t05-village\n"))
     bundle = tmp_path / "s1.bundle"
     made = export(village, bundle)
     base = ["bundle", "import", str(bundle), "--password-stdin", "--json"]
     refused(careterm(*base, actor="admin", store=pg_url, input="wrong-password\n"), code=4)
-    refused(careterm(*base, actor="t05", store=pg_url, input=DEMO_PASSWORD + "\n"), "--as")
+    refused(careterm(*base, actor="admin", store=pg_url, input=DEMO_PASSWORD + "\n"), code=4)  # no entry vouches for it
+    refused(careterm(*base, actor="t05", store=pg_url, input="t05-village\n"), "--as")
     assert written(pg_url) == (0, [])
-    done = ok(careterm(*base, actor="admin", store=pg_url, input=DEMO_PASSWORD + "\n")).json()
+    done = ok(careterm(*base, actor="admin", store=pg_url, input="admin-village\n")).json()
     assert done["added"] == made["entries"] and done["head"] == made["head"]
     verified(pg_url)
-    ok(careterm("login", "admin", "--password-stdin", store=pg_url, input=DEMO_PASSWORD + "\n"))
+    ok(careterm("login", "admin", "--password-stdin", store=pg_url, input="admin-village\n"))
 
 
 # --- accounts -----------------------------------------------------------------------------------------
@@ -401,20 +429,112 @@ def test_accounts_follow_the_village_and_tokens_do_not(village, sqlite_url, tmp_
     next bundle: t05 signs in there with the new one, no longer with the old. A token made at the
     village is no sign-in at the district (only its hash is kept, and never carried)."""
     district = make_district(sqlite_url)
+    ok(careterm("staff", "password", "t05", "--password-stdin", store=village, signin="admin", input="t05-old-pass\n"))
     first = tmp_path / "1.bundle"
     export(village, first)
     head = ok(import_(district, first)).json()["head"]
     login = ("--school", "s1", "login", "t05", "--password-stdin")
-    ok(careterm(*login, store=district, input=DEMO_PASSWORD + "\n"))
+    ok(careterm(*login, store=district, input="t05-old-pass\n"))
     ok(careterm("staff", "password", "t05", "--password-stdin", store=village, signin="admin", input="t05-new-pass\n"))
     token = ok(careterm("token", "create", "--name", "script", "--json", store=village, signin="admin")).json()["token"]
     second = tmp_path / "2.bundle"
     export(village, second, head)
     ok(import_(district, second))
-    refused(careterm(*login, store=district, input=DEMO_PASSWORD + "\n"), code=4)
+    refused(careterm(*login, store=district, input="t05-old-pass\n"), code=4)
     ok(careterm(*login, store=district, input="t05-new-pass\n"))
     refused(careterm("--school", "s1", "whoami", store=district, env={"CARETERM_TOKEN": token}), code=4)
     ok(careterm("whoami", store=village, env={"CARETERM_TOKEN": token}))
+
+
+def _two_schools(url: str) -> str:
+    """A district store holding s1 (founded by A1) and s2 (founded by B2), each founder's
+    password TEST_PASSWORD (set by init with the founder's StaffJoined)."""
+    ok(careterm("init", "--id", "s1", "--school", "一小", "--name", "甲", actor="A1", store=url))
+    ok(careterm("init", "--id", "s2", "--school", "二小", "--name", "乙", actor="B2", store=url))
+    return url
+
+
+def _crafted(url: str, path: Path, school: str, records: dict[str, dict]) -> None:
+    """What anyone with the county key can seal: a bundle of `school` with no rows (it starts
+    at the store's head), carrying the given password records."""
+    import msgspec
+
+    from events import bundle as B
+    from events.store import Store
+
+    with Store(url) as store:
+        contents = B.export(store, school, since=store.verify().head)
+        assert contents.rows == []
+        accounts = [B.Account("password", f"{school}/{staff}", json.dumps(r).encode()) for staff, r in records.items()]
+        path.write_bytes(B.seal(store, msgspec.structs.replace(contents, accounts=accounts)))
+
+
+def _forged(set_at: str) -> dict:
+    from careterm.identity import hash_password
+
+    return {"hash": hash_password("taken-over-1"), "once": False, "set_at": set_at}
+
+
+def _signs_in(url: str, school: str, staff: str, password: str) -> bool:
+    run = careterm("--school", school, "login", staff, "--password-stdin", store=url, input=password + "\n")
+    assert run.code in (0, 4), run
+    return run.code == 0
+
+
+def test_a_crafted_bundle_takes_over_no_account(sqlite_url, tmp_path):
+    """The reviewer's reproduction: B2 (admin of s2) imports a bundle of s1 with no rows and only
+    A1's password record, set_at 2099: exit 1 naming 文件 (a record set after the store's clock
+    is none careterm made), the head and the password records as they were, A1 signs in with
+    TEST_PASSWORD and not with the forged one.
+    The same with a set_at an hour ago (plausible, and later than nothing: the store has A1's
+    record): B2 is refused naming --as and s1 (s1 is held: only its own admin imports it),
+    nothing written. A1 (s1's admin) importing it: exit 0, added 0, but no entry vouches for
+    the record (no PasswordSet of A1; A1's StaffJoined was recorded at init, seconds ago, more
+    than AGREE = 5 min away), so A1's password is unchanged, and the record for X9, an id with no
+    entry at all, makes no account."""
+    import datetime as dt
+
+    from test_cli import TEST_PASSWORD
+
+    url = _two_schools(sqlite_url)
+    bundle = tmp_path / "evil.bundle"
+    _crafted(url, bundle, "s1", {"A1": _forged("2099-01-01T00:00:00+00:00")})
+    state = written(url)
+    refused(import_(url, bundle, signin="B2"), "文件", "A1")
+    refused(import_(url, bundle, signin="A1"), "文件", "A1")
+    assert written(url) == state
+
+    earlier = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat()
+    _crafted(url, bundle, "s1", {"A1": _forged(earlier), "X9": _forged(earlier)})
+    refused(import_(url, bundle, signin="B2"), "--as", "s1")
+    assert written(url) == state
+    assert ok(import_(url, bundle, signin="A1")).json()["added"] == 0
+    assert written(url) == state
+    assert not _signs_in(url, "s1", "A1", "taken-over-1")
+    assert not _signs_in(url, "s1", "X9", "taken-over-1")
+    assert _signs_in(url, "s1", "A1", TEST_PASSWORD)
+
+
+def test_a_record_that_restamps_the_founders_entry_replaces_nothing(sqlite_url, tmp_path):
+    """A forged record of A1 whose set_at is 1 s after the store's own record (so within AGREE
+    of A1's StaffJoined, and "later" by set_at alone), imported by A1 himself: it is vouched by
+    the same entry as the store's record, so it is no newer password: not taken, A1's password
+    unchanged."""
+    import datetime as dt
+
+    from careterm.identity import password_record
+    from events.store import Store
+    from test_cli import TEST_PASSWORD
+
+    url = _two_schools(sqlite_url)
+    with Store(url) as store:
+        own = dt.datetime.fromisoformat(password_record(store, "s1", "A1")["set_at"])
+    bundle = tmp_path / "restamp.bundle"
+    _crafted(url, bundle, "s1", {"A1": _forged((own + dt.timedelta(seconds=1)).isoformat())})
+    state = written(url)
+    ok(import_(url, bundle, signin="A1"))
+    assert written(url) == state
+    assert _signs_in(url, "s1", "A1", TEST_PASSWORD)
 
 
 def test_an_import_is_a_write_of_the_day_for_the_clock_check(tmp_path, sqlite_url):
