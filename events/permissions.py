@@ -95,6 +95,13 @@ def _pupil_file(
     return "PUPIL_ID", "not_your_class", {"staff": staff.id, "pupil": pupil_id, "grade": grade, "class": class_}
 
 
+def _aid_apply(school: SchoolModel, staff: StaffRec, day: dt.date, *, pupil: PupilRec, **_: Any) -> Verdict:
+    """An aid application: the pupil's class teacher or mentor on the day (leaders: any pupil)."""
+    if mentor_of(staff, pupil, day) or class_teacher_of(staff, pupil, day):
+        return None
+    return "PUPIL_ID", "not_your_pupil", {"staff": staff.id, "pupil": pupil.id}
+
+
 @dataclass(frozen=True)
 class Permission:
     roles: frozenset[str]  # who may, whatever the subject
@@ -115,6 +122,7 @@ PERMISSIONS: dict[str, Permission] = {
     "contact_by": Permission(LEADERS | {"class_teacher"}, _by_other),
     "activity": Permission(LEADERS | {"class_teacher"}, _activity),
     "pupil_file": Permission(LEADERS, _pupil_file, rule_roles=frozenset({"class_teacher"})),
+    "aid_apply": Permission(LEADERS, _aid_apply),
 }
 
 
