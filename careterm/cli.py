@@ -435,11 +435,11 @@ def cmd_aid_list(s: Session) -> int:
             print()
             apps = [
                 dict(a, kind=s.t(f"aid.{a['kind']}"), amount=shown.money(a["amount"], s.t.lang) if a["amount"] else a["items"],
-                     status=s.t(f"aid_status.{a['status']}"), next=s.t(f"aid_step.{a['next']}") if a["next"] else "",
+                     aid_state=s.t(f"aid_status.{a['status']}"), next=s.t(f"aid_step.{a['next']}") if a["next"] else "",
                      applied=a["steps"][0]["date"])
                 for a in d["applications"]
             ]
-            _table(s, apps, ("id", "pupil", "kind", "amount", "fund", "applied", "status", "next"))
+            _table(s, apps, ("id", "pupil", "kind", "amount", "fund", "applied", "aid_state", "next"))
 
     return s.emit(aid_list(model, day, _viewer(s, model)), text)
 

@@ -99,7 +99,7 @@ def _aid_apply(school: SchoolModel, staff: StaffRec, day: dt.date, *, pupil: Pup
     """An aid application: the pupil's class teacher or mentor on the day (leaders: any pupil)."""
     if mentor_of(staff, pupil, day) or class_teacher_of(staff, pupil, day):
         return None
-    return "PUPIL_ID", "not_your_pupil", {"staff": staff.id, "pupil": pupil.id}
+    return "PUPIL_ID", "not_your_pupil_aid", {"staff": staff.id, "pupil": pupil.id}
 
 
 @dataclass(frozen=True)
