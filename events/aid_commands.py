@@ -98,23 +98,30 @@ def fund_use(school: SchoolModel, name: str, day: dt.date) -> tuple[Decimal, Dec
     """(spent, reserved) of a fund on a day: what it granted (revocations give back), and what
     standing approvals hold and are not yet granted."""
     spent = reserved = Decimal("0")
-    for e in school.entries.values():
-        if e.type == "AidGranted" and not e.retracted and e.date <= day and e.data.get("fund") == name:
+    fund = school.funds.get(name)
+    if fund is None:
+        return spent, reserved
+    for e in map(school.entries.__getitem__, fund.grants):
+        if not e.retracted and e.date <= day:
             if not (e.follow_up is not None and e.follow_up_date is not None and e.follow_up_date <= day):
                 spent += A.money(e.data.get("amount"))
-    for app in school.applications.values():
-        entry = school.entries[app.id]
-        if entry.data.get("fund") == name and A.status(M.steps_of(school, app), day) in RESERVED:
-            reserved += A.money(entry.data.get("amount"))
+    for app_id in fund.applications:
+        if A.status(M.steps_of(school, school.applications[app_id]), day) in RESERVED:
+            reserved += A.money(school.entries[app_id].data.get("amount"))
     return spent, reserved
 
 
-def _moments(school: SchoolModel, day: dt.date) -> list[dt.date]:
-    """The day and every later day something about aid changed: where a budget could break."""
-    later = {e.date for e in school.entries.values() if e.type.startswith("Aid") and e.date > day}
-    later |= {e.follow_up_date for e in school.entries.values() if e.follow_up_date and e.follow_up_date > day}
-    later |= {A.notice_window(e.date)[1] + A.DAY for e in school.entries.values() if e.type == "AidDecided" and e.date > day}
-    return [day, *sorted(later)]
+def _moments(school: SchoolModel, fund: M.FundRec, day: dt.date) -> list[dt.date]:
+    """The day and every later day the fund's use changed: where its budget could break."""
+    later: set[dt.date] = set()
+    for e in map(school.entries.__getitem__, fund.grants):
+        later |= {e.date, e.follow_up_date or e.date}
+    for app_id in fund.applications:
+        for step in M.steps_of(school, school.applications[app_id]):
+            later.add(step.date)
+            if step.type == "AidDecided":
+                later.add(A.grantable_from(step.date))
+    return [day, *sorted(d for d in later if d > day)]
 
 
 def check_budget(school: SchoolModel, fund: M.FundRec | None, amount: str | None, day: dt.date) -> None:
@@ -122,7 +129,7 @@ def check_budget(school: SchoolModel, fund: M.FundRec | None, amount: str | None
     if fund is None or not amount:
         return
     budget = Decimal(fund.budget)
-    for moment in _moments(school, day):
+    for moment in _moments(school, fund, day):
         spent, reserved = fund_use(school, fund.name, moment)
         remaining = budget - spent - reserved
         if Decimal(amount) > remaining:

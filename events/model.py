@@ -183,6 +183,8 @@ class FundRec(msgspec.Struct, array_like=True):
     source: str
     date: dt.date
     entry: str = ""
+    grants: list[str] = []  # the AidGranted entries paid from it
+    applications: list[str] = []  # the applications that name it
 
 
 class SchoolModel(msgspec.Struct):
@@ -538,6 +540,8 @@ def _aid_granted(m: SchoolModel, seq: int, e: AidGranted) -> None:
     app = m.applications.get(e.application) if e.application else None
     if app is not None:
         app.steps.append(e.id)
+    if e.fund in m.funds:
+        m.funds[e.fund].grants.append(e.id)
 
 
 def _aid_revoked(m: SchoolModel, seq: int, e: AidRevoked) -> None:
@@ -551,6 +555,8 @@ def _aid_applied(m: SchoolModel, seq: int, e: AidApplied) -> None:
     data = {"amount": e.amount, "items": e.items, "fund": e.fund, "basis": e.basis, "reason": e.reason}
     _record(m, seq, e, [e.pupil], kind=e.kind, data=data)
     m.applications[e.id] = AppRec(e.id, e.pupil, [e.id])
+    if e.fund in m.funds:
+        m.funds[e.fund].applications.append(e.id)
 
 
 def _aid_step(m: SchoolModel, seq: int, e: AidSurveyed | AidDecided | AidObjected) -> None:
