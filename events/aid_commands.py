@@ -94,9 +94,9 @@ def _status_is(steps: list[A.Step], day: dt.date, allowed: Sequence[str], app_id
     return now
 
 
-def fund_use(school: SchoolModel, name: str, day: dt.date) -> tuple[Decimal, Decimal]:
+def fund_use(school: SchoolModel, name: str, day: dt.date, but: str = "") -> tuple[Decimal, Decimal]:
     """(spent, reserved) of a fund on a day: what it granted (revocations give back), and what
-    standing approvals hold and are not yet granted."""
+    standing approvals hold and are not yet granted (but the application `but`, being decided)."""
     spent = reserved = Decimal("0")
     fund = school.funds.get(name)
     if fund is None:
@@ -106,7 +106,7 @@ def fund_use(school: SchoolModel, name: str, day: dt.date) -> tuple[Decimal, Dec
             if not (e.follow_up is not None and e.follow_up_date is not None and e.follow_up_date <= day):
                 spent += A.money(e.data.get("amount"))
     for app_id in fund.applications:
-        if A.status(M.steps_of(school, school.applications[app_id]), day) in RESERVED:
+        if app_id != but and A.status(M.steps_of(school, school.applications[app_id]), day) in RESERVED:
             reserved += A.money(school.entries[app_id].data.get("amount"))
     return spent, reserved
 
@@ -124,13 +124,14 @@ def _moments(school: SchoolModel, fund: M.FundRec, day: dt.date) -> list[dt.date
     return [day, *sorted(d for d in later if d > day)]
 
 
-def check_budget(school: SchoolModel, fund: M.FundRec | None, amount: str | None, day: dt.date) -> None:
-    """Adding `amount` to the fund from `day` on must not overdraw it, on that day or later."""
+def check_budget(school: SchoolModel, fund: M.FundRec | None, amount: str | None, day: dt.date, but: str = "") -> None:
+    """Adding `amount` to the fund from `day` on must not overdraw it, on that day or later (an
+    application decided again, after an objection, holds its money already: `but`)."""
     if fund is None or not amount:
         return
     budget = Decimal(fund.budget)
     for moment in _moments(school, fund, day):
-        spent, reserved = fund_use(school, fund.name, moment)
+        spent, reserved = fund_use(school, fund.name, moment, but)
         remaining = budget - spent - reserved
         if Decimal(amount) > remaining:
             raise Refused("--fund", "fund_overdrawn", fund=fund.name, amount=amount, remaining=f"{remaining:.2f}", date=moment)
@@ -174,7 +175,7 @@ def eligibility(school: SchoolModel, pupil: PupilRec, applied: M.EntryRec, steps
         if record is not None:
             raise Refused("APPLICATION_ID", "conduct_record", pupil=pupil.id, date=record)
     fund = _fund(school, applied.data.get("fund", ""), applied.kind, day)
-    check_budget(school, fund, applied.data.get("amount"), day)
+    check_budget(school, fund, applied.data.get("amount"), day, but=applied.id)
 
 
 # --- the steps --------------------------------------------------------------------------------

@@ -333,8 +333,10 @@ class School:
             kw.setdefault("signin", self.reader)
         return careterm(*args, store=self.url, actor=actor, **kw)
 
-    def write(self, *args: Any, actor: str | None = "admin", **kw: Any) -> list[dict]:
-        grant = one_step_grant(args)
+    def write(self, *args: Any, actor: str | None = "admin", walk: bool = True, **kw: Any) -> list[dict]:
+        """The command's events (`--json`); a one-step grant is walked through the procedure
+        unless `walk` is false (tests of the procedure itself)."""
+        grant = one_step_grant(args) if walk else None
         if grant is not None:
             *steps, last = self._procedure(grant, actor, kw)
             return self._write(*last, actor=actor, **kw)
@@ -395,11 +397,12 @@ class School:
         the database (no subprocess: the refusal tables are long). Any write changes it."""
         return pg_snapshot(self.url) if is_pg(self.url) else sqlite_snapshot(self.url)
 
-    def refused(self, *args: Any, field: str, actor: str | None = "admin", code: int = 1, **kw: Any) -> Run:
+    def refused(self, *args: Any, field: str, actor: str | None = "admin", code: int = 1, walk: bool = True,
+                **kw: Any) -> Run:
         """The command is refused (exit 1), stderr names `field`, and nothing is written. A
         one-step grant is walked through the procedure: the step refused is the one checked (the
-        steps before it are written)."""
-        grant = one_step_grant(args)
+        steps before it are written). `walk` false: the command as typed."""
+        grant = one_step_grant(args) if walk else None
         if grant is not None:
             try:
                 *_, args = self._procedure(grant, actor, kw, refused={})
