@@ -283,7 +283,7 @@ ACTIONS: tuple[Action, ...] = (
     ), role="aid_grant", form="aid", menu=5),
     Action("aid revoke", "revoke_aid", (EVENT, REASON), role="aid", form="aid_revoke", menu=6),
     Action("fund add", "add_fund", (
-        Field("NAME", required=True, arg="name"),
+        Field("NAME", required=True),
         Field("--budget", required=True, arg="budget", metavar="YUAN"),
         Field("--kinds", "list", arg="kinds", default=[], metavar="K,K…"),
         Field("--source", "choice", arg="source", choices=rules.FUND_SOURCES, prefix="source.", default="school",

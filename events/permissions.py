@@ -126,6 +126,25 @@ PERMISSIONS: dict[str, Permission] = {
 }
 
 
+# the permission each step of the aid procedure needs (events.aid_rules.next_step; None: any
+# current staff member may record an objection)
+AID_STEPS: dict[str, str | None] = {"survey": "aid_survey", "decide": "aid_decide", "grant": "aid_grant", "object": None}
+# the steps Home puts before each role (domain.md: the leadership decides and grants, the class
+# teacher surveys the families of the class)
+HOME_STEPS: dict[str, frozenset[str]] = {"leader": frozenset({"decide", "grant"}), "class_teacher": frozenset({"survey"})}
+
+
+def may_take_step(school: SchoolModel, actor: str, step: str | None, day: dt.date) -> bool:
+    """Whether the actor may take this step of an application on the day (the faces offer it)."""
+    if step is None or step not in AID_STEPS:
+        return False
+    name = AID_STEPS[step]
+    staff = school.staff.get(actor)
+    if staff is None or not M.staff_active_on(staff, day):
+        return False
+    return name is None or verdict(school, staff, name, day) is None
+
+
 def current_staff(school: SchoolModel, staff_id: str, today: dt.date) -> StaffRec:
     """Every action needs a current staff member."""
     staff = school.staff.get(staff_id)

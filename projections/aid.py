@@ -69,11 +69,15 @@ def applications(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = Non
 
 def notice_rows(model: SchoolModel, day: dt.date, in_semester) -> list[dict[str, Any]]:
     """What is or was in notice by the day, each approval with its days (`in_semester(date)`:
-    whether its first day is in the semester asked). Name, class, kind, amount only."""
+    whether its first day is in the semester asked), but the aid revoked by then (as a revoked
+    grant leaves the notice). Name, class, kind, amount only."""
     rows = []
     for app in model.applications.values():
         applied = M.application_of(model, app)
-        for decision, start, end in A.notices(M.steps_of(model, app), day):
+        steps = M.steps_of(model, app)
+        if A.status(steps, day) == "revoked":
+            continue
+        for decision, start, end in A.notices(steps, day):
             if not in_semester(start):
                 continue
             p = M.profile_on(model.pupils[app.pupil], decision.date)

@@ -361,3 +361,79 @@ def test_refusals_name_their_field(sqlite_school, name):
     args = tuple(a.format(**s.ids) if "{" in a else a for a in args)
     run = s.refused(*args, field=field, actor=actor)
     assert message(field, code).search(run.err), run
+
+
+# --- the app: the aid tab walks an application to its next step ------------------------------------
+
+
+def test_the_aid_tab_walks_an_application_to_its_next_step(demo, store_path):
+    """On the demo (its today 2026-11-20), the leader's Home lists the applications awaiting a
+    decision or a grant; on the aid tab the one surveyed and awaiting a decision shows its next
+    step; Enter opens the decision form with its id filled in, approve is chosen, Ctrl+S records
+    one AidDecided (approved, by the leader, dated today) and the row then says approved. A
+    class teacher's Enter on that application offers no form (deciding is the leadership's)."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    import tui_support as S
+    from careterm.tui.forms import FormScreen
+
+    ws = S.workspace(store_path, S.LEADER)
+    model, day = ws.model_as_of(None, None)
+    ws.close()
+    from projections.aid import applications
+
+    waiting = [a for a in applications(model, day) if a["next"] == "decide"]
+    assert waiting, "the demo has an application awaiting its decision"
+    target = waiting[0]
+    before = S.head_of(store_path)
+
+    async def go():
+        app = S.make_app(store_path, S.LEADER)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            home = app.query_one("#home-aid", DataTable)
+            await S.wait_for(pilot, lambda: home.row_count > 0, 10, "Home's applications")
+            assert target["id"] in [str(k.value) for k in home.rows]
+            await S.send_keys(pilot, "5")
+            apps = app.query_one("#aid-apps", DataTable)
+            await S.wait_for(pilot, lambda: apps.row_count > 0, 10, "the aid tab")
+            keys = [str(k.value) for k in apps.rows]
+            row = keys.index(target["id"])
+            assert str(apps.get_row_at(row)[5]).endswith(app.t("aid_step.decide"))
+            apps.focus()
+            apps.move_cursor(row=row)
+            await S.send_keys(pilot, "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the decision form")
+            form = app.screen
+            assert form.form.key == "aid_decide"
+            assert form.query_one("#f-application-id").value == target["id"]
+            await S.choose(pilot, "f-decision", "approve")
+            await S.send_keys(pilot, "ctrl+s")
+            await S.wait_for(pilot, lambda: not isinstance(app.screen, FormScreen), 10, "the form to save")
+            await S.wait_for(pilot, lambda: str(apps.get_row_at([str(k.value) for k in apps.rows].index(target["id"]))[4])
+                             == app.t("aid_status.approved"), 10, "the row to say approved")
+
+    S.run(go())
+    [event] = S.new_events(store_path, before)
+    assert (event.type, event.application, event.approved, event.actor, event.date) == (
+        "AidDecided", target["id"], True, S.LEADER, S.UNTIL)
+
+    teacher = next(s.id for s in model.staff.values() if s.roles == ["class_teacher"] or "class_teacher" in s.roles
+                   and "leader" not in s.roles)
+
+    async def as_teacher():
+        app = S.make_app(store_path, teacher)
+        async with app.run_test(size=S.SIZE) as pilot:
+            await S.started(app, pilot)
+            await S.send_keys(pilot, "5")
+            apps = app.query_one("#aid-apps", DataTable)
+            await S.wait_for(pilot, lambda: apps.row_count >= 0, 10, "the aid tab")
+            await S.settle(pilot)
+            pane = app.query_one("AidPane")
+            for a in pane.apps.values():
+                assert not (a["next"] in ("decide", "grant") and a.get("mine")), a
+            await asyncio.sleep(0)
+
+    S.run(as_teacher())
