@@ -90,7 +90,7 @@ def _after_last_step(steps: list[A.Step], day: dt.date) -> None:
 def _status_is(steps: list[A.Step], day: dt.date, allowed: Sequence[str], app_id: str) -> str:
     now = A.status(steps, day)
     if now not in allowed:
-        raise Refused("APPLICATION_ID", "application_status", id=app_id, status=now, allowed=list(allowed))
+        raise Refused("APPLICATION_ID", "application_status", id=app_id, state=now, states=list(allowed))
     return now
 
 
@@ -251,7 +251,7 @@ def object_aid(schools: Schools, ctx: Context, app_id: str) -> list[Event]:
     text(ctx.note, "--note")
     _after_last_step(steps, day)
     if A.status(steps, day) != "in_notice":
-        raise Refused("--date", "not_in_notice", id=app_id, date=day, status=A.status(steps, day))
+        raise Refused("--date", "not_in_notice", id=app_id, date=day, state=A.status(steps, day))
     return [_event(AidObjected, ctx, stream_of(ctx.school, "pupil", app.pupil), pupil=app.pupil, application=app_id)]
 
 

@@ -22,7 +22,8 @@ from events.calendar import same_semester
 from events.types import Event
 
 # the entries whose command needs the pupil at school on their date
-AT_SCHOOL = frozenset({"ContactMade", "CareActivityHeld", "HelpPlanSet", "HelpPlanReviewed", "IncidentReported", "AidGranted"})
+AT_SCHOOL = frozenset({"ContactMade", "CareActivityHeld", "HelpPlanSet", "HelpPlanReviewed", "IncidentReported", "AidGranted",
+                       "AidApplied", "ConductRecorded"})
 
 
 @dataclass(frozen=True, order=True)

@@ -437,3 +437,30 @@ def test_the_aid_tab_walks_an_application_to_its_next_step(demo, store_path):
             await asyncio.sleep(0)
 
     S.run(as_teacher())
+
+
+def test_a_step_goes_back_only_as_the_last_and_an_application_with_all_its_steps(sqlite_school):
+    """P1's application (applied, surveyed, approved on 2026-03-02): retracting its survey is
+    refused naming EVENT_ID (a later step rests on it); retracting the decision puts it back to
+    surveyed. Approved again and granted on 03-10, the whole application is retracted: the
+    decision, the survey and the grant go with it (one retraction each, in one write), it leaves
+    the applications and the ledger, and another living subsidy for P1 that semester is approved."""
+    s = sqlite_school
+    app = s.ids["application"]
+
+    def row(day: str = "2026-06-30") -> dict | None:
+        return next((a for a in s.read("aid", "list", "--as-of", day)["applications"] if a["id"] == app), None)
+
+    survey, decision = [st["id"] for st in row()["steps"][1:3]]
+    s.refused("retract", survey, "--reason", "记错", field="EVENT_ID")
+    s.write("retract", decision, "--reason", "认定有误")
+    assert row()["status"] == "surveyed"
+    decided = s.write("aid", "decide", app, "--approve", "--date", "2026-03-02", actor="L1")[0]["id"]
+    grant = s.write("aid", "grant", app, "--date", "2026-03-10", actor="L1")[0]["id"]
+    rows = s.write("retract", app, "--reason", "录错学生")
+    assert [r["type"] for r in rows] == ["EntryRetracted"] * 4
+    assert [r["corrects"] for r in rows] == [app, grant, decided, survey]
+    assert row() is None and grant not in {g["id"] for g in s.read("aid", "list")["grants"]}
+    again = _surveyed(s, "P1", "living_subsidy", "2026-03-11", "--basis", "dibao", actor="T1")
+    check_rows(s.write("aid", "decide", again, "--approve", "--date", "2026-03-12", actor="L1"), ["AidDecided"],
+               actor="L1")
