@@ -69,15 +69,16 @@ class AidPane(Pane):
         apps = [a for a in latest if a["next"]] + [a for a in latest if not a["next"]]
         self.table(
             "#aid-apps",
-            ("applied", "pupil", "kind", "amount", "aid_state", "next"),
+            # what matters first, to fit 80 columns: who, what, where it stands, what comes next
+            ("pupil_named", "kind", "aid_state", "next", "amount", "applied"),
             [
                 (
-                    a["steps"][0]["date"],
-                    who(a["pupil"]),
+                    names.get(a["pupil"]) or a["pupil"],
                     t(f"aid.{a['kind']}"),
-                    shown.money(a["amount"], t.lang) if a["amount"] else a["items"] or "",
                     t(f"aid_status.{a['status']}"),
                     (("▶ " if a.get("mine") else "") + t(f"aid_step.{a['next']}")) if a["next"] else "",
+                    shown.money(a["amount"], t.lang) if a["amount"] else a["items"] or "",
+                    a["steps"][0]["date"],
                 )
                 for a in apps
             ],
