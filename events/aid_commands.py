@@ -16,7 +16,7 @@ from typing import Sequence
 from events import aid_rules as A
 from events import model as M
 from events import rules
-from events.calendar import semester
+from events.calendar import same_semester, semester
 from events.commands import (
     Context,
     Schools,
@@ -168,7 +168,7 @@ def eligibility(school: SchoolModel, pupil: PupilRec, applied: M.EntryRec, steps
         terms = school.terms_on(dt.date.max)
         others = similar_counted(school, pupil, but=applied.id)
         if A.similar_in_semester(applied.kind, day, others, terms):
-            kind = next(k for k, when in others if A.similar(k) and A.same_semester(when, day, terms))
+            kind = next(k for k, when in others if A.similar(k) and same_semester(when, day, terms))
             raise Refused("--kind", "similar_aid_this_semester", pupil=pupil.id, kind=kind,
                           semester=semester(day, terms).name)
         record = A.conduct_blocks(day, M.conduct_records(school, pupil))
@@ -232,7 +232,9 @@ def decide_aid(
         override = text(override, "--override")
         actor(school, ctx, "override")
     _after_last_step(steps, day)
-    _status_is(steps, day, ("applied", "surveyed", "objected", "rejected") if reject else ("surveyed", "objected", "rejected", "applied"), app_id)
+    # a first decision, a new one after an objection, or a second look at a rejection; an
+    # approval of one never surveyed is refused by the eligibility, naming the survey
+    _status_is(steps, day, ("applied", "surveyed", "objected", "rejected"), app_id)
     if approve:
         pupil = school.pupils[app.pupil]
         enrolled_on(pupil, day)

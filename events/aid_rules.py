@@ -58,13 +58,8 @@ def standing(steps: Iterable[Step], day: dt.date) -> list[Step]:
 
 
 def last_decision(steps: Iterable[Step]) -> Step | None:
-    found = None
-    for s in steps:
-        if s.type == "AidDecided":
-            found = s
-        elif s.type == "AidApplied":
-            found = None
-    return found
+    """The latest decision (a new one after an objection replaces the one before)."""
+    return next((s for s in reversed(list(steps)) if s.type == "AidDecided"), None)
 
 
 def status(steps: list[Step], day: dt.date) -> str | None:

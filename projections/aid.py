@@ -19,7 +19,7 @@ STEP_NAMES = {"AidApplied": "apply", "AidSurveyed": "survey", "AidDecided": "dec
               "AidGranted": "grant"}
 
 
-def _step_row(step: A.Step) -> dict[str, Any]:
+def _step_row(step: A.Step, day: dt.date) -> dict[str, Any]:
     row: dict[str, Any] = {"step": STEP_NAMES[step.type], "id": step.entry, "date": step.date.isoformat(),
                            "actor": step.actor}
     if step.type == "AidSurveyed":
@@ -30,7 +30,7 @@ def _step_row(step: A.Step) -> dict[str, Any]:
             start, end = A.notice_window(step.date)
             row.update(notice_start=start.isoformat(), notice_end=end.isoformat(),
                        grant_from=A.grantable_from(step.date).isoformat())
-    elif step.type == "AidGranted" and step.revoked is not None:
+    elif step.type == "AidGranted" and step.revoked is not None and step.revoked <= day:  # as of the day
         row.update(revoked=step.revoked.isoformat())
     return row
 
@@ -50,7 +50,7 @@ def application_row(model: SchoolModel, app: M.AppRec, day: dt.date) -> dict[str
         "basis": applied.data.get("basis"),
         "status": A.status(steps, day),
         "next": A.next_step(steps, day),
-        "steps": [_step_row(s) for s in steps],
+        "steps": [_step_row(s, day) for s in steps],
     }
 
 
