@@ -451,12 +451,12 @@ def cmd_fund_list(s: Session) -> int:
 
     def text(d: dict) -> None:
         rows = [
-            dict(f, budget=shown.money(f["budget"], s.t.lang), spent=shown.money(f["spent"], s.t.lang),
+            dict(f, fund_name=f["name"], budget=shown.money(f["budget"], s.t.lang), spent=shown.money(f["spent"], s.t.lang),
                  remaining=shown.money(f["remaining"], s.t.lang), kinds="、".join(s.t(f"aid.{k}") for k in f["kinds"]),
                  source=s.t(f"source.{f['source']}"))
             for f in d["funds"]
         ]
-        _table(s, rows, ("name", "source", "budget", "spent", "remaining", "kinds"))
+        _table(s, rows, ("fund_name", "source", "budget", "spent", "remaining", "kinds"))
 
     return s.emit(fund_list(model, day, _viewer(s, model)), text)
 
