@@ -132,6 +132,7 @@ class Action:
 PUPIL = Field("PUPIL_ID", "pupil", required=True)
 STAFF = Field("STAFF_ID", "staff", required=True)
 EVENT = Field("EVENT_ID", "event", required=True)
+APPLICATION = Field("APPLICATION_ID", "event", required=True)
 REASON = Field("--reason", required=True, arg="reason")
 # every write takes these two: the effective date (default today) and a note
 DATE = Field("--date", "date")
@@ -257,16 +258,51 @@ ACTIONS: tuple[Action, ...] = (
         Field("--kind", "choice", required=True, arg="kind", choices=rules.ACTIVITY_KINDS, prefix="kind."),
         Field("--pupils", "list", required=True, arg="pupils", metavar="ID,ID,…"),
     ), role="activity", form="activity", menu=2, repeats=("--pupils", "--kind")),
-    Action("aid grant", "grant_aid", (
+    # the aid procedure (cli.md "The aid procedure"): apply, survey, decide, object, grant
+    Action("aid apply", "apply_aid", (
         PUPIL,
         Field("--kind", "choice", required=True, arg="kind", choices=rules.AID_KINDS, prefix="aid."),
         Field("--amount", arg="amount", metavar="YUAN"),
         Field("--items", arg="items"),
-        Field("--fund", arg="fund", default=""),
+        Field("--fund", arg="fund", default="", metavar="NAME"),
+        Field("--basis", "choice", arg="basis", choices=rules.BASES, prefix="basis."),
+        Field("--reason", arg="reason", default=""),
+    ), role="aid_apply", form="aid_apply", menu=18),
+    Action("aid survey", "survey_aid", (
+        APPLICATION,
+        Field("--result", "choice", required=True, arg="result", choices=rules.SURVEY_RESULTS, prefix="survey.",
+              metavar="confirmed|not_confirmed"),
+        Field("--method", "choice", required=True, arg="method", choices=rules.SURVEY_METHODS, prefix="survey.",
+              metavar="home_visit|interview|documents"),
+    ), role="aid_survey", form="aid_survey", menu=19),
+    Action("aid decide", "decide_aid", (
+        APPLICATION,
+        Field("--approve", "flag", arg="approve", default=False),
+        Field("--reject", "flag", arg="reject", default=False),
+        Field("--override", arg="override", metavar="REASON", role="override"),
+    ), role="aid_decide"),
+    Action("aid object", "object_aid", (APPLICATION,), form="aid_object", menu=20),
+    # of an application after its notice, or emergency / material aid directly (`--kind`)
+    Action("aid grant", "grant_aid", (
+        Field("PUPIL_ID", "pupil", required=True, metavar="APPLICATION_ID|PUPIL_ID"),
+        Field("--kind", "choice", arg="kind", choices=rules.AID_KINDS, prefix="aid."),
+        Field("--amount", arg="amount", metavar="YUAN"),
+        Field("--items", arg="items"),
+        Field("--fund", arg="fund", default="", metavar="NAME"),
         Field("--basis", "choice", arg="basis", choices=rules.BASES, prefix="basis."),
         Field("--override", arg="override", metavar="REASON", role="override"),
-    ), role="aid", form="aid", menu=5),
+        Field("--incident", "event", arg="incident", metavar="EVENT_ID"),
+    ), role="aid_grant", form="aid", menu=5),
     Action("aid revoke", "revoke_aid", (EVENT, REASON), role="aid", form="aid_revoke", menu=6),
+    Action("fund add", "add_fund", (
+        Field("NAME", required=True),
+        Field("--budget", required=True, arg="budget", metavar="YUAN"),
+        Field("--kinds", "list", arg="kinds", default=[], metavar="K,K…"),
+        Field("--source", "choice", arg="source", choices=rules.FUND_SOURCES, prefix="source.", default="school",
+              metavar="government|donation|school"),
+    ), role="fund"),
+    Action("conduct record", "record_conduct", (PUPIL,), role="conduct", form="conduct", menu=21),
+    Action("conduct clear", "clear_conduct", (EVENT, REASON), role="conduct", form="conduct_clear", menu=22),
     Action("graduate", "graduate", (PUPIL,), role="pupil", form="graduate", menu=7),
     Action("return", "return_pupil", (PUPIL,), role="pupil", form="return", menu=10),
     Action("transfer", "transfer", (PUPIL, Field("--to", required=True, arg="to", metavar="SCHOOL")),

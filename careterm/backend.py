@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from careterm.workspace import Workspace
+from events import permissions
 from events.model import SchoolModel
+from projections import aid as aid_views
 from projections import views
 from projections import visibility as V
 from projections.audit import audit_row, trail
@@ -121,6 +123,11 @@ class Backend:
         viewer = self.viewer(model)
         if name == "compliance":
             return compliance(model, day, kw.get("start"), kw.get("end"), viewer=viewer)
+        if name == "aid_list":
+            ledger = views.aid_list(model, day, viewer)
+            for app in ledger["applications"]:  # whether the signed-in person may take its next step
+                app["mine"] = permissions.may_take_step(model, self.ws.actor or "", app["next"], day)
+            return ledger
         if name == "notice":
             return views.aid_notice(model, day, kw["semester"], viewer) or {"semester": kw["semester"], "notice": []}
         if name == "queue" and not V.view_allowed(viewer, "queue"):
@@ -159,6 +166,9 @@ class Backend:
         ]
         names = {p["pupil"]: p["name"] for p in archive}
         me_staff = model.staff.get(me or "")
+        steps = set().union(*(permissions.HOME_STEPS.get(r, frozenset()) for r in (me_staff.roles if me_staff else ())))
+        waiting = [a for a in aid_views.awaiting(model, day, viewer, steps)
+                   if permissions.may_take_step(model, me or "", a["next"], day)]
         return {
             "as_of": day,
             "school": model.name,
@@ -172,6 +182,7 @@ class Backend:
             "waiting_mentors": queue["mentors"],
             "dropped_out": dropped,
             "incidents": [{"id": e.id, "pupil": e.pupils[0], "need": e.kind, "date": e.date} for e in incidents],
+            "aid": waiting,  # the applications waiting for a step of mine (a decision, a grant, a survey)
             "names": names,
         }
 

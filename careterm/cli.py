@@ -431,8 +431,34 @@ def cmd_aid_list(s: Session) -> int:
     def text(d: dict) -> None:
         rows = [dict(g, kind=s.t(f"aid.{g['kind']}"), amount=shown.money(g["amount"], s.t.lang)) for g in d["grants"]]
         _table(s, rows, cols)
+        if d["applications"]:
+            print()
+            apps = [
+                dict(a, kind=s.t(f"aid.{a['kind']}"), amount=shown.money(a["amount"], s.t.lang) if a["amount"] else a["items"],
+                     aid_state=s.t(f"aid_status.{a['status']}"), next=s.t(f"aid_step.{a['next']}") if a["next"] else "",
+                     applied=a["steps"][0]["date"])
+                for a in d["applications"]
+            ]
+            _table(s, apps, ("id", "pupil", "kind", "amount", "fund", "applied", "aid_state", "next"))
 
     return s.emit(aid_list(model, day, _viewer(s, model)), text)
+
+
+def cmd_fund_list(s: Session) -> int:
+    from projections.aid import fund_list
+
+    model, day = s.view()
+
+    def text(d: dict) -> None:
+        rows = [
+            dict(f, fund_name=f["name"], budget=shown.money(f["budget"], s.t.lang), spent=shown.money(f["spent"], s.t.lang),
+                 remaining=shown.money(f["remaining"], s.t.lang), kinds="、".join(s.t(f"aid.{k}") for k in f["kinds"]),
+                 source=s.t(f"source.{f['source']}"))
+            for f in d["funds"]
+        ]
+        _table(s, rows, ("fund_name", "source", "budget", "spent", "remaining", "kinds"))
+
+    return s.emit(fund_list(model, day, _viewer(s, model)), text)
 
 
 def cmd_aid_notice(s: Session) -> int:
@@ -446,10 +472,11 @@ def cmd_aid_notice(s: Session) -> int:
     def text(d: dict) -> None:
         print(s.t("notice.title", semester=d["semester"]))
         rows = [
-            dict(r, kind=s.t(f"aid.{r['kind']}"), amount=shown.money(r["amount"], s.t.lang) if r["amount"] else s.t("notice.in_kind"))
+            dict(r, kind=s.t(f"aid.{r['kind']}"), amount=shown.money(r["amount"], s.t.lang) if r["amount"] else s.t("notice.in_kind"),
+                 start=r["start"] or "", end=r["end"] or "")
             for r in d["notice"]
         ]
-        _table(s, rows, ("name", "class", "kind", "amount"))
+        _table(s, rows, ("name", "class", "kind", "amount", "start", "end"))
 
     return s.emit(notice, text)
 
@@ -1066,6 +1093,7 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p.add_argument("--from", dest="range_from", metavar="DATE")
     p.add_argument("--to", dest="range_to", metavar="DATE")
     view("list", cmd_aid_list, parent=aid)
+    view("list", cmd_fund_list, parent=group("fund"))
     p = view("notice", cmd_aid_notice, parent=aid)
     p.add_argument("--semester", required=True, metavar="NAME")
     command("rebuild", cmd_rebuild, write=False, signin=False)
@@ -1175,7 +1203,7 @@ def _declared_options(p: argparse.ArgumentParser, action: "actions.Action") -> N
     """A write action's arguments and options, as declared."""
     for f in action.fields:
         if f.positional:
-            p.add_argument(f.key, metavar=f.name)
+            p.add_argument(f.key, metavar=f.metavar or f.name)
             continue
         options: dict[str, Any] = {"dest": f.key}
         if f.kind == "flag":

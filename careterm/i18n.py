@@ -79,6 +79,9 @@ _NAMED_PARAMS = {
     "rule": ("conflict.",),
     "category": ("category.",),
     "kind": ("aid.", "kind."),
+    "kinds": ("aid.",),
+    "state": ("aid_status.",),
+    "states": ("aid_status.",),
 }
 
 

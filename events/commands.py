@@ -72,9 +72,12 @@ CORRECTABLE = frozenset(
     }
 )
 EXITS = frozenset(rules.EXIT_STATUS)
+# the steps of an application: the application itself takes them all back with it; another
+# step only while it is the application's last
+AID_STEPS = frozenset({"AidApplied", "AidSurveyed", "AidDecided", "AidObjected"})
 # cli.md "Retractions": any entry recorded by mistake, but the school's opening, staff and calendar
 RETRACTABLE = CORRECTABLE | EXITS | {"AidGranted", "AidRevoked", "PupilAmended", "PupilReturned"} | {
-    "CategoryAdded", "CategoryRemoved", "PairingAssigned", "PairingEnded"}
+    "CategoryAdded", "CategoryRemoved", "PairingAssigned", "PairingEnded"} | AID_STEPS | {"ConductRecorded", "ConductCleared"}
 KINDS_OF = {"ContactMade": rules.CONTACT_KINDS, "CareActivityHeld": rules.ACTIVITY_KINDS}
 
 
@@ -108,7 +111,8 @@ MULTILINE = frozenset(
     | {"summary", "problem", "help_given", "follow_up", "thoughts", "life"}  # what was said in a contact
 )
 # The option that carries an event field, where it is not simply --field
-OPTION_OF = {"class_": "--class", "parents": "--parent", "changes": "pupil amend", "pupils": "--pupils", "to": "--to"}
+OPTION_OF = {"class_": "--class", "parents": "--parent", "changes": "pupil amend", "pupils": "--pupils", "to": "--to",
+             "origin": "--source", "name": "--name", "application": "APPLICATION_ID", "record": "EVENT_ID"}
 
 
 # bidirectional embeddings, overrides, isolates and marks: they reorder what others read
@@ -883,62 +887,6 @@ def _pupil_action(schools: Schools, ctx: Context, pupil_id: str) -> tuple[School
 # --- aid -----------------------------------------------------------------------------------
 
 
-def grant_aid(
-    schools: Schools,
-    ctx: Context,
-    pupil_id: str,
-    *,
-    kind: str,
-    amount: str | None = None,
-    items: str | None = None,
-    fund: str = "",
-    basis: str | None = None,
-    override: str | None = None,
-) -> list[Event]:
-    school = school_of(schools, ctx)
-    actor(school, ctx, "aid")
-    day = check_date(school, ctx)
-    pupil = pupil_of(school, pupil_id)
-    choice(kind, rules.AID_KINDS, "--kind")
-    if (amount is None) == (items is None):
-        raise Refused("--amount", "amount_or_items")
-    if amount is not None:
-        canonical = rules.parse_amount(amount)
-        if canonical is None:
-            raise Refused("--amount", "bad_amount", value=amount)
-        amount = canonical
-    else:
-        items = text(items, "--items")
-    if basis is not None:
-        choice(basis, rules.BASES, "--basis")
-    if override is not None:
-        text(override, "--override")
-        actor(school, ctx, "override")
-    enrolled_on(pupil, day)
-    if rules.needs_hardship_basis(kind) and not rules.has_hardship(M.categories_on(pupil, day), basis):
-        raise Refused("--basis", "no_hardship_basis", pupil=pupil_id, kind=kind)
-    if kind in rules.SIMILAR_AID and override is None:
-        terms = school.terms_on(ctx.today)
-        for grant in M.grants_of(school, pupil):
-            if grant.kind in rules.SIMILAR_AID and same_semester(grant.date, day, terms):
-                period = semester(day, terms)
-                raise Refused("--kind", "similar_aid_this_semester", pupil=pupil_id, kind=grant.kind, semester=period.name)
-    return [
-        _event(
-            AidGranted,
-            ctx,
-            stream_of(ctx.school, "pupil", pupil_id),
-            pupil=pupil_id,
-            kind=kind,
-            amount=amount,
-            items=items,
-            fund=fund,
-            basis=basis,
-            override=override,
-        )
-    ]
-
-
 def revoke_aid(schools: Schools, ctx: Context, grant_id: str, *, reason: str) -> list[Event]:
     school = school_of(schools, ctx)
     actor(school, ctx, "aid")
@@ -1021,9 +969,9 @@ def retract(schools: Schools, ctx: Context, entry_id: str, *, reason: str) -> li
     check_date(school, ctx)
     entry = _target(school, ctx, entry_id, RETRACTABLE)
     reason = text(reason, "--reason")
-    if entry.type in ("AidGranted", "IncidentReported") and entry.follow_up is not None:
+    if entry.type in ("AidGranted", "IncidentReported", "ConductRecorded") and entry.follow_up is not None:
         raise Refused("EVENT_ID", "entry_has_follow_up", id=entry_id)
-    targets = [entry]
+    targets = [entry] + _aid_steps_with(school, entry)
     if entry.type == "PairingEnded" and not _pairing_of_end(school, entry):
         raise Refused("EVENT_ID", "pairing_retracted", id=entry_id)
     ended = _pairing_ended_by(school, entry) if entry.type in EXITS else _end_of_pairing(school, entry)
@@ -1036,6 +984,29 @@ def retract(schools: Schools, ctx: Context, entry_id: str, *, reason: str) -> li
     if conflict is not None:
         raise Refused("EVENT_ID", "retraction_conflicts", id=entry_id, **conflict.params())
     return events
+
+
+def _aid_steps_with(school: SchoolModel, entry: Target) -> list[Target]:
+    """A retracted application never was: its standing steps (and its grant's revocation) go
+    with it. Any other step of an application goes back only while it is the last one."""
+    app_id = entry.id if entry.type == "AidApplied" else None
+    if app_id is None and (entry.type in AID_STEPS or entry.type == "AidGranted"):
+        record = school.entries[entry.id]
+        app_id = record.data.get("application")
+        app = school.applications.get(app_id) if app_id else None
+        if app is not None and M.steps_of(school, app)[-1].entry != entry.id:
+            raise Refused("EVENT_ID", "not_last_step", id=entry.id)
+        return []
+    app = school.applications.get(app_id) if app_id else None
+    if app is None:
+        return []
+    found = []
+    for step in reversed(M.steps_of(school, app)[1:]):
+        follow = school.entries[step.entry].follow_up
+        if follow is not None:
+            found.append(find_entry(school, follow))
+        found.append(find_entry(school, step.entry))
+    return found
 
 
 def _pairing_of_end(school: SchoolModel, entry: Target) -> bool:
@@ -1104,3 +1075,16 @@ def correct(
             to_note=to_note,
         )
     ]
+
+
+# the aid procedure's commands live in their own module; the declarations find them here
+from events.aid_commands import (  # noqa: E402
+    add_fund,
+    apply_aid,
+    clear_conduct,
+    decide_aid,
+    grant_aid,
+    object_aid,
+    record_conduct,
+    survey_aid,
+)

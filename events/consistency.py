@@ -17,12 +17,13 @@ from typing import Iterable, Iterator
 import msgspec
 
 from events import model as M
-from events import rules
+from events import aid_rules, rules
 from events.calendar import same_semester
 from events.types import Event
 
 # the entries whose command needs the pupil at school on their date
-AT_SCHOOL = frozenset({"ContactMade", "CareActivityHeld", "HelpPlanSet", "HelpPlanReviewed", "IncidentReported", "AidGranted"})
+AT_SCHOOL = frozenset({"ContactMade", "CareActivityHeld", "HelpPlanSet", "HelpPlanReviewed", "IncidentReported", "AidGranted",
+                       "AidApplied", "ConductRecorded"})
 
 
 @dataclass(frozen=True, order=True)
@@ -93,17 +94,44 @@ def _pupil_conflicts(school: M.SchoolModel, pupil: M.PupilRec) -> Iterator[Confl
             if pairing.active_on(when):
                 exit = _status_entry(pupil, when)
                 yield Conflict(when, exit, _type(school, exit), "pairing_outlives_exit")
-    # aid: a hardship basis where the kind needs one, one similar aid per semester
+    # aid: a hardship basis where the kind needs one, one similar aid per semester, no
+    # disciplinary record before an approval (those two unless overridden), enrolled to be paid
+    yield from _aid_conflicts(school, pupil)
+
+
+def _aid_conflicts(school: M.SchoolModel, pupil: M.PupilRec) -> Iterator[Conflict]:
     terms = school.terms_on(dt.date.max)
-    counted: list[M.EntryRec] = []
+    counted: list[tuple[str, dt.date]] = []
     for grant in M.grants_of(school, pupil):
+        if grant.data.get("application") or grant.data.get("direct"):
+            continue  # an application's grant was judged at its decision; a direct one needs no basis
         basis, override = grant.data.get("basis"), grant.data.get("override")
         if rules.needs_hardship_basis(grant.kind) and not rules.has_hardship(M.categories_on(pupil, grant.date), basis):
             yield Conflict(grant.date, grant.id, grant.type, "no_hardship_basis")
         if grant.kind in rules.SIMILAR_AID and override is None:
-            if any(same_semester(g.date, grant.date, terms) for g in counted):
+            if any(same_semester(when, grant.date, terms) for _, when in counted):
                 yield Conflict(grant.date, grant.id, grant.type, "similar_aid")
-            counted.append(grant)
+            counted.append((grant.kind, grant.date))
+    approvals = []
+    for app in M.applications_of(school, pupil.id):
+        steps = M.steps_of(school, app)
+        decision = aid_rules.last_decision(steps) if steps else None
+        if decision is None or not decision.data.get("approved") or aid_rules.status(steps, dt.date.max) not in aid_rules.STANDING:
+            continue
+        approvals.append((decision, school.entries[app.id]))
+    for decision, applied in sorted(approvals, key=lambda a: a[0].date):
+        override = decision.data.get("override")
+        if aid_rules.needs_basis(applied.kind) and not rules.has_hardship(
+            M.categories_on(pupil, decision.date), applied.data.get("basis")
+        ):
+            yield Conflict(decision.date, decision.entry, decision.type, "no_hardship_basis")
+        if override is None:
+            if aid_rules.similar_in_semester(applied.kind, decision.date, counted, terms):
+                yield Conflict(decision.date, decision.entry, decision.type, "similar_aid")
+            if aid_rules.conduct_blocks(decision.date, M.conduct_records(school, pupil)) is not None:
+                yield Conflict(decision.date, decision.entry, decision.type, "conduct_record")
+        if aid_rules.similar(applied.kind) and override is None:
+            counted.append((applied.kind, decision.date))
 
 
 def _mentor_conflicts(school: M.SchoolModel, staff: M.StaffRec) -> Iterator[Conflict]:

@@ -16,11 +16,18 @@ from typing import Any
 
 import msgspec
 
-from events import rules
+from events import aid_rules, rules
 from events.calendar import Term
 from events.types import (
+    AidApplied,
+    AidDecided,
     AidGranted,
+    AidObjected,
     AidRevoked,
+    AidSurveyed,
+    ConductCleared,
+    ConductRecorded,
+    FundAdded,
     CareActivityHeld,
     CategoryAdded,
     CategoryRemoved,
@@ -51,7 +58,7 @@ from events.types import (
     TermAdded,
 )
 
-SCHEMA = 6  # bump when the model's shape or the fold changes: persisted models are rebuilt
+SCHEMA = 7  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
 STATUS_OF = {**rules.EXIT_STATUS, "PupilReturned": "enrolled"}
 
@@ -160,6 +167,26 @@ class TermRec(msgspec.Struct, array_like=True):
     entered: dt.date  # the entry's own date: as of an earlier day the term was not yet known
 
 
+class AppRec(msgspec.Struct, array_like=True):
+    """An aid application: its steps' entry ids in log order (the AidApplied first; each an
+    `EntryRec`, so corrections, history and visibility treat them like any entry)."""
+
+    id: str
+    pupil: str
+    steps: list[str] = []
+
+
+class FundRec(msgspec.Struct, array_like=True):
+    name: str
+    budget: str  # yuan, "5000.00"
+    kinds: list[str]
+    source: str
+    date: dt.date
+    entry: str = ""
+    grants: list[str] = []  # the AidGranted entries paid from it
+    applications: list[str] = []  # the applications that name it
+
+
 class SchoolModel(msgspec.Struct):
     id: str
     name: str = ""
@@ -176,6 +203,8 @@ class SchoolModel(msgspec.Struct):
     versions: dict[str, int] = {}
     marks: dict[str, MarkRec] = {}
     keys: dict[str, KeyRec] = {}  # fingerprint -> the SSH key bound to a staff member
+    applications: dict[str, AppRec] = {}  # the aid procedure, by the AidApplied's id
+    funds: dict[str, FundRec] = {}  # by name
 
     # -- questions about a date --------------------------------------------------------------
 
@@ -287,6 +316,39 @@ def grants_of(model: SchoolModel, pupil: PupilRec) -> list[EntryRec]:
     """The pupil's aid grants that count: neither retracted nor revoked."""
     found = (model.entries.get(i) for i in pupil.entries)
     return [e for e in found if e is not None and e.type == "AidGranted" and not e.retracted and e.follow_up is None]
+
+
+def steps_of(model: SchoolModel, app: AppRec) -> list[aid_rules.Step]:
+    """The standing steps of an application, for events.aid_rules (none once it is retracted)."""
+    found = []
+    for entry_id in app.steps:
+        e = model.entries.get(entry_id)
+        if e is None or e.retracted:
+            if entry_id == app.id:
+                return []
+            continue
+        revoked = e.follow_up_date if e.type == "AidGranted" and e.follow_up is not None else None
+        found.append(aid_rules.Step(e.type, e.date, e.actor, e.id, e.data, revoked))
+    return found
+
+
+def application_of(model: SchoolModel, app: AppRec) -> EntryRec:
+    """The AidApplied entry: kind, amount, items, fund, basis, reason."""
+    return model.entries[app.id]
+
+
+def applications_of(model: SchoolModel, pupil_id: str) -> list[AppRec]:
+    return [a for a in model.applications.values() if a.pupil == pupil_id]
+
+
+def conduct_records(model: SchoolModel, pupil: PupilRec) -> list[tuple[dt.date, dt.date | None]]:
+    """(recorded, cleared or None) of the pupil's standing disciplinary records."""
+    found = (model.entries.get(i) for i in pupil.entries)
+    return [
+        (e.date, e.follow_up_date if e.follow_up else None)
+        for e in found
+        if e is not None and e.type == "ConductRecorded" and not e.retracted
+    ]
 
 
 # --- the fold ------------------------------------------------------------------------------
@@ -475,13 +537,56 @@ def _aid_granted(m: SchoolModel, seq: int, e: AidGranted) -> None:
         e,
         [e.pupil],
         kind=e.kind,
-        data={"amount": e.amount, "items": e.items, "fund": e.fund, "basis": e.basis, "override": e.override},
+        data={"amount": e.amount, "items": e.items, "fund": e.fund, "basis": e.basis, "override": e.override}
+        | ({"application": e.application} if e.application else {})
+        | ({"direct": True, "incident": e.incident} if e.direct else {}),
     )
+    app = m.applications.get(e.application) if e.application else None
+    if app is not None:
+        app.steps.append(e.id)
+    if e.fund in m.funds:
+        m.funds[e.fund].grants.append(e.id)
 
 
 def _aid_revoked(m: SchoolModel, seq: int, e: AidRevoked) -> None:
     target = m.entries.get(e.grant)
     _record(m, seq, e, [e.pupil], data={"grant": e.grant, "reason": e.reason})
+    if target is not None:
+        target.follow_up, target.follow_up_date = e.id, e.date
+
+
+def _aid_applied(m: SchoolModel, seq: int, e: AidApplied) -> None:
+    data = {"amount": e.amount, "items": e.items, "fund": e.fund, "basis": e.basis, "reason": e.reason}
+    _record(m, seq, e, [e.pupil], kind=e.kind, data=data)
+    m.applications[e.id] = AppRec(e.id, e.pupil, [e.id])
+    if e.fund in m.funds:
+        m.funds[e.fund].applications.append(e.id)
+
+
+def _aid_step(m: SchoolModel, seq: int, e: AidSurveyed | AidDecided | AidObjected) -> None:
+    if isinstance(e, AidSurveyed):
+        data, kind = {"application": e.application, "result": e.result, "method": e.method}, e.result
+    elif isinstance(e, AidDecided):
+        data, kind = {"application": e.application, "approved": e.approved, "override": e.override}, None
+    else:
+        data, kind = {"application": e.application}, None
+    _record(m, seq, e, [e.pupil], kind=kind, data=data)
+    app = m.applications.get(e.application)
+    if app is not None:
+        app.steps.append(e.id)
+
+
+def _fund_added(m: SchoolModel, seq: int, e: FundAdded) -> None:
+    m.funds[e.name] = FundRec(e.name, e.budget, list(e.kinds), e.origin, e.date, e.id)
+
+
+def _conduct(m: SchoolModel, seq: int, e: ConductRecorded) -> None:
+    _record(m, seq, e, [e.pupil])
+
+
+def _conduct_cleared(m: SchoolModel, seq: int, e: ConductCleared) -> None:
+    target = m.entries.get(e.record)
+    _record(m, seq, e, [e.pupil], data={"record": e.record, "reason": e.reason})
     if target is not None:
         target.follow_up, target.follow_up_date = e.id, e.date
 
@@ -515,7 +620,7 @@ def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
     target = m.entries.get(e.corrects)
     if target is not None:
         target.retracted = True
-        follow_of = target.data.get("grant") or target.data.get("incident")
+        follow_of = _followed(target)
         if follow_of and follow_of in m.entries and m.entries[follow_of].follow_up == target.id:
             m.entries[follow_of].follow_up = None
             m.entries[follow_of].follow_up_date = None
@@ -523,6 +628,14 @@ def _retracted(m: SchoolModel, seq: int, e: EntryRetracted) -> None:
     dated = _find_dated(m, e.corrects)
     if dated is not None:
         dated.retracted = True
+
+
+def _followed(entry: EntryRec) -> str | None:
+    """The entry a follow-up answers: a revocation's grant, a resolution's incident, a clearing's
+    disciplinary record (a direct grant's incident is a link, not a follow-up)."""
+    if entry.type in ("AidRevoked", "IncidentResolved", "ConductCleared"):
+        return entry.data.get("grant") or entry.data.get("incident") or entry.data.get("record")
+    return None
 
 
 def _pairing_retracted(m: SchoolModel, entry: str, mark: MarkRec) -> None:
@@ -548,7 +661,7 @@ def _corrected(m: SchoolModel, seq: int, e: EntryCorrected) -> None:
         return
     if e.to_date is not None:
         target.date = e.to_date
-        follow_of = target.data.get("grant") or target.data.get("incident")
+        follow_of = _followed(target)
         if follow_of and follow_of in m.entries and m.entries[follow_of].follow_up == target.id:
             m.entries[follow_of].follow_up_date = e.to_date
     if e.to_kind is not None:
@@ -586,6 +699,13 @@ _HANDLERS = {
     IncidentResolved: _incident_resolved,
     AidGranted: _aid_granted,
     AidRevoked: _aid_revoked,
+    AidApplied: _aid_applied,
+    AidSurveyed: _aid_step,
+    AidDecided: _aid_step,
+    AidObjected: _aid_step,
+    FundAdded: _fund_added,
+    ConductRecorded: _conduct,
+    ConductCleared: _conduct_cleared,
     EntryRetracted: _retracted,
     EntryCorrected: _corrected,
 }
@@ -594,6 +714,7 @@ _HANDLERS = {
 RECORDS = frozenset(
     {ContactMade, ContactFields, CareActivityHeld, HelpPlanSet, HelpPlanReviewed, IncidentReported, IncidentResolved}
     | {AidGranted, AidRevoked, HandbookInspected}
+    | {AidApplied, AidSurveyed, AidDecided, AidObjected, ConductRecorded, ConductCleared}
 )
 
 # event types a fold decodes into a smaller struct (`events.codec.MsgspecMapper.decoder`)

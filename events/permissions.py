@@ -95,6 +95,13 @@ def _pupil_file(
     return "PUPIL_ID", "not_your_class", {"staff": staff.id, "pupil": pupil_id, "grade": grade, "class": class_}
 
 
+def _aid_apply(school: SchoolModel, staff: StaffRec, day: dt.date, *, pupil: PupilRec, **_: Any) -> Verdict:
+    """An aid application: the pupil's class teacher or mentor on the day (leaders: any pupil)."""
+    if mentor_of(staff, pupil, day) or class_teacher_of(staff, pupil, day):
+        return None
+    return "PUPIL_ID", "not_your_pupil_aid", {"staff": staff.id, "pupil": pupil.id}
+
+
 @dataclass(frozen=True)
 class Permission:
     roles: frozenset[str]  # who may, whatever the subject
@@ -115,7 +122,27 @@ PERMISSIONS: dict[str, Permission] = {
     "contact_by": Permission(LEADERS | {"class_teacher"}, _by_other),
     "activity": Permission(LEADERS | {"class_teacher"}, _activity),
     "pupil_file": Permission(LEADERS, _pupil_file, rule_roles=frozenset({"class_teacher"})),
+    "aid_apply": Permission(LEADERS, _aid_apply),
 }
+
+
+# the permission each step of the aid procedure needs (events.aid_rules.next_step; None: any
+# current staff member may record an objection)
+AID_STEPS: dict[str, str | None] = {"survey": "aid_survey", "decide": "aid_decide", "grant": "aid_grant", "object": None}
+# the steps Home puts before each role (domain.md: the leadership decides and grants, the class
+# teacher surveys the families of the class)
+HOME_STEPS: dict[str, frozenset[str]] = {"leader": frozenset({"decide", "grant"}), "class_teacher": frozenset({"survey"})}
+
+
+def may_take_step(school: SchoolModel, actor: str, step: str | None, day: dt.date) -> bool:
+    """Whether the actor may take this step of an application on the day (the faces offer it)."""
+    if step is None or step not in AID_STEPS:
+        return False
+    name = AID_STEPS[step]
+    staff = school.staff.get(actor)
+    if staff is None or not M.staff_active_on(staff, day):
+        return False
+    return name is None or verdict(school, staff, name, day) is None
 
 
 def current_staff(school: SchoolModel, staff_id: str, today: dt.date) -> StaffRec:

@@ -118,7 +118,13 @@ AID_KINDS = (
 )
 SIMILAR_AID = frozenset({"living_subsidy", "grant", "scholarship"})  # one per pupil per semester
 POLICY_WAIVERS = frozenset({"tuition_waiver", "free_textbooks"})  # need no hardship basis
-HARDSHIP_CATEGORIES = frozenset({"economic_hardship", "orphan", "in_difficulty"})
+HARDSHIP_CATEGORIES = frozenset({"economic_hardship", "orphan", "in_difficulty", "disabled"})
+# granted at once by a leader, without application, survey, basis or notice (家庭突发事件)
+DIRECT_AID_KINDS = frozenset({"emergency", "material"})
+FUND_SOURCES = ("government", "donation", "school")
+SURVEY_RESULTS = ("confirmed", "not_confirmed")
+SURVEY_METHODS = ("home_visit", "interview", "documents")
+APPLICATION_STATUSES = ("applied", "surveyed", "approved", "rejected", "in_notice", "objected", "granted", "revoked")
 BASES = ("dibao", "poverty_certificate", "parents_unable_to_work", "illness_or_accident", "special")
 
 EXIT_REASONS = ("graduated", "transferred", "dropped_out", "mentor_left")
@@ -137,7 +143,12 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "calendar": frozenset({"admin", "leader"}),
     "pupil": frozenset({"class_teacher", "leader", "admin"}),
     "pair": frozenset({"leader"}),
-    "aid": frozenset({"leader", "class_teacher", "admin"}),
+    "aid": frozenset({"leader", "class_teacher", "admin"}),  # revoke
+    "aid_survey": frozenset({"leader", "class_teacher"}),
+    "aid_decide": frozenset({"leader"}),
+    "aid_grant": frozenset({"leader"}),
+    "fund": frozenset({"leader"}),
+    "conduct": frozenset({"leader", "class_teacher"}),
     "override": frozenset({"leader"}),
     "inspect": frozenset({"leader", "auditor"}),
     "correct_others": frozenset({"leader", "admin"}),

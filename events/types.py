@@ -263,7 +263,47 @@ class IncidentResolved(Event, frozen=True, kw_only=True):
 # --- aid -----------------------------------------------------------------------------------
 
 
+class AidApplied(Event, frozen=True, kw_only=True):
+    """申请: the first step of the aid procedure; its id is the application's id."""
+
+    pupil: str
+    kind: str
+    amount: str | None = None  # yuan with two decimals, "500.00"
+    items: str | None = None
+    fund: str = ""
+    basis: str | None = None
+    reason: str = ""
+
+
+class AidSurveyed(Event, frozen=True, kw_only=True):
+    """核实: the family economic survey of an application."""
+
+    pupil: str
+    application: str
+    result: str  # confirmed | not_confirmed
+    method: str  # home_visit | interview | documents
+
+
+class AidDecided(Event, frozen=True, kw_only=True):
+    """认定: a leader's decision; an approval starts the public notice."""
+
+    pupil: str
+    application: str
+    approved: bool
+    override: str | None = None  # a leader's reason for passing the similar-aid and conduct rules
+
+
+class AidObjected(Event, frozen=True, kw_only=True):
+    """An objection during the notice (its text is the note): it holds the application."""
+
+    pupil: str
+    application: str
+
+
 class AidGranted(Event, frozen=True, kw_only=True):
+    """发放. Of an application (`application`), or direct (emergency or material aid by a leader,
+    `direct`, perhaps answering an incident). Old one-step grants have neither."""
+
     pupil: str
     kind: str
     amount: str | None = None  # yuan with two decimals, "500.00"
@@ -271,11 +311,35 @@ class AidGranted(Event, frozen=True, kw_only=True):
     fund: str = ""
     basis: str | None = None
     override: str | None = None  # a leader's reason for granting despite the rule
+    application: str | None = None
+    direct: bool = False
+    incident: str | None = None
 
 
 class AidRevoked(Event, frozen=True, kw_only=True):
     pupil: str
     grant: str  # id of the AidGranted event
+    reason: str
+
+
+class FundAdded(Event, frozen=True, kw_only=True):
+    """A fund (扶助基金): its budget in yuan and the kinds it pays (none listed: any kind)."""
+
+    name: str
+    budget: str
+    kinds: list[str] = []
+    origin: str = "school"  # government | donation | school (`fund add --source`; `source` is the envelope's)
+
+
+class ConductRecorded(Event, frozen=True, kw_only=True):
+    """A disciplinary record (处分) of a pupil; its text is the note."""
+
+    pupil: str
+
+
+class ConductCleared(Event, frozen=True, kw_only=True):
+    pupil: str
+    record: str  # id of the ConductRecorded event
     reason: str
 
 
@@ -325,6 +389,13 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     IncidentResolved,
     AidGranted,
     AidRevoked,
+    AidApplied,
+    AidSurveyed,
+    AidDecided,
+    AidObjected,
+    FundAdded,
+    ConductRecorded,
+    ConductCleared,
     EntryRetracted,
     EntryCorrected,
     PasswordSet,

@@ -14,6 +14,7 @@ from typing import Any
 
 from events import rules
 from events.calendar import default_semester
+from projections import aid as aid_views
 from projections import visibility as V
 from projections.compliance import semester_span
 from projections.completeness import incomplete_on
@@ -125,13 +126,21 @@ def aid_list(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -
                 "basis": g.data.get("basis"),
                 "override": g.data.get("override"),
                 "semester": semester_span(g.date, terms).name,
+                "application": g.data.get("application"),
+                "direct": bool(g.data.get("direct")),
+                "incident": g.data.get("incident"),
             }
         )
     totals: dict[str, Decimal] = {}
     for r in rows:
         if r["amount"] and not r["revoked"]:
             totals[r["kind"]] = totals.get(r["kind"], Decimal("0")) + Decimal(r["amount"])
-    return {"as_of": day.isoformat(), "grants": rows, "totals": {k: f"{v:.2f}" for k, v in sorted(totals.items())}}
+    return {
+        "as_of": day.isoformat(),
+        "grants": rows,
+        "totals": {k: f"{v:.2f}" for k, v in sorted(totals.items())},
+        "applications": aid_views.applications(model, day, viewer),
+    }
 
 
 def semesters(model: SchoolModel, day: dt.date) -> list[str]:
@@ -148,29 +157,30 @@ def semesters(model: SchoolModel, day: dt.date) -> list[str]:
 
 
 def aid_notice(model: SchoolModel, day: dt.date, semester_name: str, viewer: V.Viewer | None = None) -> dict | None:
-    """The public notice (公示): name, class, kind and amount only. None if no such semester.
-    Public: the same for every viewer."""
+    """The public notice (公示) of a semester: name, class, kind and amount only, with the days
+    each stood in notice (`start`, `end`): every approval whose notice began in the semester, and
+    the aid granted there without a notice (old one-step grants, emergencies; `start` and `end`
+    null) unless revoked. None if no such semester. Public: the same for every viewer."""
     terms = model.terms_on(day)
-    if semester_name not in semesters(model, day) and not any(
-        semester_span(g.date, terms).name == semester_name for g in _grants(model, day)
-    ):
+
+    def in_semester(when: dt.date) -> bool:
+        return semester_span(when, terms).name == semester_name
+
+    noticed = aid_views.notice_rows(model, day, in_semester)
+    unnoticed = [g for g in _grants(model, day) if not g.data.get("application")]
+    if semester_name not in semesters(model, day) and not noticed and not any(in_semester(g.date) for g in unnoticed):
         return None
-    rows = []
-    for g in sorted(_grants(model, day), key=lambda g: g.date):
-        if _revoked(g, day) or semester_span(g.date, terms).name != semester_name:
+    rows = [(r["start"], r) for r in noticed]
+    for g in unnoticed:
+        if _revoked(g, day) or not in_semester(g.date):
             continue
         p = profile_on(model.pupils[g.pupils[0]], g.date)
-        rows.append(
-            {
-                "name": p.get("name"),
-                "class": f"{p.get('grade')}-{p.get('class')}",
-                "kind": g.kind,
-                # in-kind aid shows no text: what was written there may name a family's
-                # circumstances (the notice holds name, class, kind and amount only)
-                "amount": g.data.get("amount"),
-            }
-        )
-    return {"semester": semester_name, "notice": rows}
+        # in-kind aid shows no text: what was written there may name a family's circumstances
+        row = {"name": p.get("name"), "class": f"{p.get('grade')}-{p.get('class')}", "kind": g.kind,
+               "amount": g.data.get("amount"), "start": None, "end": None}
+        rows.append((g.date.isoformat(), row))
+    rows.sort(key=lambda r: r[0])  # stable: log order within a day
+    return {"semester": semester_name, "notice": [r for _, r in rows]}
 
 
 # --- the reassignment queue ----------------------------------------------------------------

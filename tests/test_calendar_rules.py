@@ -37,29 +37,38 @@ def test_the_semester_of_a_day():
 
 
 def test_similar_aid_in_the_holiday_after_a_term_is_the_same_semester(tmp_path):
-    """Three living subsidies for one pupil around the autumn term's end (01-15):
-    01-10 is granted; 01-20 is in the holiday after the term, so the same semester 2025秋:
-    refused (before, the write side used the term's own span and granted it, while the views
-    counted it in 2025秋); 02-25 is in 2026春: granted. The ledger then names the semesters
-    2025秋 and 2026春."""
+    """Three living subsidies for one pupil decided around the autumn term's end (01-15):
+    the one decided 01-10 is approved; 01-20 is in the holiday after the term, so the same
+    semester 2025秋: refused (before, the write side used the term's own span and granted it,
+    while the views counted it in 2025秋); 02-25 is in 2026春: approved. (Issue 14: similar aid is
+    judged at the decision.) Each approval is granted once its notice is over: 01-10 (Saturday)
+    → notice Mon 01-12 … Fri 01-16, granted the day after, 01-17; 02-25 (Wednesday) → notice
+    02-26 … 03-04, granted 03-05. The ledger then names the semesters 2025秋 and 2026春."""
+    from events.aid_rules import grantable_from
+
     with Store(tmp_path / "s.sqlite", create=True) as store:
         service = Service(store)
         setup_school(service, pupils=["p1"], categories=("economic_hardship",))
         for term in (AUTUMN, SPRING):
             service.execute(lambda s, t=term: C.add_term(s, ctx(D(2025, 9, 1)), name=t.name, start=t.start, end=t.end))
 
-        def grant(day: dt.date):
-            return service.execute(lambda s: C.grant_aid(s, ctx(day), "p1", kind="living_subsidy", amount="300"))
+        def decide(day: dt.date) -> str:
+            app = service.execute(lambda s: C.apply_aid(s, ctx(day), "p1", kind="living_subsidy", amount="300"))[0].id
+            service.execute(lambda s: C.survey_aid(s, ctx(day), app, result="confirmed", method="home_visit"))
+            service.execute(lambda s: C.decide_aid(s, ctx(day), app, approve=True))
+            return app
 
-        grant(D(2026, 1, 10))
+        first = decide(D(2026, 1, 10))
+        service.execute(lambda s: C.grant_aid(s, ctx(grantable_from(D(2026, 1, 10))), first))
         with pytest.raises(Refused) as refused:
-            grant(D(2026, 1, 20))
+            decide(D(2026, 1, 20))
         assert (refused.value.field, refused.value.code) == ("--kind", "similar_aid_this_semester")
         assert refused.value.params["semester"] == "2025秋"
-        grant(D(2026, 2, 25))
+        second = decide(D(2026, 2, 25))
+        service.execute(lambda s: C.grant_aid(s, ctx(grantable_from(D(2026, 2, 25))), second))
         model = saved.load(store, "s1")
         ledger = aid_list(model, D(2026, 6, 30))["grants"]
-    assert [g["date"] for g in ledger] == ["2026-01-10", "2026-02-25"]
+    assert [g["date"] for g in ledger] == ["2026-01-17", "2026-03-05"]
     assert [g["semester"] for g in ledger] == ["2025秋", "2026春"]
 
 

@@ -266,6 +266,55 @@ def audit_part(row: dict) -> dict:
     return {k: row[k] for k in AUDIT_KEYS}
 
 
+# --- aid through the procedure ---------------------------------------------------------------------
+# Before issue 14 `aid grant PUPIL --kind K …` recorded any aid in one step; now every kind but
+# emergency and material goes through the procedure (cli.md "The aid procedure"). The tests that
+# only need aid granted on a day keep their one line: School.write and School.refused walk it
+# through apply, a confirmed survey and an approval by a leader, all eight days before the grant
+# (any seven days in between hold the five working days of the notice), then grant the
+# application on the day given, as the original actor. What each test asserts is unchanged.
+
+PROCEDURE_DAYS = 8
+_GRANT_OPTIONS = ("--kind", "--amount", "--items", "--fund", "--basis")
+
+
+def one_step_grant(args: tuple) -> dict | None:
+    """The options of an old one-step `aid grant PUPIL --kind K …` whose kind now needs the
+    procedure, or None (any other command, or a direct emergency / material grant)."""
+    from careterm.actions import code_of
+    from events import rules
+
+    items = [str(a) for a in args]
+    if items[:2] != ["aid", "grant"] or len(items) < 3 or _option(items, "--kind") is None:
+        return None
+    kind = code_of(_option(items, "--kind"), "aid.", rules.AID_KINDS)
+    if kind in rules.DIRECT_AID_KINDS or kind not in rules.AID_KINDS:
+        return None
+    found = {name: _option(items, name) for name in (*_GRANT_OPTIONS, "--override", "--date", "--note")}
+    return {"pupil": items[2], **found}
+
+
+def procedure_steps(grant: dict) -> list[tuple]:
+    """The commands of the procedure for a one-step grant ("{app}": the application's id)."""
+    day = dt.date.fromisoformat(grant["--date"]) if grant["--date"] else school_today()
+    early = (day - dt.timedelta(days=PROCEDURE_DAYS)).isoformat()
+    apply = ["aid", "apply", grant["pupil"]]
+    for name in _GRANT_OPTIONS:
+        if grant[name] is not None:
+            apply += [name, grant[name]]
+    decide = ["aid", "decide", "{app}", "--approve", "--date", early]
+    if grant["--override"] is not None:
+        decide += ["--override", grant["--override"]]
+    last = ["aid", "grant", "{app}"] + (["--date", grant["--date"]] if grant["--date"] else [])
+    last += ["--note", grant["--note"]] if grant["--note"] is not None else []
+    return [
+        (*apply, "--date", early),
+        ("aid", "survey", "{app}", "--result", "confirmed", "--method", "documents", "--date", early),
+        tuple(decide),
+        tuple(last),
+    ]
+
+
 # --- a school on a store ----------------------------------------------------------------------
 
 
@@ -277,13 +326,42 @@ class School:
     ids: dict[str, str] = field(default_factory=dict)
     known: dict | None = None  # `verify --json` as last seen, None once something was written
     reader: str = "admin"  # who reads (every view needs a signed-in staff member)
+    leader: str = "admin"  # who applies, surveys and decides when a one-step grant is walked through the procedure
 
     def __call__(self, *args: Any, actor: str | None = "admin", **kw: Any) -> Run:
         if actor is None:  # no --as: still signed in, as the reader (a view needs someone)
             kw.setdefault("signin", self.reader)
         return careterm(*args, store=self.url, actor=actor, **kw)
 
-    def write(self, *args: Any, actor: str | None = "admin", **kw: Any) -> list[dict]:
+    def write(self, *args: Any, actor: str | None = "admin", walk: bool = True, **kw: Any) -> list[dict]:
+        """The command's events (`--json`); a one-step grant is walked through the procedure
+        unless `walk` is false (tests of the procedure itself)."""
+        grant = one_step_grant(args) if walk else None
+        if grant is not None:
+            *steps, last = self._procedure(grant, actor, kw)
+            return self._write(*last, actor=actor, **kw)
+        return self._write(*args, actor=actor, **kw)
+
+    def _procedure(self, grant: dict, actor: str | None, kw: dict, *, refused: dict | None = None) -> list[tuple]:
+        """Apply, survey and decide for a one-step grant (see `one_step_grant`); the grant's
+        command is returned last, for the caller to run. With `refused`, the first step that is
+        refused is checked as `refused` says, and nothing more is run."""
+        steps = procedure_steps(grant)
+        app = ""
+        for step in steps[:-1]:
+            args = tuple(a.replace("{app}", app) for a in step)
+            if refused is not None:
+                run = self(*args, "--json", actor=self.leader, **kw)
+                if run.code != 0:
+                    raise _StepRefused(args)  # noqa: TRY301
+                self.known = None
+                rows = run.json()
+            else:
+                rows = self._write(*args, actor=self.leader, **kw)
+            app = app or rows[0]["id"]
+        return [tuple(a.replace("{app}", app) for a in step) for step in steps]
+
+    def _write(self, *args: Any, actor: str | None = "admin", **kw: Any) -> list[dict]:
         run = self(*args, "--json", actor=actor, **kw)
         self.known = None
         assert run.code == 0, run
@@ -319,8 +397,21 @@ class School:
         the database (no subprocess: the refusal tables are long). Any write changes it."""
         return pg_snapshot(self.url) if is_pg(self.url) else sqlite_snapshot(self.url)
 
-    def refused(self, *args: Any, field: str, actor: str | None = "admin", code: int = 1, **kw: Any) -> Run:
-        """The command is refused (exit 1), stderr names `field`, and nothing is written."""
+    def refused(self, *args: Any, field: str, actor: str | None = "admin", code: int = 1, walk: bool = True,
+                **kw: Any) -> Run:
+        """The command is refused (exit 1), stderr names `field`, and nothing is written. A
+        one-step grant is walked through the procedure: the step refused is the one checked (the
+        steps before it are written). `walk` false: the command as typed."""
+        grant = one_step_grant(args) if walk else None
+        if grant is not None:
+            try:
+                *_, args = self._procedure(grant, actor, kw, refused={})
+                return self._refused(*args, field=field, actor=actor, code=code, **kw)
+            except _StepRefused as step:
+                return self._refused(*step.step, field=field, actor=self.leader, code=code, **kw)
+        return self._refused(*args, field=field, actor=actor, code=code, **kw)
+
+    def _refused(self, *args: Any, field: str, actor: str | None = "admin", code: int = 1, **kw: Any) -> Run:
         before = self.known or self.snapshot()
         run = self(*args, actor=actor, **kw)
         assert run.code == code, run
@@ -332,18 +423,32 @@ class School:
         return run
 
 
+class _StepRefused(Exception):
+    """A step of the procedure before the grant was refused (School.refused runs it again to check it)."""
+
+    def __init__(self, step: tuple):
+        super().__init__(step)
+        self.step = step
+
+
 def build_base(url: str) -> School:
     """The base school, through the CLI (actor `admin`, opened on 2025-09-01).
 
     staff:  admin (admin, leader); T1 T2 T3 teachers; CT class teacher; L1 leader; AU auditor;
             GONE, a teacher who left on 2025-12-31.
+    funds:  扶助基金, 100000 yuan, any kind.
     pupils: P1 left_behind, mentor T1 since 2025-09-02, a talk by T1 on 2025-10-10 (`contact`);
-            P2 economic_hardship, living_subsidy 500 on 2025-10-01 (`grant`), an incident on
-            2025-11-01 (`incident`), no mentor;
-            P3 left_behind registered 2025-09-10, no mentor, no hardship category;
+            P2 economic_hardship, living_subsidy 500 on 2025-10-01 (`grant`: applied, surveyed and
+            approved on 2025-09-23, see `one_step_grant`), an incident on 2025-11-01 (`incident`),
+            no mentor;
+            P3 left_behind registered 2025-09-10, no mentor, no hardship category, a disciplinary
+            record on 2025-11-05 (`conduct`);
             P4 orphan, mentor T2 from 2025-09-02 to 2026-01-31, then T3 since 2026-03-01;
             P5 in_difficulty, graduated on 2026-06-30;
             P6 left_behind, transferred out on 2026-04-01.
+    aid:    P1's living subsidy 300 (dibao, 扶助基金) applied for by T1, surveyed by CT and approved
+            on 2026-03-02 (`application`: in notice 03-03 … 03-09); P2's free textbooks applied for
+            by CT on 2026-03-02 (`applied`).
     """
     s = School(url)
     s.write("init", "--school", "石砚小学", "--name", "校长", "--date", OPENED)
@@ -356,6 +461,7 @@ def build_base(url: str) -> School:
             extra += ["--grade", "3", "--class", "2"]
         s.write("staff", "add", staff_id, "--name", name, *extra, "--date", OPENED)
     s.write("staff", "leave", "GONE", "--date", "2025-12-31")
+    s.write("fund", "add", "扶助基金", "--budget", "100000", "--source", "donation", "--date", OPENED)
     for pupil_id, name, gender, birth, grade, category, day in (
         ("P1", "小明", "M", "2016-03-01", "3", "left_behind", OPENED),
         ("P2", "小红", "F", "2016-05-01", "3", "economic_hardship", OPENED),
@@ -377,6 +483,17 @@ def build_base(url: str) -> School:
                                 "--date", "2025-11-01")[0]["id"]
     s.write("graduate", "P5", "--date", "2026-06-30")
     s.write("transfer", "P6", "--to", "城关小学", "--date", "2026-04-01")
+    s.ids["conduct"] = s.write("conduct", "record", "P3", "--note", "课间打架", "--date", "2025-11-05",
+                               actor="CT")[0]["id"]
+    # the aid procedure (cli.md): P1's living subsidy approved on Monday 2026-03-02, in notice
+    # 03-03 … 03-09, grantable from 03-10; P2's free textbooks only applied for
+    s.ids["application"] = s.write("aid", "apply", "P1", "--kind", "living_subsidy", "--amount", "300", "--basis",
+                                   "dibao", "--fund", "扶助基金", "--date", "2026-03-02", actor="T1")[0]["id"]
+    s.write("aid", "survey", s.ids["application"], "--result", "confirmed", "--method", "home_visit", "--date",
+            "2026-03-02", actor="CT")
+    s.write("aid", "decide", s.ids["application"], "--approve", "--date", "2026-03-02")
+    s.ids["applied"] = s.write("aid", "apply", "P2", "--kind", "free_textbooks", "--items", "课本一套", "--date",
+                               "2026-03-02", actor="CT")[0]["id"]
     s.verify()
     return s
 
@@ -580,12 +697,35 @@ WRITES = {
                    pupils=("P1", "P3", "P4"), date="2026-05-20"),
     "activity holiday visit": Ok(("activity", "--kind", "holiday_visit", "--pupils", "P2"), ("CareActivityHeld",),
                                  "school", {"kind": "holiday_visit", "pupils": ["P2"]}, pupils=("P2",)),
-    "aid grant amount": Ok(("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "1200", "--fund", "扶助基金"),
-                           ("AidGranted",), "pupil/P2",
-                           {"pupil": "P2", "kind": "tuition_waiver", "amount": "1200.00", "fund": "扶助基金"},
-                           pupils=("P2",)),
+    # the aid procedure (issue 14): a one-step grant is only for emergency and material aid now
+    "aid apply": Ok(("aid", "apply", "P2", "--kind", "tuition_waiver", "--amount", "1200", "--fund", "扶助基金",
+                     "--reason", "家庭困难"), ("AidApplied",), "pupil/P2",
+                    {"pupil": "P2", "kind": "tuition_waiver", "amount": "1200.00", "fund": "扶助基金"}, actor="CT",
+                    pupils=("P2",)),
+    "aid survey": Ok(("aid", "survey", "{applied}", "--result", "not_confirmed", "--method", "interview"),
+                     ("AidSurveyed",), "pupil/P2", {"application": "{applied}", "result": "not_confirmed",
+                                                    "method": "interview"}, actor="CT", pupils=("P2",)),
+    "aid decide": Ok(("aid", "decide", "{applied}", "--reject"), ("AidDecided",), "pupil/P2",
+                     {"application": "{applied}", "approved": False}, actor="L1", pupils=("P2",)),
+    "aid object": Ok(("aid", "object", "{application}", "--date", "2026-03-04", "--note", "有家长反映情况不实"),
+                     ("AidObjected",), "pupil/P1", {"application": "{application}", "note": "有家长反映情况不实"},
+                     actor="T2", pupils=("P1",), date="2026-03-04"),
+    "aid grant application": Ok(("aid", "grant", "{application}"), ("AidGranted",), "pupil/P1",
+                                {"pupil": "P1", "kind": "living_subsidy", "amount": "300.00", "fund": "扶助基金",
+                                 "application": "{application}"}, actor="L1", pupils=("P1",)),
     "aid grant items": Ok(("aid", "grant", "P2", "--kind", "material", "--items", "冬衣两件"), ("AidGranted",),
-                          "pupil/P2", {"kind": "material", "items": "冬衣两件"}, pupils=("P2",)),
+                          "pupil/P2", {"kind": "material", "items": "冬衣两件", "direct": True}, pupils=("P2",)),
+    "aid grant for an incident": Ok(("aid", "grant", "P2", "--kind", "emergency", "--amount", "800", "--incident",
+                                     "{incident}"), ("AidGranted",), "pupil/P2",
+                                    {"kind": "emergency", "amount": "800.00", "incident": "{incident}"}, pupils=("P2",)),
+    "fund add": Ok(("fund", "add", "助学基金", "--budget", "5000", "--kinds", "living_subsidy,grant", "--source",
+                    "government"), ("FundAdded",), "school",
+                   {"name": "助学基金", "budget": "5000.00", "kinds": ["living_subsidy", "grant"], "origin": "government"},
+                   actor="L1"),
+    "conduct record": Ok(("conduct", "record", "P1", "--note", "破坏公物"), ("ConductRecorded",), "pupil/P1",
+                         {"pupil": "P1", "note": "破坏公物"}, actor="CT", pupils=("P1",)),
+    "conduct clear": Ok(("conduct", "clear", "{conduct}", "--reason", "已改正"), ("ConductCleared",), "pupil/P3",
+                        {"record": "{conduct}", "reason": "已改正"}, pupils=("P3",)),
     "aid revoke": Ok(("aid", "revoke", "{grant}", "--reason", "重复发放"), ("AidRevoked",), "pupil/P2",
                      {"pupil": "P2", "grant": "{grant}", "reason": "重复发放"}, pupils=("P2",)),
     "graduate": Ok(("graduate", "P3"), ("PupilGraduated",), "pupil/P3", {"pupil": "P3"}, pupils=("P3",)),
@@ -692,7 +832,20 @@ def test_every_command_in_one_journey(pg_school):
         (("contact", "P1", "--kind", "parent_call"), "T1", ("ContactMade",), ("P1",)),
         # an activity for pupils who are not all one's mentees: a class teacher (T3 mentors only P4)
         (("activity", "--kind", "birthday", "--pupils", "P1,P3,P4"), "CT", ("CareActivityHeld",), ("P1", "P3", "P4")),
-        (("aid", "grant", "P2", "--kind", "tuition_waiver", "--amount", "1200.5"), "CT", ("AidGranted",), ("P2",)),
+        (("aid", "apply", "P2", "--kind", "tuition_waiver", "--amount", "1200.5"), "CT", ("AidApplied",), ("P2",)),
+        (("aid", "survey", ids["applied"], "--result", "confirmed", "--method", "documents"), "CT", ("AidSurveyed",),
+         ("P2",)),
+        (("aid", "decide", ids["applied"], "--approve"), "L1", ("AidDecided",), ("P2",)),
+        # an objection during P1's notice holds it until a new decision (cli.md "The aid procedure")
+        (("aid", "object", ids["application"], "--date", "2026-03-04", "--note", "有异议"), "T2", ("AidObjected",),
+         ("P1",)),
+        (("aid", "decide", ids["application"], "--approve", "--date", "2026-03-05"), "L1", ("AidDecided",), ("P1",)),
+        (("aid", "grant", ids["application"]), "L1", ("AidGranted",), ("P1",)),
+        (("aid", "grant", "P2", "--kind", "emergency", "--amount", "200", "--incident", ids["incident"]), "L1",
+         ("AidGranted",), ("P2",)),
+        (("fund", "add", "助学基金", "--budget", "5000"), "L1", ("FundAdded",), ()),
+        (("conduct", "record", "P1", "--note", "破坏公物"), "CT", ("ConductRecorded",), ("P1",)),
+        (("conduct", "clear", ids["conduct"], "--reason", "已改正"), "L1", ("ConductCleared",), ("P3",)),
         (("aid", "revoke", ids["grant"], "--reason", "重复"), "L1", ("AidRevoked",), ("P2",)),
         (("plan", "set", "P2", "--goals", "数学及格", "--responsible", "T1"), "T1", ("HelpPlanSet",), ("P2",)),
         (("plan", "review", "P2", "--result", "有进步"), "T1", ("HelpPlanReviewed",), ("P2",)),
@@ -742,7 +895,7 @@ def test_every_command_in_one_journey(pg_school):
     assert rows[0]["data"]["fingerprint"] == "SHA256:PJjUihy3sEjT+bqvVJIVd3fjMRDQEx5r5+3M7v1ZwqQ"  # ssh-keygen -lf
     written += rows
     written += check_rows(school.write("keys", "revoke", rows[0]["data"]["fingerprint"]), ["KeyRevoked"], actor="admin")
-    amount = next(r for r in written if r["type"] == "AidGranted")["data"]["amount"]
+    amount = next(r for r in written if r["type"] == "AidApplied")["data"]["amount"]
     assert amount == "1200.50"
     # every event type a command can record (all but the school's opening, see the init tests)
     from events.types import EVENT_TYPES
@@ -873,7 +1026,9 @@ def test_aid_rules_flow(sqlite_school):
     # P4 (orphan) in the first semester: grant, retract it, grant again
     first = school.write("aid", "grant", "P4", "--kind", "grant", "--amount", "100", "--date", "2025-10-01")[0]
     school.refused("aid", "grant", "P4", "--kind", "grant", "--amount", "100", "--date", "2025-11-01", field="--kind")
-    school.write("retract", first["id"], "--reason", "录错学生")
+    # (issue 14) the grant is an application's last step: retracting the application takes the
+    # grant with it, and the approval no longer counts as the semester's similar aid
+    school.write("retract", first["data"]["application"], "--reason", "录错学生")
     check_rows(school.write("aid", "grant", "P4", "--kind", "grant", "--amount", "100", "--date", "2025-11-01"),
                ["AidGranted"])
 

@@ -258,8 +258,10 @@ REFUSALS: dict[str, No] = {
                                                   "--date", "2026-01-31"), "--kind", "similar_aid_this_semester"),
     "living subsidy without hardship": No(("aid", "grant", "P3", "--kind", "living_subsidy", "--amount", "100"),
                                           "--basis", "no_hardship_basis", pg=True),
-    "material aid without hardship": No(("aid", "grant", "P3", "--kind", "material", "--items", "冬衣"), "--basis",
-                                        "no_hardship_basis"),
+    # (issue 14) material aid is granted directly now, without a basis (test_aid_procedure); a
+    # boarding and meal subsidy still needs one, at its decision
+    "boarding meal without hardship": No(("aid", "grant", "P3", "--kind", "boarding_meal", "--amount", "100"),
+                                         "--basis", "no_hardship_basis"),
     "override without a reason": No(("aid", "grant", "P2", "--kind", "grant", "--amount", "1", "--override", " "),
                                     "--override", "empty"),
     "revoked before it was granted": No(("aid", "revoke", "{grant}", "--reason", "r", "--date", "2025-09-15"),

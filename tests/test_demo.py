@@ -273,6 +273,41 @@ def test_aid_plans_incidents_and_activities(by_type):
     assert activities["birthday"] >= 10 and activities["holiday_visit"] >= 1
 
 
+def test_aid_follows_the_procedure(built, by_type):
+    """Issue 14: every grant but the direct emergency and material aid is an application's, each
+    after its survey, its approval and its five working days of notice; a rejected application,
+    an objection followed by a new decision, an emergency answering an incident, the funds (one
+    nearly spent: less than 10% left on the demo's last day), a disciplinary record cleared."""
+    from events import aid_rules as A
+    from projections.aid import applications, fund_list
+
+    _, service, _, _ = built
+    school = service.models["s1"]
+    grants = by_type["AidGranted"]
+    direct = [g for g in grants if g.direct]
+    assert direct and all(g.kind in rules.DIRECT_AID_KINDS and g.application is None for g in direct)
+    assert all(g.application in school.applications for g in grants if not g.direct)
+    assert any(g.incident for g in direct)
+    rows = applications(school, UNTIL)
+    assert len(rows) == len(by_type["AidApplied"])
+    statuses = collections.Counter(r["status"] for r in rows)
+    assert statuses["granted"] > 100 and statuses["rejected"] >= 1, statuses
+    for row in rows:
+        steps = [s["step"] for s in row["steps"]]
+        if row["status"] in ("granted", "revoked"):
+            assert steps[:3] == ["apply", "survey", "decide"] and steps[-1] == "grant", row
+            decision = [s for s in row["steps"] if s["step"] == "decide"][-1]
+            assert row["steps"][-1]["date"] >= decision["grant_from"], row
+            assert A.grantable_from(dt.date.fromisoformat(decision["date"])).isoformat() == decision["grant_from"]
+    objected = [r for r in rows if "object" in [s["step"] for s in r["steps"]]]
+    assert objected and all([s["step"] for s in r["steps"]].count("decide") == 2 for r in objected)
+    funds = fund_list(school, UNTIL)["funds"]
+    assert len(funds) >= 2
+    nearly = [f for f in funds if float(f["remaining"]) < 0.1 * float(f["budget"])]
+    assert nearly and all(float(f["remaining"]) >= 0 for f in funds), funds
+    assert by_type["ConductRecorded"] and by_type["ConductCleared"]
+
+
 # --- the store ----------------------------------------------------------------------------------
 
 

@@ -391,7 +391,7 @@ def test_free_text_never_reaches_the_public_notice(sqlite_school):
     sqlite_school.write("aid", "grant", "P2", "--kind", "material", "--items", secret, "--date", "2026-03-02")
     notice = sqlite_school.read("aid", "notice", "--semester", "2025-2026-2")
     [row] = [r for r in notice["notice"] if r["kind"] == "material"]
-    assert row == {"name": "小红", "class": "3-2", "kind": "material", "amount": None}
+    assert row == {"name": "小红", "class": "3-2", "kind": "material", "amount": None, "start": None, "end": None}
     text = sqlite_school("aid", "notice", "--semester", "2025-2026-2", actor=None)
     assert text.code == 0 and "实物 1 份" in text.out, text
     assert "13800001111" not in text.out + str(notice) and "服刑" not in text.out + str(notice)

@@ -54,7 +54,7 @@ from events.types import (
     StaffLeft,
 )
 
-from helpers import OPENED, TODAY, ctx, setup_school
+from helpers import OPENED, TODAY, ctx, granted_aid, setup_school
 
 # mostly valid ids (the first ones exist from the start), some that exist later or never
 STAFF = ["s0", "s1", "s2", "s0", "s1", "s2", "s3", "ghost"]
@@ -124,7 +124,7 @@ def command_for(s: dict, recorded: list[str]):
     if name == "contact":
         return lambda schools: C.contact(schools, c, s["pupil"], kind="talk", by=s["by"])
     if name == "grant_aid":
-        return lambda schools: C.grant_aid(schools, c, s["pupil"], kind=s["kind"], amount=s["amount"])
+        return lambda schools: granted_aid(schools, c, s["pupil"], kind=s["kind"], amount=s["amount"])
     if name == "set_rules":
         return lambda schools: C.set_rules(schools, c, capacity=s["capacity"])
     raise AssertionError(name)

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import commands as C
+from helpers import granted_aid
 from events.errors import Refused
 from events.service import Service
 from events.store import Store
@@ -202,11 +203,11 @@ class History:
             kind = AID_KINDS[c % len(AID_KINDS)]
             basis = "dibao" if b % 2 else None
             if kind == "material":
-                run(lambda s: C.grant_aid(s, ctx(day), pupil, kind=kind, items="冬衣一套", basis=basis))
+                run(lambda s: granted_aid(s, ctx(day), pupil, kind=kind, items="冬衣一套", basis=basis))
             else:
                 amount = AMOUNTS[b % len(AMOUNTS)]
                 override = "家庭特别困难" if c % 5 == 0 else None
-                run(lambda s: C.grant_aid(s, ctx(day), pupil, kind=kind, amount=amount, basis=basis, override=override))
+                run(lambda s: granted_aid(s, ctx(day), pupil, kind=kind, amount=amount, basis=basis, override=override))
         elif name == "revoke":
             grant = self.pick(self.grants, c)
             if grant:

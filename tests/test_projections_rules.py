@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from events import commands as C
+from helpers import granted_aid
 from events.errors import Refused
 from events.service import Service
 from events.store import Store
@@ -81,7 +82,8 @@ class School:
         return self.do(lambda s, c: C.activity(s, c, kind=kind, pupils=pupils), day)[0].id
 
     def grant(self, pid: str, kind: str, day: dt.date, **kw) -> str:
-        return self.do(lambda s, c: C.grant_aid(s, c, pid, kind=kind, **kw), day)[0].id
+        # (issue 14) through the procedure, decided before `day` (helpers.granted_aid): the grant's id
+        return self.do(lambda s, c: granted_aid(s, c, pid, kind=kind, **kw), day)[-1].id
 
     def rules(self, day: dt.date, **kw) -> None:
         self.do(lambda s, c: C.set_rules(s, c, **kw), day)
@@ -725,7 +727,11 @@ def test_the_aid_notice_shows_name_class_kind_and_amount_only(school):
     school.do(lambda s, c: C.revoke_aid(s, c, revoked, reason="重复申请"), D(2026, 3, 20))
     notice = aid_notice(school.model(), D(2026, 6, 25), "2025-2026-2")
     rows = notice["notice"]
-    assert all(set(r) == {"name", "class", "kind", "amount"} for r in rows)
+    # (issue 14) and the days each stood in notice: the subsidy granted on Tuesday 03-10 was
+    # decided Monday 03-02 (helpers.latest_decision), in notice 03-03 … 03-09; the clothes were
+    # granted directly, without a notice (null)
+    assert all(set(r) == {"name", "class", "kind", "amount", "start", "end"} for r in rows)
+    assert [(r["start"], r["end"]) for r in rows] == [("2026-03-03", "2026-03-09"), (None, None)]
     assert [(r["name"], r["kind"], r["amount"]) for r in rows] == [
         ("王小明", "living_subsidy", "500.00"),
         ("李小红", "material", None),  # in-kind: no text in a public notice (issue 11)

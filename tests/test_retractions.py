@@ -18,7 +18,7 @@ from events.errors import Refused
 from events.model import categories_on, current_pairing, status_on
 from events.service import Service
 from events.store import Store
-from helpers import ctx, setup_school
+from helpers import ctx, granted_aid, setup_school
 from projections.views import archive, queue
 
 D = dt.date
@@ -144,9 +144,10 @@ def test_a_mistaken_category_is_retracted_unless_aid_rests_on_it(school):
     store, service = school
     added = do(service, C.amend_pupil, D(2025, 11, 1), "p1", add_categories=["economic_hardship"])[0]
     mistaken = do(service, C.amend_pupil, D(2025, 11, 5), "p1", add_categories=["learning_difficulty"])[0]
-    grant = do(service, C.grant_aid, D(2025, 11, 10), "p1", kind="living_subsidy", amount="300")[0]
+    *_, decision, grant = do(service, granted_aid, D(2025, 11, 10), "p1", kind="living_subsidy", amount="300")
     r = refused(service, C.retract, D(2026, 6, 30), added.id, reason="记错了")
-    assert (r.params["entry"], r.params["rule"]) == (grant.id, "no_hardship_basis")
+    # (issue 14) the basis is judged at the approval: the conflict names the decision
+    assert (r.params["entry"], r.params["rule"]) == (decision.id, "no_hardship_basis")
     do(service, C.retract, D(2026, 6, 30), mistaken.id, reason="记错了")
     pupil = saved.load(store, "s1").pupils["p1"]
     assert sorted(categories_on(pupil, D(2026, 6, 30))) == ["economic_hardship", "left_behind"]
@@ -159,11 +160,13 @@ def test_a_retracted_revocation_clashing_with_a_later_similar_grant_is_refused(s
     the grant of 2025-10-10 (rule similar_aid)."""
     store, service = school
     do(service, C.amend_pupil, D(2025, 9, 20), "p2", add_categories=["economic_hardship"])
-    first = do(service, C.grant_aid, D(2025, 10, 1), "p2", kind="living_subsidy", amount="300")[0]
+    first = do(service, granted_aid, D(2025, 10, 1), "p2", kind="living_subsidy", amount="300")[-1]
     revoked = do(service, C.revoke_aid, D(2025, 10, 5), first.id, reason="重复")[0]
-    second = do(service, C.grant_aid, D(2025, 10, 10), "p2", kind="grant", amount="200")[0]
+    *_, second, _ = do(service, granted_aid, D(2025, 10, 10), "p2", kind="grant", amount="200")
     r = refused(service, C.retract, D(2026, 6, 30), revoked.id, reason="记错了")
-    assert (r.params["entry"], r.params["rule"], r.params["entry_date"]) == (second.id, "similar_aid", D(2025, 10, 10))
+    # (issue 14) similar aid is judged at the approval: the second's decision, 2025-10-02 (the
+    # latest day whose notice of five working days, 10-03 … 10-09, ends before the grant on 10-10)
+    assert (r.params["entry"], r.params["rule"], r.params["entry_date"]) == (second.id, "similar_aid", D(2025, 10, 2))
 
 
 def test_a_retraction_cannot_be_retracted_and_the_school_s_own_entries_stay(school):

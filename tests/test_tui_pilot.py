@@ -64,6 +64,18 @@ def form_cases(f: dict) -> dict:
             lambda x: [("choose", "f-kind", "holiday_visit"), ("type", "f-pupils", ",".join(f["mentor_pupils"][:2]))],
             lambda e, x: e.type == "CareActivityHeld" and e.kind == "holiday_visit" and e.pupils == f["mentor_pupils"][:2],
         ),
+        # the aid procedure (issue 14): a mentor applies for their pupil, and objects to a notice
+        "aid_apply": (
+            "mentor",
+            lambda x: [("type", "f-pupil-id", pupil), ("choose", "f-kind", "tuition_waiver"), ("type", "f-amount", "300"),
+                       ("type", "f-reason", "家庭困难")],
+            lambda e, x: (e.type, e.pupil, e.kind, e.amount, e.reason) == ("AidApplied", pupil, "tuition_waiver", "300.00", "家庭困难"),
+        ),
+        "aid_object": (
+            "mentor",
+            lambda x: [("type", "f-application-id", f["in_notice"]), ("type", "f-note", "听说家里新盖了房")],
+            lambda e, x: (e.type, e.application, e.note) == ("AidObjected", f["in_notice"], "听说家里新盖了房"),
+        ),
         "incident": (
             "mentor",
             lambda x: [("type", "f-pupil-id", pupil), ("choose", "f-need", "accommodation"), ("type", "f-description", "房屋漏雨")],
@@ -111,9 +123,26 @@ def form_cases(f: dict) -> dict:
         "aid": (
             "leader",
             lambda x: [("type", "f-pupil-id", f["hardship"][0]), ("choose", "f-kind", "emergency"), ("type", "f-amount", "300"),
-                       ("type", "f-fund", "爱心基金"), ("choose", "f-basis", "illness_or_accident")],
+                       ("type", "f-fund", "爱心企业捐助"), ("choose", "f-basis", "illness_or_accident")],
             lambda e, x: (e.type, e.pupil, e.kind, e.amount, e.fund, e.basis)
-            == ("AidGranted", f["hardship"][0], "emergency", "300.00", "爱心基金", "illness_or_accident"),
+            == ("AidGranted", f["hardship"][0], "emergency", "300.00", "爱心企业捐助", "illness_or_accident"),
+        ),
+        # the aid procedure (issue 14): a survey, a disciplinary record and its clearing
+        "aid_survey": (
+            "leader",
+            lambda x: [("type", "f-application-id", f["applied"]), ("choose", "f-result", "confirmed"),
+                       ("choose", "f-method", "home_visit")],
+            lambda e, x: (e.type, e.application, e.result, e.method) == ("AidSurveyed", f["applied"], "confirmed", "home_visit"),
+        ),
+        "conduct": (
+            "leader",
+            lambda x: [("type", "f-pupil-id", others[5]), ("type", "f-note", "课堂上打闹")],
+            lambda e, x: (e.type, e.pupil, e.note) == ("ConductRecorded", others[5], "课堂上打闹"),
+        ),
+        "conduct_clear": (
+            "leader",
+            lambda x: [("type", "f-event-id", x["ConductRecorded"].id), ("type", "f-reason", "已改正")],
+            lambda e, x: (e.type, e.record, e.reason) == ("ConductCleared", x["ConductRecorded"].id, "已改正"),
         ),
         "aid_revoke": (
             "leader",

@@ -90,6 +90,9 @@ def choose_ids(store: Store, model, day: dt.date = UNTIL) -> dict:
     grants.sort(key=lambda e: (e.date, e.id))
     seq_of = {e.id: seq for seq, e in store.read(after=max(0, store.head() - 3000))}
     leaders = sorted(s.id for s in model.staff.values() if "leader" in s.roles and s.left is None)
+    from projections.aid import applications  # the demo's applications still under way (issue 14)
+
+    steps = {a["status"]: a["id"] for a in applications(model, day)}
     return {
         "mentor": mentor,
         "mentor_name": model.staff[mentor].name,
@@ -102,6 +105,8 @@ def choose_ids(store: Store, model, day: dt.date = UNTIL) -> dict:
         "free_mentors": [m["staff"] for m in queue["mentors"]],
         "contacts": [(e.id, seq_of.get(e.id), e.pupils[0], e.kind, e.date) for e in contacts[-5:]],
         "grant": grants[-1].id,
+        "applied": steps["applied"],  # an application awaiting its survey
+        "in_notice": steps["in_notice"],  # one in notice
         "leaders": leaders,
         "staff_ids": sorted(model.staff),
     }

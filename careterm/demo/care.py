@@ -6,6 +6,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 
 from careterm.demo.calendar import DAY, _hm, _local_day, _mid_autumn, _monday_on_or_after, _spring_festival, _ts
+from careterm.demo.aid import incident_aid
 from careterm.demo.records import _KIND_KW, Pupil, Ref, Staff
 from careterm.demo.said import what_was_said
 from careterm.demo.words import _NOTES, _PLAN, _PLAN_REVIEW
@@ -242,12 +243,12 @@ class CareHistory:
             if self.opened <= day <= self.until and day > start:
                 pupils = self.enrolled_pupils(day, frozenset({"orphan", "in_difficulty", "disabled", "economic_hardship"}))
                 self.activity(day, P, "holiday_visit", pupils, "春节前夕校领导带队走访慰问困境儿童、孤儿、残疾儿童家庭,送去米、油和慰问品")
+                applied = self.workday_on_or_after(day - 24 * DAY)
                 for p in pupils:
                     cats = p.categories_on(day)
-                    if "orphan" in cats or "in_difficulty" in cats:
-                        self.push(self.office_ts(day), P.id, day, C.grant_aid, (p.id,),
-                                  {"kind": "donation", "amount": "1000.00" if "orphan" in cats else "500.00",
-                                   "fund": "县慈善总会春节慰问金"}, note="春节慰问")
+                    if applied is not None and applied < day and ("orphan" in cats or "in_difficulty" in cats):
+                        self.procedure(p, P, applied, {"kind": "donation", "amount": "1000.00" if "orphan" in cats else "500.00",
+                                                       "fund": "县慈善总会春节慰问金"}, reason="春节慰问", note="春节慰问")
             # Mid-Autumn: a video call with the parents for every left-behind pupil (亲情通话)
             ma = _mid_autumn(year)
             day = max((d for d in self.workdays if ma - 12 * DAY <= d < ma), default=None)
@@ -314,15 +315,20 @@ class CareHistory:
             if not self.push(ts, teacher.id, day, C.report_incident, (p.id,), {"need": need, "description": desc},
                              key=key, note="家庭突发事件,及时报告学校"):
                 continue
+            # emergency or material aid at once, by the principal, answering the incident
             aid_day = self.workday_on_or_after(day + DAY)
+            funded = day >= self.setup[-1]
             if aid_day is not None:
-                kw = {"kind": kind, "fund": fund, "basis": "illness_or_accident"}
+                kw = {"kind": kind, "fund": fund if funded else ""}
                 kw.update({"amount": amount} if amount else {"items": "书包文具一套、校服两套、被褥一床"})
-                self.push(self.office_ts(aid_day), P.id, aid_day, C.grant_aid, (p.id,), kw, note="临时救助")
+                if amount and funded:
+                    self.demand(fund, amount)
+                self.push(self.office_ts(aid_day), P.id, aid_day, incident_aid, (Ref(f"{self.sid}:{key}"),), kw,
+                          note="临时救助")
             if need == "accommodation":
-                self.push(self.office_ts(day), P.id, day, C.grant_aid, (p.id,),
-                          {"kind": "material", "items": "被褥两床、冬衣两套、书包文具一套", "fund": "爱心企业捐助",
-                           "basis": "illness_or_accident"}, note="火灾后紧急送去生活用品")
+                self.push(self.office_ts(day) + 1800, P.id, day, incident_aid, (Ref(f"{self.sid}:{key}"),),
+                          {"kind": "material", "items": "被褥两床、冬衣两套、书包文具一套",
+                           "fund": "爱心企业捐助" if funded else ""}, note="火灾后紧急送去生活用品")
             done = self.workday_on_or_after(day + r.randint(a, b) * DAY)
             if done is not None:
                 self.push(self.office_ts(done), teacher.id, done, C.resolve_incident, (Ref(f"{self.sid}:{key}"),),

@@ -185,6 +185,7 @@ class School(PeoplePlan, Structure, CareHistory, Aid):
         self.gen_aid()
         self.gen_plans()
         self.gen_incidents()
+        self.gen_funds()
         self.actions.sort(key=lambda a: a[:3])
         return self.actions
 

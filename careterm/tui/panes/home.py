@@ -23,6 +23,8 @@ class HomePane(Pane):
         yield Static(id="home-summary", markup=False)
         yield Label(self.t("home.mine"), classes="section")
         yield DataTable(id="home-mine", cursor_type="row", zebra_stripes=True)
+        yield Label(self.t("home.aid"), classes="section aid-waiting")
+        yield DataTable(id="home-aid", cursor_type="row", zebra_stripes=True, classes="aid-waiting")
         yield Label(self.t("home.school"), classes="section leader-only")
         yield DataTable(id="home-school", cursor_type="row", zebra_stripes=True, classes="leader-only")
 
@@ -53,6 +55,18 @@ class HomePane(Pane):
             for r in d["mine"]
         ]
         self.table("#home-mine", ("pupil_named", "duty", "duty_state", "due", "last"), rows, [f"{r['pupil']}|{r['duty']}|{i}" for i, r in enumerate(d["mine"])])
+        # the applications waiting for my step: a leader's decisions and grants, a class teacher's surveys
+        self.aid_waiting = {a["id"]: a for a in d.get("aid", [])}
+        for w in self.query(".aid-waiting"):
+            w.display = bool(self.aid_waiting)
+        if self.aid_waiting:
+            self.table(
+                "#home-aid",
+                ("pupil_named", "kind", "aid_state", "next"),
+                [(f"{names.get(a['pupil'], a['pupil'])} ({a['pupil']})", t(f"aid.{a['kind']}"),
+                  t(f"aid_status.{a['status']}"), t(f"aid_step.{a['next']}")) for a in self.aid_waiting.values()],
+                list(self.aid_waiting),
+            )
         for w in self.query(".leader-only"):
             w.display = d["leader"]
         if d["leader"]:
@@ -88,6 +102,14 @@ class HomePane(Pane):
         when = self.app.when
         export_file(self, self.t("table.stats.file"), "xlsx",
                     lambda ws, path: write_stats(ws, path, as_of=when.as_of, known_at=when.known_at))
+
+    @on(DataTable.RowSelected, "#home-aid")
+    def _aid_step(self, event: DataTable.RowSelected) -> None:
+        from careterm.tui.panes.aid import open_step
+
+        app = getattr(self, "aid_waiting", {}).get(str(event.row_key.value))
+        if app is not None and not self.app.when.is_history:
+            open_step(self.app, app)
 
     @on(DataTable.RowSelected, "#home-mine")
     def _open(self, event: DataTable.RowSelected) -> None:

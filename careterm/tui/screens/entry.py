@@ -43,7 +43,9 @@ def field_words(t, event, names: dict[str, dict[str, str]], seq_of: dict[str, in
         if key == "pupils":
             return sep.join(pupil(p) for p in value)
         if key == "kind":
-            return catalog_word(t, "aid" if event.type == "AidGranted" else "kind", value)
+            return catalog_word(t, "aid" if event.type in ("AidGranted", "AidApplied") else "kind", value)
+        if key in ("result", "method") and event.type == "AidSurveyed":
+            return catalog_word(t, "survey", value)
         if key == "to_kind":
             return catalog_word(t, "kind", value)
         if key in ("category", "gender", "need", "basis", "role", "medium"):

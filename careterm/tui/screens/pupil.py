@@ -190,8 +190,12 @@ def detail_of(t: Translator, e) -> str:
     """What a record is about, by names from the catalog (never a code such as `material`)."""
     if e.type in ("ContactMade", "CareActivityHeld"):
         return t(f"kind.{e.kind}")
-    if e.type == "AidGranted":
+    if e.type in ("AidGranted", "AidApplied"):
         return f"{t(f'aid.{e.kind}')} {money(e.amount, t.lang) if e.amount else (e.items or '')}".strip()
+    if e.type == "AidSurveyed":
+        return f"{t(f'survey.{e.result}')} ({t(f'survey.{e.method}')})"
+    if e.type == "AidDecided":
+        return t("decision.approve" if e.approved else "decision.reject")
     if e.type == "IncidentReported":
         return t(f"need.{e.need}")
     if e.type == "HandbookInspected":
