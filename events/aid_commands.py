@@ -94,23 +94,6 @@ def _status_is(steps: list[A.Step], day: dt.date, allowed: Sequence[str], app_id
     return now
 
 
-def fund_use(school: SchoolModel, name: str, day: dt.date, but: str = "") -> tuple[Decimal, Decimal]:
-    """(spent, reserved) of a fund on a day: what it granted (revocations give back), and what
-    standing approvals hold and are not yet granted (but the application `but`, being decided)."""
-    spent = reserved = Decimal("0")
-    fund = school.funds.get(name)
-    if fund is None:
-        return spent, reserved
-    for e in map(school.entries.__getitem__, fund.grants):
-        if not e.retracted and e.date <= day:
-            if not (e.follow_up is not None and e.follow_up_date is not None and e.follow_up_date <= day):
-                spent += A.money(e.data.get("amount"))
-    for app_id in fund.applications:
-        if app_id != but and A.status(M.steps_of(school, school.applications[app_id]), day) in RESERVED:
-            reserved += A.money(school.entries[app_id].data.get("amount"))
-    return spent, reserved
-
-
 def _moments(school: SchoolModel, fund: M.FundRec, day: dt.date) -> list[dt.date]:
     """The day and every later day the fund's use changed: where its budget could break."""
     later: set[dt.date] = set()
@@ -131,7 +114,7 @@ def check_budget(school: SchoolModel, fund: M.FundRec | None, amount: str | None
         return
     budget = Decimal(fund.budget)
     for moment in _moments(school, fund, day):
-        spent, reserved = fund_use(school, fund.name, moment, but)
+        spent, reserved = M.fund_use(school, fund.name, moment, but)
         remaining = budget - spent - reserved
         if Decimal(amount) > remaining:
             raise Refused("--fund", "fund_overdrawn", fund=fund.name, amount=amount, remaining=f"{remaining:.2f}", date=moment)

@@ -1077,14 +1077,15 @@ def correct(
     ]
 
 
-# the aid procedure's commands live in their own module; the declarations find them here
-from events.aid_commands import (  # noqa: E402
-    add_fund,
-    apply_aid,
-    clear_conduct,
-    decide_aid,
-    grant_aid,
-    object_aid,
-    record_conduct,
-    survey_aid,
-)
+# the aid procedure's commands live in their own module (events/aid_commands.py, which imports
+# this one); the declarations find them here, looked up when first asked for (PEP 562), so that
+# either module may be imported first
+_AID_COMMANDS = frozenset({"add_fund", "apply_aid", "clear_conduct", "decide_aid", "grant_aid", "object_aid", "record_conduct", "survey_aid"})
+
+
+def __getattr__(name: str):
+    if name in _AID_COMMANDS:
+        from events import aid_commands
+
+        return getattr(aid_commands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

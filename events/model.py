@@ -11,6 +11,7 @@ The model is a msgspec Struct so it can be persisted whole (`events.saved`).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import sys
 from typing import Any
 
@@ -330,6 +331,24 @@ def steps_of(model: SchoolModel, app: AppRec) -> list[aid_rules.Step]:
         revoked = e.follow_up_date if e.type == "AidGranted" and e.follow_up is not None else None
         found.append(aid_rules.Step(e.type, e.date, e.actor, e.id, e.data, revoked))
     return found
+
+
+def fund_use(school: SchoolModel, name: str, day: dt.date, but: str = "") -> tuple[Decimal, Decimal]:
+    """(spent, reserved) of a fund on a day: what it granted (revocations give back), and what
+    standing approvals hold and are not yet granted (but the application `but`, being decided)."""
+    spent = reserved = Decimal("0")
+    fund = school.funds.get(name)
+    if fund is None:
+        return spent, reserved
+    for e in map(school.entries.__getitem__, fund.grants):
+        if not e.retracted and e.date <= day:
+            if not (e.follow_up is not None and e.follow_up_date is not None and e.follow_up_date <= day):
+                spent += aid_rules.money(e.data.get("amount"))
+    for app_id in fund.applications:
+        if app_id != but and aid_rules.status(steps_of(school, school.applications[app_id]), day) in aid_rules.RESERVED:
+            reserved += aid_rules.money(school.entries[app_id].data.get("amount"))
+    return spent, reserved
+
 
 
 def application_of(model: SchoolModel, app: AppRec) -> EntryRec:

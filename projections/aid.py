@@ -11,7 +11,6 @@ from typing import Any
 
 from events import aid_rules as A
 from events import model as M
-from events.aid_commands import fund_use
 from events.model import SchoolModel
 from projections import visibility as V
 
@@ -94,7 +93,7 @@ def fund_list(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) 
     for fund in sorted(model.funds.values(), key=lambda f: (f.date, f.name)):
         if fund.date > day:
             continue
-        spent, reserved = fund_use(model, fund.name, day)
+        spent, reserved = M.fund_use(model, fund.name, day)
         budget = Decimal(fund.budget)
         rows.append({"name": fund.name, "budget": f"{budget:.2f}", "spent": f"{spent:.2f}",
                      "reserved": f"{reserved:.2f}", "remaining": f"{budget - spent - reserved:.2f}",

@@ -64,6 +64,7 @@ def built(sqlite_base, tmp_path_factory) -> str:
             "--parent", "林大海,父亲,浙江宁波鞋厂,13711112222", "--family", "父母离异 身份证110101201604151234",
             "--category", "left_behind", "--category", "in_difficulty", "--date", "2026-09-01")
     s.write("pair", "T2", "XS7788", "--date", "2026-09-01")
+    s.write("fund", "add", "FUND-SECRET", "--budget", "10000", "--date", "2026-09-01")  # the aid procedure: a fund is added first
     s.write("aid", "grant", "XS7788", "--kind", "living_subsidy", "--amount", "800", "--fund", "FUND-SECRET",
             "--basis", "低保家庭", "--note", "NOTE-SECRET", "--date", "2026-09-15")
     s.write("aid", "grant", "XS7788", "--kind", "material", "--items", "冬衣两件", "--date", "2026-10-10")
@@ -251,11 +252,15 @@ def test_the_notice_holds_name_class_kind_and_amount_and_nothing_else(school, tm
     """In .xlsx, .docx and .csv: the two rows of the docstring, and none of the pupil's id,
     phones, birth date, id number, family detail, guardian or parent, categories, the items, the
     fund or the note, in any cell, paragraph, header or footer. In .xlsx the amount is a number
-    with two decimals; in .csv as the view gives it."""
+    with two decimals; in .csv as the view gives it. The view's rows also say when each stood in
+    notice (issue 14): the subsidy granted 2026-09-15 was approved on Monday 09-07 (the test
+    helper walks a grant through the procedure, approving 8 days before), so it stood the 5
+    working days 09-08 (Tue) to 09-14 (Mon); the material aid was granted directly (no notice)."""
     run = school("aid", "notice", "--semester", SEMESTER, "--json", actor="admin")
     assert run.code == 0 and run.json()["notice"] == [
-        {"name": "林小雨", "class": "3-1", "kind": "living_subsidy", "amount": "800.00"},
-        {"name": "林小雨", "class": "3-1", "kind": "material", "amount": None}], run
+        {"name": "林小雨", "class": "3-1", "kind": "living_subsidy", "amount": "800.00",
+         "start": "2026-09-08", "end": "2026-09-14"},
+        {"name": "林小雨", "class": "3-1", "kind": "material", "amount": None, "start": None, "end": None}], run
     texts: dict[str, list[str]] = {}
     for ext in ("xlsx", "docx", "csv"):
         out = tmp_path / f"公示.{ext}"
