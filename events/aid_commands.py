@@ -18,6 +18,7 @@ from events import model as M
 from events import rules
 from events.calendar import same_semester, semester
 from events.commands import (
+    open_entry,
     Context,
     Schools,
     actor,
@@ -336,13 +337,7 @@ def clear_conduct(schools: Schools, ctx: Context, record_id: str, *, reason: str
     school = school_of(schools, ctx)
     actor(school, ctx, "conduct")
     day = check_date(school, ctx)
-    record = school.entries.get(record_id)
-    if record is None or record.type != "ConductRecorded" or record.retracted:
-        raise Refused("EVENT_ID", "unknown_conduct", id=record_id)
-    if record.follow_up is not None:
-        raise Refused("EVENT_ID", "conduct_already_cleared", id=record_id)
-    if day < record.date:
-        raise Refused("--date", "before_entry", date=day, entry_date=record.date)
+    record = open_entry(school, record_id, "ConductRecorded", day, "unknown_conduct", "conduct_already_cleared")
     pupil_id = record.pupils[0]
     return [_event(ConductCleared, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id, record=record_id,
                    reason=text(reason, "--reason"))]

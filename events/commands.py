@@ -851,17 +851,25 @@ def report_incident(schools: Schools, ctx: Context, pupil_id: str, *, need: str,
     ]
 
 
+def open_entry(school: SchoolModel, entry_id: str, type_: str, day: dt.date, unknown: str, done: str) -> EntryRec:
+    """The standing entry a follow-up answers (a grant revoked, an incident resolved, a conduct
+    record cleared): refused naming EVENT_ID if unknown, of another type, retracted or already
+    followed up, and naming --date if the follow-up is dated before it."""
+    entry = school.entries.get(entry_id)
+    if entry is None or entry.type != type_ or entry.retracted:
+        raise Refused("EVENT_ID", unknown, id=entry_id)
+    if entry.follow_up is not None:
+        raise Refused("EVENT_ID", done, id=entry_id)
+    if day < entry.date:
+        raise Refused("--date", "before_entry", date=day, entry_date=entry.date)
+    return entry
+
+
 def resolve_incident(schools: Schools, ctx: Context, incident_id: str, *, resolution: str = "") -> list[Event]:
     school = school_of(schools, ctx)
     actor(school, ctx)
     day = check_date(school, ctx)
-    entry = school.entries.get(incident_id)
-    if entry is None or entry.type != "IncidentReported" or entry.retracted:
-        raise Refused("EVENT_ID", "unknown_incident", id=incident_id)
-    if entry.follow_up is not None:
-        raise Refused("EVENT_ID", "incident_already_resolved", id=incident_id)
-    if day < entry.date:
-        raise Refused("--date", "before_entry", date=day, entry_date=entry.date)
+    entry = open_entry(school, incident_id, "IncidentReported", day, "unknown_incident", "incident_already_resolved")
     pupil_id = entry.pupils[0]
     return [
         _event(
@@ -891,13 +899,7 @@ def revoke_aid(schools: Schools, ctx: Context, grant_id: str, *, reason: str) ->
     school = school_of(schools, ctx)
     actor(school, ctx, "aid")
     day = check_date(school, ctx)
-    grant = school.entries.get(grant_id)
-    if grant is None or grant.type != "AidGranted" or grant.retracted:
-        raise Refused("EVENT_ID", "unknown_grant", id=grant_id)
-    if grant.follow_up is not None:
-        raise Refused("EVENT_ID", "grant_already_revoked", id=grant_id)
-    if day < grant.date:
-        raise Refused("--date", "before_entry", date=day, entry_date=grant.date)
+    grant = open_entry(school, grant_id, "AidGranted", day, "unknown_grant", "grant_already_revoked")
     return [
         _event(
             AidRevoked,
