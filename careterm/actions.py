@@ -109,6 +109,9 @@ class Action:
     # the face's own handler (careterm.cli.cmd_<handler>) for an action that keeps a secret
     # beside its event (a password's hash, a token's): it reads the secret, then records
     handler: str | None = None
+    # its words are one command beside a command of its first word (`transfer accept` beside
+    # `transfer PUPIL_ID`): the command line joins the two words before parsing
+    spaced: bool = False
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -307,6 +310,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("return", "return_pupil", (PUPIL,), role="pupil", form="return", menu=10),
     Action("transfer", "transfer", (PUPIL, Field("--to", required=True, arg="to", metavar="SCHOOL")),
            role="pupil", form="transfer", menu=8),
+    # a pupil another school of the store sent here (events/transfers.py)
+    Action("transfer accept", "accept_transfer", (PUPIL, Field("--id", arg="new_id", metavar="NEW")),
+           role="transfer_accept", form="transfer_accept", menu=23, spaced=True),
     Action("dropout", "drop_out", (PUPIL, REASON), role="pupil", form="dropout", menu=9),
     Action("inspect", "inspect_handbook", (
         STAFF,

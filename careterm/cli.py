@@ -46,6 +46,8 @@ class Session(Workspace):
         self.given_proven = proven  # proved by the caller (ssh-session): no other sign-in is looked for
         self.json = bool(getattr(args, "json", False))
         self.key_file = getattr(args, "key_file", None)  # the store's data key (events.keys)
+        # school -> model of the other schools of the district a history read (a pupil's earlier school)
+        self.models_elsewhere: dict = {}
 
     def view(self):
         """(read model, as-of date) for a view command: current, or replayed as known at a time."""
@@ -398,6 +400,27 @@ def cmd_queue(s: Session) -> int:
     return s.emit(queue(model, day, _viewer(s, model)), text)
 
 
+def cmd_transfers(s: Session) -> int:
+    """The pupils sent to this school by other schools of the store, and those it sent."""
+    model, day = s.view()
+    found = s.transfers(model, day, _viewer(s, model))
+
+    def text(d: dict) -> None:
+        for part in ("incoming", "outgoing"):
+            print(s.t(f"transfers.{part}"))
+            rows = [
+                dict(r, from_school=s.t("named", name=r["from_name"], id=r["from"]),
+                     to_school=s.t("named", name=r["to_name"], id=r["to"]),
+                     accepted=r["accepted"] or s.t("transfers.withdrawn" if r["withdrawn"] else
+                                                   "transfers.overdue" if r["overdue"] else "transfers.waiting"))
+                for r in d[part]
+            ]
+            _table(s, rows, ("pupil", "name", "from_school", "to_school", "sent", "accepted"))
+            print()
+
+    return s.emit(found, text)
+
+
 def cmd_compliance(s: Session) -> int:
     from projections.compliance import compliance, shown_duties
 
@@ -558,6 +581,8 @@ def cmd_history(s: Session) -> int:
         print(s.t("history.of_pupil", who=_named(s, model, f"pupil/{a.pupil_id}")))
         if gaps:
             print(s.t("file.incomplete", missing=s.t.names(gaps, "missing.")))
+        for school in s.models_elsewhere:
+            print(s.t("history.earlier_school", school=s.t("named", name=s.models_elsewhere[school].name, id=school)))
         _print_table(s, model, rows, notes=True)
     return EXIT_OK
 
@@ -574,7 +599,19 @@ def _visible_history(s: Session, pupil: str) -> tuple[Any, list[dict]]:
     if not own:
         V.require_pupil(viewer, current, pupil, day)
     model, rows = _log_rows(s, pupil=pupil, with_data=True, actor=s.actor if own else None)
-    return model, [V.visible_data(viewer, current, r) for r in rows]
+    shown_rows = [dict(V.visible_data(viewer, current, r), school=model.id) for r in rows]
+    if not own:
+        # the record of the schools of the district the pupil came from: read only, marked
+        from projections.audit import full_row
+
+        elsewhere = V.from_elsewhere(viewer)
+        known_at = parse_time(getattr(s.args, "known_at", None), "--known-at")
+        as_of = parse_date(getattr(s.args, "as_of", None), "--as-of")
+        for school, earlier, found in s.earlier_records(current, pupil, as_of=as_of, known_at=known_at):
+            s.models_elsewhere[school] = earlier
+            shown_rows[:0] = [dict(V.visible_data(elsewhere, earlier, dict(full_row(seq, e), flags=flags)), school=school)
+                              for seq, e, flags in found]
+    return model, shown_rows
 
 
 def _file_gaps(s: Session, pupil: str) -> list[str]:
@@ -616,13 +653,19 @@ def _indented(label: str, text: str) -> list[str]:
 
 def _print_table(s: Session, model: Any, rows: list[dict], *, notes: bool = False) -> None:
     cols = ("seq", "type", "subject", "date", "recorded_at", "actor", "corrects", "flags")
+    if s.models_elsewhere:  # a history with another school's entries: each row says whose
+        cols = ("entry_school",) + cols
+    for r in rows:
+        r.setdefault("school", model.id)
     print("\t".join(s.t(f"col.{c}") for c in cols))
     for r in rows:
+        whose = s.models_elsewhere.get(r["school"], model)
         shown_row = dict(
             r,
+            entry_school=whose.name or r["school"],
             type=s.t(f"type.{r['type']}"),
-            subject=_named(s, model, r["subject"]),
-            recorded_at=shown.local_time(r["recorded_at"], model.timezone),
+            subject=_named(s, whose, r["subject"]),
+            recorded_at=shown.local_time(r["recorded_at"], whose.timezone),
             corrects=r["corrects"] or "",
             flags=",".join(s.t(f"flag.{f}") for f in r.get("flags", [])),
         )
@@ -1068,6 +1111,8 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     for action in actions.ACTIONS:
         *head, last = action.words
         handler = globals()[f"cmd_{action.handler}"] if action.handler else cmd_action
+        if action.spaced:
+            head, last = [], action.path
         p = command(last, handler, parent=group(head[0]) if head else sub)
         p.set_defaults(declared=action)
         _declared_options(p, action)
@@ -1089,6 +1134,7 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     view("archive", cmd_archive).add_argument("--incomplete", action="store_true")
     view("stats", cmd_stats)
     view("queue", cmd_queue)
+    view("transfers", cmd_transfers)
     p = view("compliance", cmd_compliance)
     p.add_argument("--from", dest="range_from", metavar="DATE")
     p.add_argument("--to", dest="range_to", metavar="DATE")
@@ -1381,10 +1427,22 @@ def _allowed_by_name(t: Translator, args: argparse.Namespace, refused: Refused) 
     return params
 
 
+def joined_words(argv: list[str]) -> list[str]:
+    """`transfer accept P1` as the one command `transfer accept` (actions.Action.spaced): its
+    first word is also a command of its own (`transfer P1 --to S`)."""
+    for action in actions.ACTIONS:
+        if action.spaced:
+            words = list(action.words)
+            for i in range(len(argv) - len(words) + 1):
+                if argv[i:i + len(words)] == words:
+                    return argv[:i] + [action.path] + argv[i + len(words):]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None, *, proven: "Proven | None" = None) -> int:
     """Run one command line. `proven`: an identity the caller has already proven (the SSH
     forced command's key), used instead of a session or a token."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = joined_words(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(Translator(parser_language(argv)))
     args = parser.parse_args(argv)
     args._parser = parser

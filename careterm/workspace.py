@@ -155,6 +155,39 @@ class Workspace:
                 as_of = min(as_of, known_at.astimezone(self.zone(school)).date())
         return self.model(known_at), as_of
 
+    def transfers(self, model, day: dt.date, viewer) -> dict:
+        """The transfers inside the district this school sees (projections/transfers.py), the
+        sending schools of those not yet accepted read for their pupils' names and standing."""
+        from events import saved, transfers as T
+        from projections.transfers import transfers
+
+        store = self.store()
+        index = T.index(store)
+        others = {sid: saved.load(store, sid, kept=self._kept, save=False) for sid in index.senders_to(model.id)}
+        names = {sid: found[0] for sid, found in self.schools().items()}
+        return transfers(index, model, others, names, day, viewer)
+
+    def earlier_records(self, model, pupil_id: str, *, as_of: dt.date | None = None,
+                        known_at: dt.datetime | None = None) -> list[tuple[str, Any, list]]:
+        """The pupil's record at the schools of the district they came from, nearest first:
+        (school, its model, its trail rows about the pupil: (seq, event, flags)), read only.
+        A pupil sent A -> B -> C has B's record, then A's."""
+        from zoneinfo import ZoneInfo
+
+        from events import saved
+        from projections.audit import trail
+
+        store, found, seen = self.store(), [], {model.id}
+        while True:
+            arrival = next((a for a in model.arrivals.values() if a.pupil == pupil_id), None)
+            if arrival is None or arrival.school in seen:
+                return found
+            seen.add(arrival.school)
+            model, pupil_id = saved.load(store, arrival.school, kept=self._kept, save=False), arrival.from_pupil
+            rows = trail(store.read(school=model.id), school=model.id, late_days_on=lambda d, m=model: m.rules_on(d).late_days,
+                         zone=ZoneInfo(model.timezone), as_of=as_of, known_at=known_at, pupil=pupil_id)
+            found.append((model.id, model, rows))
+
     # -- writing -------------------------------------------------------------------------------
 
     def require_actor(self) -> str:

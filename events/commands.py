@@ -47,6 +47,7 @@ from events.types import (
     PupilRegistered,
     PupilReturned,
     PupilTransferred,
+    TransferAccepted,
     RulesSet,
     SchoolOpened,
     StaffJoined,
@@ -694,7 +695,59 @@ def graduate(schools: Schools, ctx: Context, pupil_id: str) -> list[Event]:
 
 
 def transfer(schools: Schools, ctx: Context, pupil_id: str, *, to: str) -> list[Event]:
-    return _exit(schools, ctx, pupil_id, PupilTransferred, to=text(to, "--to"))
+    """Out of the school. When `to` is the id of another school of this store (a district), that
+    school receives the file (events/transfers.py): its leader accepts the pupil there."""
+    to = text(to, "--to")
+    if to == ctx.school:
+        raise Refused("--to", "transfer_to_own_school", school=to)
+    district = to in schools and schools[to].opened is not None
+    return _exit(schools, ctx, pupil_id, PupilTransferred, to=to, district=district)
+
+
+def accept_transfer(schools: Schools, ctx: Context, pupil_id: str, *, new_id: str | None = None) -> list[Event]:
+    """Take in a pupil another school of the store sent here: registered with the file as it
+    stood on the day sent (profile, categories, guardian, parents), under the same id unless
+    it is taken here (`--id NEW`), then waiting for a mentor (queue reason `transferred_in`)."""
+    from events import transfers as T
+
+    school = school_of(schools, ctx)
+    actor(school, ctx, "transfer_accept")
+    day = check_date(school, ctx)
+    pupil_id = text(pupil_id, "PUPIL_ID")
+    found = [(sid, sent) for sid in T.senders(schools, ctx.school) for sent in T.pending(schools[sid], school)
+             if sent.pupil == pupil_id]
+    if not found:
+        raise Refused("PUPIL_ID", "no_incoming_transfer", pupil=pupil_id)
+    sender_id, sent = max(found, key=lambda f: f[1].date)
+    if day < sent.date:
+        raise Refused("--date", "before_transfer_sent", pupil=pupil_id, date=day, sent=sent.date)
+    new = identifier(new_id, "--id") if new_id is not None else pupil_id
+    if new in school.pupils:
+        raise Refused("--id" if new_id is not None else "PUPIL_ID", "pupil_id_taken", pupil=new)
+    record = schools[sender_id].pupils[pupil_id]
+    carried = M.profile_on(record, sent.date)
+    stream = stream_of(ctx.school, "pupil", new)
+    guardian = carried.get("guardian")
+    return [
+        _event(
+            PupilRegistered,
+            ctx,
+            stream,
+            pupil=new,
+            name=carried["name"],
+            gender=carried["gender"],
+            birth=dt.date.fromisoformat(str(carried["birth"])),
+            grade=carried["grade"],
+            class_=carried["class"],
+            categories=M.categories_on(record, sent.date),
+            phone=carried.get("phone") or "",
+            guardian=Person(**guardian) if isinstance(guardian, dict) else guardian,
+            parents=[Person(**p) if isinstance(p, dict) else p for p in carried.get("parents") or []],
+            profile={k: v for k, v in carried["profile"].items() if v},
+        ),
+        _event(TransferAccepted, ctx, stream, pupil=new, from_school=sender_id, from_pupil=pupil_id,
+               transfer=sent.id, sent=sent.date),
+    ]
 
 
 def drop_out(schools: Schools, ctx: Context, pupil_id: str, *, reason: str) -> list[Event]:
@@ -709,6 +762,11 @@ def return_pupil(schools: Schools, ctx: Context, pupil_id: str) -> list[Event]:
     status = M.status_on(pupil, day)
     if status not in rules.AWAY:
         raise Refused("PUPIL_ID", "pupil_not_away", pupil=pupil_id, status=status)
+    last = [d for d in pupil.timeline if d.what == "status" and not d.retracted][-1]
+    sent = school.sent.get(last.entry)
+    if sent is not None and sent.to in schools and sent.id in schools[sent.to].arrivals:
+        # taken in by the other school of the district: coming back is a transfer from there
+        raise Refused("PUPIL_ID", "transfer_accepted", id=sent.id, school=sent.to)
     nothing_later(school, pupil, day)
     return [_event(PupilReturned, ctx, stream_of(ctx.school, "pupil", pupil_id), pupil=pupil_id)]
 
@@ -976,6 +1034,10 @@ def retract(schools: Schools, ctx: Context, entry_id: str, *, reason: str) -> li
     targets = [entry] + _aid_steps_with(school, entry)
     if entry.type == "PairingEnded" and not _pairing_of_end(school, entry):
         raise Refused("EVENT_ID", "pairing_retracted", id=entry_id)
+    sent = school.sent.get(entry.id)
+    if sent is not None and sent.to in schools and entry.id in schools[sent.to].arrivals:
+        # the other school took the pupil in: the file is theirs now (they may send them back)
+        raise Refused("EVENT_ID", "transfer_accepted", id=entry_id, school=sent.to)
     ended = _pairing_ended_by(school, entry) if entry.type in EXITS else _end_of_pairing(school, entry)
     if ended is not None:
         targets.append(find_entry(school, ended))

@@ -51,6 +51,7 @@ from events.types import (
     PupilRegistered,
     PupilReturned,
     PupilTransferred,
+    TransferAccepted,
     RulesSet,
     SchoolOpened,
     StaffJoined,
@@ -59,7 +60,7 @@ from events.types import (
     TermAdded,
 )
 
-SCHEMA = 7  # bump when the model's shape or the fold changes: persisted models are rebuilt
+SCHEMA = 8  # bump when the model's shape or the fold changes: persisted models are rebuilt
 
 STATUS_OF = {**rules.EXIT_STATUS, "PupilReturned": "enrolled"}
 
@@ -188,6 +189,26 @@ class FundRec(msgspec.Struct, array_like=True):
     applications: list[str] = []  # the applications that name it
 
 
+class SentRec(msgspec.Struct, array_like=True):
+    """A pupil sent to another school of the store (a PupilTransferred with `district`)."""
+
+    id: str  # the PupilTransferred
+    pupil: str
+    to: str
+    date: dt.date
+
+
+class ArrivalRec(msgspec.Struct, array_like=True):
+    """A pupil taken in from another school of the store (TransferAccepted)."""
+
+    transfer: str  # the PupilTransferred at the sending school
+    school: str  # the sending school
+    from_pupil: str  # the pupil's id there
+    pupil: str  # the pupil's id here
+    sent: dt.date
+    accepted: dt.date
+
+
 class SchoolModel(msgspec.Struct):
     id: str
     name: str = ""
@@ -206,6 +227,8 @@ class SchoolModel(msgspec.Struct):
     keys: dict[str, KeyRec] = {}  # fingerprint -> the SSH key bound to a staff member
     applications: dict[str, AppRec] = {}  # the aid procedure, by the AidApplied's id
     funds: dict[str, FundRec] = {}  # by name
+    sent: dict[str, SentRec] = {}  # transfers to another school of the store, by the transfer's id
+    arrivals: dict[str, ArrivalRec] = {}  # transfers taken in, by the sending school's transfer id
 
     # -- questions about a date --------------------------------------------------------------
 
@@ -462,6 +485,16 @@ def _status(m: SchoolModel, seq: int, e: Event) -> None:
     _dated(m, seq, e, "status", STATUS_OF[e.type])
 
 
+def _transferred(m: SchoolModel, seq: int, e: PupilTransferred) -> None:
+    _status(m, seq, e)
+    if e.district:
+        m.sent[e.id] = SentRec(e.id, e.pupil, e.to, e.date)
+
+
+def _transfer_accepted(m: SchoolModel, seq: int, e: TransferAccepted) -> None:
+    m.arrivals[e.transfer] = ArrivalRec(e.transfer, e.from_school, e.from_pupil, e.pupil, e.sent, e.date)
+
+
 def _pairing_assigned(m: SchoolModel, seq: int, e: PairingAssigned) -> None:
     pairing = PairingRec(e.staff, e.pupil, e.date, entry=e.id)
     m.pupils[e.pupil].pairings.append(pairing)
@@ -704,7 +737,8 @@ _HANDLERS = {
     CategoryAdded: _category,
     CategoryRemoved: _category,
     PupilGraduated: _status,
-    PupilTransferred: _status,
+    PupilTransferred: _transferred,
+    TransferAccepted: _transfer_accepted,
     PupilDroppedOut: _status,
     PupilReturned: _status,
     PairingAssigned: _pairing_assigned,

@@ -136,6 +136,9 @@ PUPIL_STATUSES = ("enrolled", "graduated", "transferred", "dropped_out")
 # comes back from the statuses in AWAY only (a graduate does not return)
 EXIT_STATUS = {"PupilGraduated": "graduated", "PupilTransferred": "transferred", "PupilDroppedOut": "dropped_out"}
 AWAY = frozenset({"transferred", "dropped_out"})
+# a transfer inside the district not accepted within this many school days (Monday to Friday)
+# after it was sent is flagged on the receiving leader's Home
+TRANSFER_ACCEPT_DAYS = 5
 
 # Which roles may do what. Every action needs a current staff member; these need more.
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -143,6 +146,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "calendar": frozenset({"admin", "leader"}),
     "pupil": frozenset({"class_teacher", "leader", "admin"}),
     "pair": frozenset({"leader"}),
+    "transfer_accept": frozenset({"leader"}),  # a pupil sent by another school of the district
     "aid": frozenset({"leader", "class_teacher", "admin"}),  # revoke
     "aid_survey": frozenset({"leader", "class_teacher"}),
     "aid_decide": frozenset({"leader"}),

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -29,6 +29,40 @@ from events.store import HeadMoved, Store, StoreError
 from events.types import Event
 
 Command = Callable[[Schools], list[Event]]
+
+
+class District(Mapping):
+    """The schools a command of one school of a store sees: its own model, and any other
+    school's, loaded (saved copy + catch-up) only when a command asks for it by id, read only
+    (a transfer inside the district reads the sending school). Iterating gives the models
+    loaded so far; `senders_to` answers from the store's index of transfers."""
+
+    def __init__(self, service: "Service"):
+        self._service = service
+        self._models = service.models
+
+    def __getitem__(self, school: str) -> SchoolModel:
+        found = self._models.get(school)
+        if found is None:
+            service = self._service
+            if school not in service.store.school_heads():
+                raise KeyError(school)
+            found = self._models[school] = saved.load(service.store, school, kept=service._kept, save=False)
+        return found
+
+    def __contains__(self, school: object) -> bool:
+        return school in self._models or school in self._service.store.school_heads()
+
+    def __iter__(self):
+        return iter(self._models)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def senders_to(self, school: str) -> list[str]:
+        from events.transfers import index
+
+        return index(self._service.store).senders_to(school)
 
 
 class Service:
@@ -98,7 +132,8 @@ class Service:
             return events
         for attempt in range(self.max_attempts):
             self.catch_up()
-            events = self._stamp(command(self.models), None)
+            # one school's command may read (never write) another school of the store: District
+            events = self._stamp(command(District(self) if self.school is not None else self.models), None)
             if not events:
                 return []
             try:

@@ -177,8 +177,24 @@ class PupilGraduated(Event, frozen=True, kw_only=True):
 
 
 class PupilTransferred(Event, frozen=True, kw_only=True):
+    """`to`: where the pupil went, as written; `district`: `to` is the id of another school of
+    the same store, which receives the file (`transfer accept`, events/transfers.py)."""
+
     pupil: str
     to: str
+    district: bool = False
+
+
+class TransferAccepted(Event, frozen=True, kw_only=True):
+    """The receiving school took in a pupil sent to it within the district: `pupil` is their id
+    here (registered by the PupilRegistered beside this), `from_pupil` their id at `from_school`,
+    `transfer` the PupilTransferred there, sent on `sent`."""
+
+    pupil: str
+    from_school: str
+    from_pupil: str
+    transfer: str
+    sent: dt.date
 
 
 class PupilDroppedOut(Event, frozen=True, kw_only=True):
@@ -379,6 +395,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PupilTransferred,
     PupilDroppedOut,
     PupilReturned,
+    TransferAccepted,
     PairingAssigned,
     PairingEnded,
     ContactMade,

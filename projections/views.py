@@ -220,6 +220,8 @@ def queue(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -> d
             }
         )
     pupils = []
+    # taken in from another school of the district, and not yet given a mentor here
+    arrived = {a.pupil for a in model.arrivals.values()}
     for pupil in model.pupils.values():
         if pupil.registered > day or status_on(pupil, day) != "enrolled":
             continue
@@ -238,7 +240,7 @@ def queue(model: SchoolModel, day: dt.date, viewer: V.Viewer | None = None) -> d
                 "name": profile.get("name"),
                 "categories": cats,
                 "waiting_since": since.isoformat(),
-                "reason": _reason(last.reason) if last else "new",
+                "reason": _reason(last.reason) if last else "transferred_in" if pupil.id in arrived else "new",
                 "grade": profile.get("grade"),
                 "class": profile.get("class"),
                 "need": rules.need_rank(cats),

@@ -45,6 +45,7 @@ VIEW_ROLES: dict[str, frozenset[str]] = {
     "audit": SEES_ALL,
     "access": SEES_ALL,
     "queue": frozenset({"leader"}),
+    "transfers": SEES_ALL,  # the pupils sent to and from other schools of the district
 }
 
 
@@ -188,6 +189,14 @@ def visible_data(viewer: Viewer | None, model: SchoolModel, row: dict[str, Any])
         if isinstance(hidden.get(group), dict) and any(k in hidden[group] for k in CONTENT_FIELDS):
             hidden[group] = {k: v for k, v in hidden[group].items() if k not in CONTENT_FIELDS}
     return {**row, "data": hidden} if hidden != data else row
+
+
+def from_elsewhere(viewer: Viewer | None) -> Viewer | None:
+    """The viewer reading another school's record (a pupil's earlier school in the district):
+    their roles here, but no entry there is theirs (staff ids are each school's own)."""
+    import dataclasses
+
+    return dataclasses.replace(viewer, staff="") if viewer is not None else None
 
 
 def own_entries_only(viewer: Viewer | None, model: SchoolModel, pupil_id: str, day: dt.date) -> bool:

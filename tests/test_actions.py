@@ -241,6 +241,7 @@ AS_TEACHER = {
     "graduate": ("graduate", "P3"),
     "return": ("return", "P6"),
     "transfer": ("transfer", "P3", "--to", "城关小学"),
+    "transfer accept": ("transfer", "accept", "P3"),
     "dropout": ("dropout", "P3", "--reason", "外出"),
     "inspect": ("inspect", "T1", "--result", "ok"),
     "terms add": ("terms", "add", "--name", "2025秋", "--start", "2025-09-01", "--end", "2026-01-20"),
