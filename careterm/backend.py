@@ -169,9 +169,16 @@ class Backend:
         steps = set().union(*(permissions.HOME_STEPS.get(r, frozenset()) for r in (me_staff.roles if me_staff else ())))
         waiting = [a for a in aid_views.awaiting(model, day, viewer, steps)
                    if permissions.may_take_step(model, me or "", a["next"], day)]
+        # pupils other schools of the district sent here, waiting for a leader to accept them
+        transfers = []
+        if V.view_allowed(viewer, "transfers") and len(self.ws.schools()) > 1:
+            from projections.transfers import pending_incoming
+
+            transfers = pending_incoming(self.ws.transfers(model, day, viewer))
         return {
             "as_of": day,
             "school": model.name,
+            "transfers": transfers,
             "me": me_staff.name if me_staff else me,
             # the school's overview: for those who see every pupil (leaders, auditors)
             "leader": viewer.sees_all,
@@ -235,6 +242,16 @@ class Backend:
             for seq, e, flags in rows:
                 event, withheld = V.visible_event(viewer, model, e)
                 shown.append(dict(audit_row(seq, event), flags=flags, event=event, **({"withheld": True} if withheld else {})))
+            if pupil is not None and actor is None:
+                # the record of the schools of the district the pupil came from: read only, marked
+                elsewhere = V.from_elsewhere(viewer)
+                for school, earlier, found in self.ws.earlier_records(model, pupil, as_of=when.as_of, known_at=when.known_at):
+                    before = []
+                    for seq, e, flags in found:
+                        event, withheld = V.visible_event(elsewhere, earlier, e)
+                        before.append(dict(audit_row(seq, event), flags=flags, event=event, school=school,
+                                           school_name=earlier.name, **({"withheld": True} if withheld else {})))
+                    shown[:0] = before
             return shown
 
         return self._locked(read)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from test_cli import careterm
+from test_cli import careterm, school_today
 
 OPENED = "2025-09-01"
 
@@ -151,3 +151,78 @@ def test_a_transfer_to_a_name_is_not_a_district_transfer_and_a_withdrawn_one_can
     assert refused.code == 1 and "P1" in refused.err, refused
     # a teacher of the receiving school may not see the list
     assert careterm("--school", "s2", "transfers", "--json", signin="T9", **s).code == 1
+
+
+def test_the_receiving_leaders_home_flags_a_transfer_waiting_over_5_school_days_and_enter_accepts_it(tmp_path):
+    """Sent on 2025-09-15; the app's today is 2026-11-20 (tests/tui_support.NOW), long past the
+    fifth school day (2025-09-22): li's Home lists it first, flagged; Enter on it opens the
+    accept form for P1, and saving it with the new id N1 enrols the pupil at s2."""
+    import tui_support as S
+    from textual.widgets import DataTable
+
+    from careterm.tui.forms import FormScreen
+    from test_tui_pilot import save_form
+
+    path = tmp_path / "district.sqlite"
+    s = dict(store=str(path))
+    two_schools(s)
+    ok(careterm("--school", "s1", "transfer", "P1", "--to", "s2", "--date", "2025-09-15", actor="boss", **s))
+
+    async def go():
+        app = S.make_app(path, "li")
+        async with app.run_test(size=S.SIZE) as pilot:
+            table = app.query_one("#home-school", DataTable)
+            await S.wait_for(pilot, lambda: table.row_count > 0, 15, "the school's overview")
+            keys = [str(k.value) for k in table.rows]
+            assert keys[0].startswith("transfer|P1|"), keys
+            text = S.screen_text(app)
+            assert "转入超过5个工作日未接收" in text and "小明" in text, text
+            await S.focus(pilot, "home-school")
+            await S.send_keys(pilot, *["up"] * table.cursor_row, "enter")
+            await S.wait_for(pilot, lambda: isinstance(app.screen, FormScreen), 5, "the accept form")
+            assert app.screen.query_one("#f-pupil-id").value == "P1"
+            await S.type_into(pilot, "f-id", "N1")
+            await save_form(pilot)
+            assert not isinstance(app.screen, FormScreen), S.screen_text(app)
+
+    S.run(go())
+    events = S.new_events(path, 0)
+    accepted = [e for e in events if e.type == "TransferAccepted"]
+    assert [(e.school, e.pupil, e.from_school, e.from_pupil, e.actor, e.source) for e in accepted] == [
+        ("s2", "N1", "s1", "P1", "li", "tui")]
+
+
+def test_in_a_10_school_demo_district_a_transferred_pupil_waits_in_the_receiving_queue_with_their_history(tmp_path):
+    """`demo --schools 10`: a pupil of s1 with a mentor and contacts is sent to s7 today and
+    accepted by a leader of s7 (under a new id if theirs is taken there). s7's queue lists them
+    as transferred_in; s7's history of them holds every entry s1's own history shows, marked s1."""
+    from events import saved
+    from events.model import current_pairing, status_on
+    from events.store import Store
+
+    path = str(tmp_path / "district.sqlite")
+    ok(careterm("demo", "--schools", "10", store=path, timeout=600))
+    with Store(path) as store:
+        s1, s7 = saved.load(store, "s1"), saved.load(store, "s7")
+    today = school_today()
+    leader = lambda m: sorted(s.id for s in m.staff.values() if "leader" in s.roles and s.left is None)[0]  # noqa: E731
+    pupil = next(
+        p.id for p in sorted(s1.pupils.values(), key=lambda p: p.id)
+        if status_on(p, today) == "enrolled" and current_pairing(p) is not None
+        and sum(1 for e in p.entries if s1.entries[e].type == "ContactMade") >= 3
+    )
+    new_id = pupil if pupil not in s7.pupils else f"{pupil}-s1"
+    s = dict(store=path)
+    ok(careterm("--school", "s1", "transfer", pupil, "--to", "s7", actor=leader(s1), **s))
+    incoming = ok(careterm("--school", "s7", "transfers", "--json", signin=leader(s7), **s)).json()["incoming"]
+    assert [(r["pupil"], r["from"], r["accepted"]) for r in incoming] == [(pupil, "s1", None)]
+    accept = ["--id", new_id] if new_id != pupil else []
+    ok(careterm("--school", "s7", "transfer", "accept", pupil, *accept, actor=leader(s7), **s))
+
+    queue = ok(careterm("--school", "s7", "queue", "--json", signin=leader(s7), **s)).json()["pupils"]
+    assert [(p["pupil"], p["reason"]) for p in queue if p["pupil"] == new_id] == [(new_id, "transferred_in")]
+    there = ok(careterm("--school", "s1", "history", pupil, "--json", signin=leader(s1), **s)).json()["events"]
+    here = ok(careterm("--school", "s7", "history", new_id, "--json", signin=leader(s7), **s)).json()["events"]
+    assert [e["id"] for e in here if e["school"] == "s1"] == [e["id"] for e in there]
+    assert sum(e["type"] == "ContactMade" for e in here if e["school"] == "s1") >= 3
+    assert [e["type"] for e in here if e["school"] == "s7"] == ["PupilRegistered", "TransferAccepted"]

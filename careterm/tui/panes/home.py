@@ -70,13 +70,19 @@ class HomePane(Pane):
         for w in self.query(".leader-only"):
             w.display = d["leader"]
         if d["leader"]:
-            overview = [(t("home.overdue"), f"{r['staff']} → {names.get(r['pupil'], r['pupil'])}", t(f"duty.{r['duty']}")) for r in d["overdue"]]
+            # a transfer not accepted within 5 school days comes first, flagged (Enter: accept it)
+            transfers = sorted(d.get("transfers", []), key=lambda r: not r["overdue"])
+            overview = [(t("home.transfer_overdue" if r["overdue"] else "home.transfer_in"),
+                         t("home.transfer_who", name=r["name"] or r["pupil"], pupil=r["pupil"], school=r["from_name"]),
+                         t("home.transfer_sent", date=r["sent"])) for r in transfers]
+            overview += [(t("home.overdue"), f"{r['staff']} → {names.get(r['pupil'], r['pupil'])}", t(f"duty.{r['duty']}")) for r in d["overdue"]]
             overview += [(t("home.waiting_pupil"), f"{p['name']} ({p['pupil']})", t(f"reason.{p['reason']}")) for p in d["waiting_pupils"]]
             overview += [(t("home.waiting_mentor"), f"{m['name']} ({m['staff']})", t(f"reason.{m['reason']}")) for m in d["waiting_mentors"]]
             overview += [(t("home.dropped_out"), f"{p['name']} ({p['pupil']})", "") for p in d["dropped_out"]]
             overview += [(t("home.incident"), names.get(i["pupil"], i["pupil"]), t(f"need.{i['need']}")) for i in d["incidents"]]
             # an overdue row names its mentor: `h` on it exports that mentor's handbook
-            keys = [f"staff|{r['staff']}|{i}" for i, r in enumerate(d["overdue"])]
+            keys = [f"transfer|{r['pupil']}|{i}" for i, r in enumerate(transfers)]
+            keys += [f"staff|{r['staff']}|{i}" for i, r in enumerate(d["overdue"], len(keys))]
             self.table("#home-school", ("what", "who", "detail"), overview, keys + [f"-|-|{i}" for i in range(len(keys), len(overview))])
 
     def action_export_handbook(self) -> None:
@@ -110,6 +116,12 @@ class HomePane(Pane):
         app = getattr(self, "aid_waiting", {}).get(str(event.row_key.value))
         if app is not None and not self.app.when.is_history:
             open_step(self.app, app)
+
+    @on(DataTable.RowSelected, "#home-school")
+    def _accept_transfer(self, event: DataTable.RowSelected) -> None:
+        kind, pupil, _ = str(event.row_key.value).split("|")
+        if kind == "transfer" and not self.app.when.is_history:
+            self.app.action_record("transfer_accept", {"PUPIL_ID": pupil})
 
     @on(DataTable.RowSelected, "#home-mine")
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -114,6 +114,8 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
                 detail = f"{detail} {t('pupil.withheld')}"
             if r["corrects"]:
                 detail = "→ #" + str(self.seq_of.get(r["corrects"], "?"))
+            if r.get("school"):  # an entry of the school the pupil came from (read only)
+                detail = t("pupil.from_school", school=r["school_name"] or r["school"], detail=detail)
             if getattr(e, "note", "") or (e.type == "ContactMade" and has_said(e)):
                 detail = f"{detail} ✎".strip()  # it has a note or what was said: shown under the table
             table.add_row(
