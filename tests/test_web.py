@@ -385,6 +385,43 @@ def test_what_is_recorded_in_the_browser_is_the_signed_in_persons_and_says_web(d
     assert (newest["type"], newest["actor"], newest["source"]) == ("ContactMade", LEADER, "web")
 
 
+@needs_chromium
+def test_an_export_in_the_browser_is_downloaded_and_leaves_no_copy_on_the_server(demo, server, tmp_path):
+    """admin signs in and presses `x` on Home (the statistics table): the browser receives the
+    .xlsx as a download (Browser.setDownloadBehavior into a folder of the test), openpyxl reads
+    it, and no .xlsx is left anywhere in the server's home (its export folder included)."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+
+    async def go():
+        async with Chromium(tmp_path) as browser:
+            await browser.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads))
+            await browser.open(server["url"])
+            await browser.wait_for("the sign-in screen", signin_shown)
+            await browser.sign_in(LEADER, PASSWORD)
+            await browser.wait_for("admin's Home", lambda s: home_shown(s) and "20230107" in s)
+            keys = dict(key="Tab", code="Tab", windowsVirtualKeyCode=9, nativeVirtualKeyCode=9)
+            for kind in ("keyDown", "keyUp"):  # into the Home tab's first table, whose keys `x` is one of
+                await browser.call("Input.dispatchKeyEvent", type=kind, **keys)
+            await asyncio.sleep(0.3)
+            await browser.type("x")
+            await browser.wait_for("the download said", lambda s: ZH["export.delivered"].split("}")[1][:8] in s)
+            deadline = time.monotonic() + 60
+            while not [p for p in downloads.glob("*.xlsx")]:
+                assert time.monotonic() < deadline, f"no download; the screen:\n{await browser.screen()}"
+                await asyncio.sleep(0.3)
+            await browser.screenshot("downloaded")
+
+    run(go())
+    [got] = list(downloads.glob("*.xlsx"))
+    time.sleep(0.5)  # the browser renames the partial file when done
+    import openpyxl
+
+    book = openpyxl.load_workbook(got, read_only=True)
+    assert book.sheetnames
+    assert not list(demo["home"].rglob("*.xlsx")), list(demo["home"].rglob("*.xlsx"))
+
+
 def listening(port: int) -> set[str]:
     """The local addresses with a socket listening on this TCP port (Linux's /proc/net)."""
     found = set()
