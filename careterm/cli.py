@@ -1168,6 +1168,7 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", default="8000")
     p.add_argument("--public-url", metavar="URL")
+    p.add_argument("--max-sessions", metavar="N")
     p.add_argument("--browser-session", action="store_true")
     _paperwork_commands(command, view, group)
     _district_commands(command, group)

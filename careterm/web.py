@@ -48,6 +48,11 @@ from events.errors import Refused
 from events.store import is_postgres
 
 PORTS = range(1, 65536)
+# browsers served at once by default (`--max-sessions`): each is an app process of its own, and
+# one that has not signed in yet costs as much as one that has, so a page opened in a loop by
+# anyone who can reach the server must not start processes without end
+MAX_SESSIONS = 20
+SESSIONS = range(1, 1001)
 # what a browser process never takes from the server's environment: who it is
 IDENTITY_ENV = ("CARETERM_TOKEN", "CARETERM_USER")
 # hosts that mean every address of the machine: the page then needs the address browsers use
@@ -148,6 +153,9 @@ def serve(s: Session) -> int:
     port = check_port(a.port)
     host = a.host.strip()
     public = public_url(host, port, a.public_url)
+    most = parse_int(a.max_sessions, "--max-sessions") if a.max_sessions is not None else MAX_SESSIONS
+    if most not in SESSIONS:
+        raise Refused("--max-sessions", "out_of_range", value=most, low=SESSIONS.start, high=SESSIONS.stop - 1)
     s.store()  # a missing store, or its missing key, is said now, not in each browser
     s.schools()
     s.set_language()
@@ -160,7 +168,7 @@ def serve(s: Session) -> int:
     folder = page_folder(t)
     server = _server_class()(
         browser_command(), host=host, port=port, title="careterm", public_url=public, templates_path=folder,
-        allowed=allowed_origins(host, port, public),
+        allowed=allowed_origins(host, port, public), most=most,
         said=t("web.serving", url=public, host=url_host(host), port=port, store=_shown_store(os.environ["CARETERM_STORE"])),
     )
     s.close()  # each browser process opens the store itself
@@ -222,9 +230,10 @@ def _server_class():
     from textual_serve.server import Server
 
     class CaretermServer(Server):
-        def __init__(self, command: str, *, allowed: frozenset[str], said: str, **kw: Any):
+        def __init__(self, command: str, *, allowed: frozenset[str], said: str, most: int, **kw: Any):
             super().__init__(command, **kw)
-            self.allowed, self.said = allowed, said
+            self.allowed, self.said, self.most = allowed, said, most
+            self.open = 0  # browsers served now (each an app process)
 
         async def on_startup(self, app) -> None:
             print(self.said, flush=True)  # instead of textual-serve's banner (English)
@@ -237,7 +246,13 @@ def _server_class():
         async def handle_websocket(self, request):
             if not origin_allowed(request.headers.get("Origin"), self.allowed):
                 raise web.HTTPForbidden()
-            return await super().handle_websocket(request)
+            if self.open >= self.most:  # the page says the session ended; the next try may get in
+                raise web.HTTPServiceUnavailable()
+            self.open += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.open -= 1
 
     return CaretermServer
 

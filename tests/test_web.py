@@ -474,6 +474,43 @@ def test_a_websocket_from_another_site_is_refused(server):
     run(go())
 
 
+def test_no_more_browsers_than_max_sessions_are_served_at_once(demo, tmp_path):
+    """`--max-sessions 2`: two websockets get an app each; a third, while they are open, is
+    refused with 503 and starts no process; once one closes, a new one gets in. A bad number is
+    refused naming the option."""
+    import aiohttp
+
+    refused = careterm(demo["env"], "--store", str(demo["store"]), "web", "--max-sessions", "0")
+    assert refused.returncode == 1 and "--max-sessions" in refused.stderr, refused
+
+    async def go(port: int, proc) -> None:
+        url = f"ws://127.0.0.1:{port}/ws?width=80&height=24"
+        async with aiohttp.ClientSession() as http:
+            first = await http.ws_connect(url)
+            second = await http.ws_connect(url)
+            for ws in (first, second):
+                assert (await asyncio.wait_for(ws.receive(), 30)).type == aiohttp.WSMsgType.BINARY
+            with pytest.raises(aiohttp.WSServerHandshakeError) as busy:
+                await http.ws_connect(url)
+            assert busy.value.status == 503
+            assert len(app_processes(proc.pid)) == 2
+            await first.close()
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    third = await http.ws_connect(url)
+                    break
+                except aiohttp.WSServerHandshakeError:
+                    assert time.monotonic() < deadline, "the freed place was never given again"
+                    await asyncio.sleep(0.3)
+            assert (await asyncio.wait_for(third.receive(), 30)).type == aiohttp.WSMsgType.BINARY
+            await third.close()
+            await second.close()
+
+    with web_server(demo["env"], demo["store"], tmp_path / "web.log", "--max-sessions", "2") as (port, proc):
+        run(go(port, proc))
+
+
 def app_processes(server_pid: int) -> list[int]:
     """The server's children: one app process per browser connection."""
     found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server_pid)], capture_output=True, text=True).stdout
