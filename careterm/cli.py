@@ -1431,12 +1431,14 @@ def _allowed_by_name(t: Translator, args: argparse.Namespace, refused: Refused) 
 def joined_words(argv: list[str]) -> list[str]:
     """`transfer accept P1` as the one command `transfer accept` (actions.Action.spaced): its
     first word is also a command of its own (`transfer P1 --to S`)."""
+    # the command's place: the first word that is neither an option nor a global option's value
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 1 if "=" in argv[i] or argv[i] in ("--json", "-h", "--help") else 2
     for action in actions.ACTIONS:
-        if action.spaced:
-            words = list(action.words)
-            for i in range(len(argv) - len(words) + 1):
-                if argv[i:i + len(words)] == words:
-                    return argv[:i] + [action.path] + argv[i + len(words):]
+        words = list(action.words)
+        if action.spaced and argv[i:i + len(words)] == words and "--to" not in argv[i + len(words):]:
+            return argv[:i] + [action.path] + argv[i + len(words):]
     return argv
 
 

@@ -718,6 +718,8 @@ def accept_transfer(schools: Schools, ctx: Context, pupil_id: str, *, new_id: st
              if sent.pupil == pupil_id]
     if not found:
         raise Refused("PUPIL_ID", "no_incoming_transfer", pupil=pupil_id)
+    if len({sid for sid, _ in found}) > 1:  # ids are each school's own: two schools sent a "P1"
+        raise Refused("PUPIL_ID", "incoming_transfer_ambiguous", pupil=pupil_id, schools=sorted({sid for sid, _ in found}))
     sender_id, sent = max(found, key=lambda f: f[1].date)
     if day < sent.date:
         raise Refused("--date", "before_transfer_sent", pupil=pupil_id, date=day, sent=sent.date)

@@ -44,7 +44,10 @@ def transfers(index: T.Index, school: SchoolModel, others: Mapping[str, SchoolMo
     """`others`: the models of the schools at the other end that are needed (the senders of
     transfers not yet accepted); `schools`: id -> name of the store's schools."""
     V.require_view(viewer, "transfers")
-    incoming = [_row(r, day, others.get(r.sender), school, schools) for r in index.incoming(school.id) if r.sent <= day]
+    # a transfer withdrawn before it was accepted (retracted, or the pupil came back) never gave
+    # this school the pupil: it is not shown here, not even by name
+    incoming = [row for row in (_row(r, day, others.get(r.sender), school, schools)
+                                for r in index.incoming(school.id) if r.sent <= day) if not row["withdrawn"]]
     outgoing = [_row(r, day, school, others.get(r.to), schools) for r in index.outgoing(school.id) if r.sent <= day]
     order = lambda row: (row["sent"], row["pupil"])  # noqa: E731
     return {"as_of": day.isoformat(), "incoming": sorted(incoming, key=order), "outgoing": sorted(outgoing, key=order)}

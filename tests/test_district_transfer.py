@@ -132,7 +132,8 @@ def test_a_pupil_sent_within_the_district_is_accepted_with_the_file(store_url):
 
 def test_a_transfer_to_a_name_is_not_a_district_transfer_and_a_withdrawn_one_cannot_be_accepted(store_url):
     """`--to 县一中` (no school of the store) records a plain transfer out: nobody receives it.
-    A transfer to s2 retracted before it is accepted shows as withdrawn and cannot be accepted."""
+    A transfer to s2 retracted before it is accepted is gone from s2's list, shows as withdrawn
+    in s1's, and cannot be accepted. A pupil whose id is "accept" is still transferred."""
     s = dict(store=store_url)
     two_schools(s)
     plain = ok(careterm("--school", "s1", "transfer", "P1", "--to", "县一中", "--date", "2025-09-15", "--json",
@@ -145,10 +146,17 @@ def test_a_transfer_to_a_name_is_not_a_district_transfer_and_a_withdrawn_one_can
     sent = ok(careterm("--school", "s1", "transfer", "P1", "--to", "s2", "--date", "2025-09-16", "--json",
                        actor="boss", **s)).json()
     ok(careterm("--school", "s1", "retract", sent[0]["id"], "--reason", "家长改变主意", actor="boss", **s))
-    incoming = ok(careterm("--school", "s2", "transfers", "--json", signin="li", **s)).json()["incoming"]
-    assert [(r["pupil"], r["withdrawn"], r["accepted"]) for r in incoming] == [("P1", True, None)]
+    # the school it was sent to no longer sees the pupil, not even by name; the sender sees it withdrawn
+    assert ok(careterm("--school", "s2", "transfers", "--json", signin="li", **s)).json()["incoming"] == []
+    outgoing = ok(careterm("--school", "s1", "transfers", "--json", signin="boss", **s)).json()["outgoing"]
+    assert [(r["pupil"], r["withdrawn"], r["accepted"]) for r in outgoing] == [("P1", True, None)]
     refused = careterm("--school", "s2", "transfer", "accept", "P1", "--id", "N1", actor="li", **s)
     assert refused.code == 1 and "P1" in refused.err, refused
+    ok(careterm("--school", "s1", "pupil", "add", "accept", "--name", "小安", "--gender", "F", "--birth", "2016-03-01",
+                "--grade", "3", "--class", "1", "--date", OPENED, actor="boss", **s))
+    odd = ok(careterm("--school", "s1", "transfer", "accept", "--to", "县一中", "--date", "2025-09-16", "--json",
+                      actor="boss", **s)).json()
+    assert (odd[0]["type"], odd[0]["data"]["pupil"]) == ("PupilTransferred", "accept")
     # a teacher of the receiving school may not see the list
     assert careterm("--school", "s2", "transfers", "--json", signin="T9", **s).code == 1
 
