@@ -319,14 +319,14 @@ def test_the_command_palette_speaks_chinese(facts, store_path):
             await started(app, pilot)
             assert not [w for w in ENGLISH if w in S.screen_text(app)], S.screen_text(app)
             await S.send_keys(pilot, "ctrl+p")
-            await pilot.pause(0.5)
+            # the palette gathers its commands in the background: wait for them, not a fixed time
+            await S.wait_for(pilot, lambda: "主题" in S.screen_text(app) and "退出" in S.screen_text(app), 10, "the palette")
             text = S.screen_text(app)
-            assert "主题" in text and "退出" in text, text
             assert not [w for w in ENGLISH if w in text], text
             await S.send_keys(pilot, *"qqqqqq")
-            await pilot.pause(1.0)
+            await S.wait_for(pilot, lambda: "没有" in S.screen_text(app), 10, "no matches")
             text = S.screen_text(app)
-            assert "没有" in text and not [w for w in ENGLISH if w in text], text
+            assert not [w for w in ENGLISH if w in text], text
 
     run(go())
 

@@ -11,7 +11,7 @@ from textual.worker import get_current_worker
 
 from careterm.tui.bindings import translate_bindings
 from careterm.tui.messages import Loaded, ReportsWorkErrors
-from careterm.tui.plain import plain_cells
+from careterm.tui.plain import fill_table
 
 
 class Pane(ReportsWorkErrors, Widget):
@@ -57,19 +57,9 @@ class Pane(ReportsWorkErrors, Widget):
     def table(
         self, selector: str, columns: tuple[str, ...], rows: list[tuple], keys: list[str] | None = None, widest: int = 40
     ) -> DataTable:
-        from rich.cells import cell_len
-
         table = self.query_one(selector, DataTable)
         cursor = table.cursor_row
-        table.clear(columns=True)
-        # widths from the content, set here: a table filled before its tab was ever laid out
-        # would otherwise keep the widths of its headers
-        labels = [self.t(f"col.{c}") for c in columns]
-        for i, label in enumerate(labels):
-            width = max([cell_len(label)] + [cell_len(str(row[i])) for row in rows[:500]])
-            table.add_column(label, width=min(width, widest))
-        for i, row in enumerate(rows):  # what people typed is drawn as text, never as markup
-            table.add_row(*plain_cells(*row), key=keys[i] if keys else None)
+        fill_table(table, [self.t(f"col.{c}") for c in columns], rows, keys, widest)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         return table

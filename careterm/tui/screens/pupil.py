@@ -16,7 +16,7 @@ from careterm.said import FACTS, has_said, keyed_parts
 from careterm.shown import local_time, money, printable
 from careterm.tui.bindings import Translated
 from careterm.tui.messages import Loaded, ReportsWorkErrors
-from careterm.tui.plain import plain_cells
+from careterm.tui.plain import fill_table
 from careterm.tui.words import status_cell
 
 
@@ -105,8 +105,7 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
         self.seq_of = {r["id"]: r["seq"] for r in d["timeline"]}
         self.rows = {r["id"]: r for r in d["timeline"]}
         table = self.query_one("#pupil-timeline", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(t(f"col.{c}") for c in ("date", "type", "detail", "actor", "recorded_at", "flags")))
+        rows, keys = [], []
         for r in reversed(d["timeline"]):
             e = r["event"]
             detail = detail_of(t, e)
@@ -118,17 +117,11 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
                 detail = t("pupil.from_school", school=r["school_name"] or r["school"], detail=detail)
             if getattr(e, "note", "") or (e.type == "ContactMade" and has_said(e)):
                 detail = f"{detail} ✎".strip()  # it has a note or what was said: shown under the table
-            table.add_row(
-                *plain_cells(
-                    r["date"],
-                    t(f"type.{r['type']}"),
-                    detail,
-                    r["actor"],
-                    local_time(r["recorded_at"], d["zone"]),
-                    ",".join(t(f"flag.{f}") for f in r["flags"]),
-                ),
-                key=r["id"],
-            )
+            flags = ",".join(t(f"flag.{f}") for f in r["flags"])
+            rows.append((r["date"], t(f"type.{r['type']}"), detail, r["actor"], local_time(r["recorded_at"], d["zone"]), flags))
+            keys.append(r["id"])
+        columns = ("date", "type", "detail", "actor", "recorded_at", "flags")
+        fill_table(table, [t(f"col.{c}") for c in columns], rows, keys, widest=60)
         self.show_entry(table)
 
     @on(DataTable.RowHighlighted, "#pupil-timeline")
