@@ -32,7 +32,7 @@ def steps(*actions):
             else:
                 await S.send_keys(pilot, *action)
             await S.settle(pilot)
-        await S.settle(pilot)
+        await S.steady(pilot)
 
     return run_before
 

@@ -204,6 +204,29 @@ async def settle(pilot, timeout: float = 10.0) -> None:
     await wait_for(pilot, lambda: not _busy(pilot.app), timeout, "workers to finish")
 
 
+async def steady(pilot, quiet: float = 0.3, timeout: float = 10.0) -> None:
+    """Wait until no worker runs and the screen has not changed for `quiet` seconds.
+
+    A screenshot taken while a late paint (a table's widths, a menu closing, the focus moving
+    after a refusal) is still on its way differs from the reference on a loaded machine.
+    """
+    from textual.widgets import Input, TextArea
+
+    await settle(pilot, timeout)
+    for field in [*pilot.app.screen.query(Input), *pilot.app.screen.query(TextArea)]:
+        field.cursor_blink = False  # a blinking cursor is shown or not by the clock: hold it shown
+    deadline = time.monotonic() + timeout
+    last, since = screen_text(pilot.app), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen kept changing:\n" + last)
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+        now = screen_text(pilot.app)
+        if now != last or _busy(pilot.app):
+            last, since = now, time.monotonic()
+
+
 def screen_text(app) -> str:
     """What the terminal shows, as plain text (for assertions and for reading failures)."""
     import io
