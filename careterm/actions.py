@@ -21,8 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from careterm.values import parse_date, parse_int, split_list
-from events import commands as C
+from careterm.values import parse_date, parse_guardian, parse_int, parse_parent, split_list
 from events import rules
 from events.errors import Refused
 
@@ -126,7 +125,10 @@ class Action:
         return next((f for f in self.fields if f.name == name or f.key == name.lstrip("-").replace("-", "_")), None)
 
     def call(self) -> Callable:
-        """The command function, looked up when called (the commands module may be replaced)."""
+        """The command function, looked up when called: a view's command line never imports the
+        write side (start-up time)."""
+        from events import commands as C
+
         return getattr(C, self.command)
 
 
@@ -183,14 +185,14 @@ def _pupil_fields(adding: bool) -> tuple[Field, ...]:
         opt("--grade", "int", span=rules.GRADES, core=True),
         opt("--class", "int", key="class_" if adding else "class", span=rules.CLASSES, dest="class_", core=True),
         Field("--phone", arg="phone" if adding else "changes.phone", default="" if adding else None),
-        opt("--guardian", "person", parse=C.parse_guardian, metavar="NAME,RELATION,PHONE"),
-        opt("--parent", "person", key="parents", parse=C.parse_parent, repeated=True, default=[] if adding else None,
+        opt("--guardian", "person", parse=parse_guardian, metavar="NAME,RELATION,PHONE"),
+        opt("--parent", "person", key="parents", parse=parse_parent, repeated=True, default=[] if adding else None,
             metavar="NAME,RELATION,WORKPLACE,PHONE"),
     ]
     # the profile's texts: in a registration a blank one is no text; in an amendment it clears it
     fields += [
         Field(f"--{key}", arg=f"profile.{key}" if adding else f"changes.{key}", blank_is_absent=adding)
-        for key in C.PROFILE_FIELDS
+        for key in rules.PROFILE_FIELDS
     ]
     category = dict(kind="choice", choices=rules.CATEGORIES, prefix="category.", repeated=True, default=[])
     if adding:

@@ -14,16 +14,19 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from careterm import actions, shown
+from careterm import shown
 from careterm.i18n import LANGS, Translator
 from careterm.identity import NotSignedIn, Proven
 from careterm.values import parse_date, parse_int, parse_time
 from careterm.workspace import Workspace
-from events import commands as C
 from events.errors import Refused
 from events.store import StoreError, StoreMissing, is_postgres
+
+if TYPE_CHECKING:  # the write side is imported by the commands that write (start-up time)
+    from careterm import actions
+    from events import commands as C
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_STORE, EXIT_SIGNIN = 0, 1, 2, 3, 4
 
@@ -140,6 +143,8 @@ def _init(s: Session, a: argparse.Namespace, hashed: str) -> int:
     service = Service(store, school=a.school_id) if a.school_id else Service(store)
     s._service = service
     today = service.today(None)
+    from events import commands as C
+
     ctx = C.Context(
         school=a.school_id or "s1",
         actor=actor,
@@ -255,6 +260,8 @@ def _remove_abandoned(prefix: str) -> None:
 def cmd_action(s: Session) -> int:
     """Any declared write action (careterm/actions.py): its options' values, then its command.
     A second identical entry that day (a contact, an activity) is recorded and said on stderr."""
+    from careterm import actions
+
     action = s.args.declared
     values = actions.values_from(action, lambda f: getattr(s.args, f.key, None))
     repeats = actions.repeated_entries(action, values)
@@ -878,6 +885,7 @@ def _named_staff(s: Session, name: str, staff_id: str) -> str:
 
 def _record_password(s: Session, school: str, staff_id: str, hashed: str, *, once: bool) -> list:
     from careterm import identity as I
+    from events import commands as C
 
     events = s.record(lambda schools, ctx: C.set_password(schools, ctx, staff_id, once=once))
     I.set_password(s.store(), school, staff_id, hashed=hashed, once=once, now=_now(s))
@@ -902,6 +910,8 @@ def cmd_whoami(s: Session) -> int:
 
 def cmd_staff_password(s: Session) -> int:
     """`staff password STAFF_ID [--once]`: one's own, or (an admin) anyone's."""
+    from careterm import actions
+
     action = s.args.declared
     values = actions.values_from(action, lambda f: getattr(s.args, f.key, None))
     staff_id, once = values["STAFF_ID"], values["--once"]
@@ -924,6 +934,7 @@ def _live_tokens(s: Session) -> list[dict]:
 
 
 def cmd_token_create(s: Session) -> int:
+    from careterm import actions
     from careterm import identity as I
 
     values = actions.values_from(s.args.declared, lambda f: getattr(s.args, f.key, None))
@@ -931,6 +942,8 @@ def cmd_token_create(s: Session) -> int:
     now = _now(s)
     expires = now + dt.timedelta(days=days)
     taken = [t["name"] for t in I.tokens(s.store(), s.school_id(), s.actor)]
+    from events import commands as C
+
     events = s.record(lambda schools, ctx: C.create_token(schools, ctx, name=values["--name"], expires=expires, taken=taken))
     name = events[0].name
     token = I.new_token(s.store(), s.school_id(), s.actor, name, expires, now=now)
@@ -956,6 +969,8 @@ def cmd_token_revoke(s: Session) -> int:
     name = s.args.name
     key = I.find_token(s.store(), s.school_id(), s.actor, name)
     known = [name] if key is not None else []
+    from events import commands as C
+
     events = s.record(lambda schools, ctx: C.revoke_token(schools, ctx, name=name, known=known))
     I.drop_token(s.store(), key)
     s.print_events(events)
@@ -1061,8 +1076,31 @@ def _globals(p: argparse.ArgumentParser, default: Any, *, school: bool = True) -
     p.add_argument("--key-file", dest="key_file", default=default, metavar="PATH")
 
 
-def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
-    """The command line in one language (t: its catalog; default Chinese)."""
+class _Skipped:
+    """A subcommand not built: `build_parser(only=…)` builds the one command being run (every
+    subcommand's parser costs the start-up of each command line), and this takes the calls
+    that would have built the others."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kw: self
+
+
+_SKIPPED = _Skipped()
+
+
+def command_word(argv: Sequence[str]) -> tuple[int, str | None]:
+    """Where the command is in a command line, and its first word: the first word that is
+    neither an option nor a global option's value."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 1 if "=" in argv[i] or argv[i] in ("--json", "-h", "--help") else 2
+    return i, (argv[i] if i < len(argv) else None)
+
+
+def build_parser(t: Translator | None = None, only: str | None = None) -> argparse.ArgumentParser:
+    """The command line in one language (t: its catalog; default Chinese). `only`: the first
+    word of the command to run: the other commands are left out (unknown, the whole tree is
+    built, for the message listing them)."""
     t = t or Translator()
     _speak(t)
     parser = Parser(prog="careterm")
@@ -1083,8 +1121,14 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
+    made: set[str] = set()  # the top-level commands built
+
     def command(name: str, handler, *, write: bool = True, parent=sub, parents=None, signin: bool = True,
                 **kw) -> argparse.ArgumentParser:
+        if parent is sub:
+            if only is not None and name != only:
+                return _SKIPPED  # type: ignore[return-value]
+            made.add(name)
         p = parent.add_parser(name, parents=parents or [writing if write else common], **kw)
         p.set_defaults(handler=handler, signin=signin)  # signin: a signed-in staff member is needed
         return p
@@ -1104,18 +1148,28 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     groups: dict[str, Any] = {}
 
     def group(word: str):
+        if only is not None and word != only:
+            return _SKIPPED
         if word not in groups:
+            made.add(word)
             groups[word] = sub.add_parser(word).add_subparsers(dest=f"{word}_command", parser_class=Parser, required=True)
         return groups[word]
 
-    for action in actions.ACTIONS:
-        *head, last = action.words
-        handler = globals()[f"cmd_{action.handler}"] if action.handler else cmd_action
-        if action.spaced:
-            head, last = [], action.path
-        p = command(last, handler, parent=group(head[0]) if head else sub)
-        p.set_defaults(declared=action)
-        _declared_options(p, action)
+    def write_actions() -> None:
+        from careterm import actions
+
+        for action in actions.ACTIONS:
+            *head, last = action.words
+            handler = globals()[f"cmd_{action.handler}"] if action.handler else cmd_action
+            if action.spaced:
+                head, last = [], action.path
+            p = command(last, handler, parent=group(head[0]) if head else sub)
+            if p is not _SKIPPED:
+                p.set_defaults(declared=action)
+                _declared_options(p, action)
+
+    if only is None:
+        write_actions()
     staff, aid = group("staff"), group("aid")
     command("list", cmd_staff_list, parent=staff, parents=[viewing])
     command("list", cmd_keys_list, parent=group("keys"), write=False)
@@ -1172,6 +1226,10 @@ def build_parser(t: Translator | None = None) -> argparse.ArgumentParser:
     p.add_argument("--browser-session", action="store_true")
     _paperwork_commands(command, view, group)
     _district_commands(command, group)
+    if only is not None and (only not in made or only in groups):
+        write_actions()  # a write action, or a group holding some (`staff add` beside `staff list`)
+        if only not in made:
+            return build_parser(t)  # no such command: argparse names them all
     for found in groups.values():
         found.metavar = "|".join(found.choices)
     _words(parser, t, "")
@@ -1355,6 +1413,15 @@ def _words(parser: argparse.ArgumentParser, t: Translator, path: str) -> None:
 def parser_language(argv: Sequence[str]) -> str:
     """The language to build the parser in, known before parsing: --lang, else CARETERM_LANG,
     else the store's language (a SQLite file's directory is cheap to read), else Chinese."""
+    lang, probe = _language_and_probe(argv)
+    if probe is not None:
+        probe.close()
+    return lang
+
+
+def _language_and_probe(argv: Sequence[str]) -> "tuple[str, Workspace | None]":
+    """parser_language, and the workspace opened on a SQLite store to read it (None when none
+    was): the command's session takes its open store over rather than opening it again."""
     from careterm.i18n import DEFAULT_LANG
 
     def option(name: str) -> str | None:
@@ -1367,23 +1434,23 @@ def parser_language(argv: Sequence[str]) -> str:
 
     lang = option("--lang") or os.environ.get("CARETERM_LANG")
     if lang:
-        return lang if lang in LANGS else DEFAULT_LANG
+        return (lang if lang in LANGS else DEFAULT_LANG), None
     url = option("--store") or os.environ.get("CARETERM_STORE")
+    probe = None
     try:
         if url is None:
             from events.store import default_store_path
 
             url = str(default_store_path())
         if is_postgres(url) or not os.path.isfile(os.path.expanduser(url)):
-            return DEFAULT_LANG  # a server is not asked only for the words of the help
+            return DEFAULT_LANG, None  # a server is not asked only for the words of the help
         probe = Workspace(url, school=option("--school"))
-        try:
-            probe.set_language()
-            return probe.t.lang
-        finally:
-            probe.close()
+        probe.set_language()
+        return probe.t.lang, probe
     except Exception:  # noqa: BLE001 - any trouble with the store is said later, in words
-        return DEFAULT_LANG
+        if probe is not None:
+            probe.close()
+        return DEFAULT_LANG, None
 
 
 # --- enumerated values by code or by name -----------------------------------------------------
@@ -1398,7 +1465,11 @@ def _view_enumerations() -> dict[str, tuple[str, Sequence[str]]]:
     return {"type": ("type.", tuple(BY_NAME)), "flag": ("flag.", FLAGS)}
 
 
-code_of = actions.code_of  # the code a person meant, by its code or its name in either catalog
+def code_of(value: str, prefix: str, codes):
+    """The code a person meant, by its code or its name in either catalog (careterm.actions)."""
+    from careterm import actions
+
+    return actions.code_of(value, prefix, codes)
 
 
 def by_name(args: argparse.Namespace) -> None:
@@ -1428,13 +1499,20 @@ def _allowed_by_name(t: Translator, args: argparse.Namespace, refused: Refused) 
     return params
 
 
+# the first words of the actions of two words joined into one command (actions.Action.spaced): a
+# command line that starts otherwise is not looked at (and careterm.actions not imported); a test
+# checks this against the declarations
+SPACED_FIRST_WORDS = ("transfer",)
+
+
 def joined_words(argv: list[str]) -> list[str]:
     """`transfer accept P1` as the one command `transfer accept` (actions.Action.spaced): its
     first word is also a command of its own (`transfer P1 --to S`)."""
-    # the command's place: the first word that is neither an option nor a global option's value
-    i = 0
-    while i < len(argv) and argv[i].startswith("-"):
-        i += 1 if "=" in argv[i] or argv[i] in ("--json", "-h", "--help") else 2
+    i, word = command_word(argv)
+    if word not in SPACED_FIRST_WORDS:
+        return argv
+    from careterm import actions
+
     for action in actions.ACTIONS:
         words = list(action.words)
         if action.spaced and argv[i:i + len(words)] == words and "--to" not in argv[i + len(words):]:
@@ -1446,14 +1524,26 @@ def main(argv: Sequence[str] | None = None, *, proven: "Proven | None" = None) -
     """Run one command line. `proven`: an identity the caller has already proven (the SSH
     forced command's key), used instead of a session or a token."""
     argv = joined_words(sys.argv[1:] if argv is None else list(argv))
-    parser = build_parser(Translator(parser_language(argv)))
-    args = parser.parse_args(argv)
-    args._parser = parser
-    by_name(args)
-    if getattr(args, "store", None) is not None and not str(args.store).strip():
-        # `--store ""` (an unset variable in a script) silently meant the default store
-        parser.error(Translator(parser_language(argv))("usage.empty_store"))
-    session = Session(args, proven)
+    word = command_word(argv)[1]
+    # the parser of the command run, or the whole tree for the help (no command, or -h before it)
+    only = None if word is None or "-h" in argv[:argv.index(word)] or "--help" in argv[:argv.index(word)] else word
+    lang, probe = _language_and_probe(argv)
+    try:
+        parser = build_parser(Translator(lang), only)
+        args = parser.parse_args(argv)
+        args._parser = parser
+        by_name(args)
+        if getattr(args, "store", None) is not None and not str(args.store).strip():
+            # `--store ""` (an unset variable in a script) silently meant the default store
+            parser.error(Translator(lang)("usage.empty_store"))
+        session = Session(args, proven)
+        if (probe is not None and probe.url == session.url and session.key_file is None
+                and getattr(args, "signin", False)):  # a command on a store that exists (not init, demo)
+            session.take_store(probe)  # the store read for the language, opened once
+            probe = None
+    finally:
+        if probe is not None:
+            probe.close()
     if session.lang_override and session.lang_override not in LANGS:
         message = session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)})
         print(f"{session.t('error')}: {message}", file=sys.stderr)

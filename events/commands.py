@@ -543,20 +543,6 @@ def inspect_handbook(schools: Schools, ctx: Context, staff_id: str, *, result: s
 # --- pupils --------------------------------------------------------------------------------
 
 
-def parse_guardian(value: str) -> Person:
-    parts = [p.strip() for p in value.split(",")]
-    if len(parts) != 3 or not parts[0]:
-        raise Refused("--guardian", "bad_guardian", value=value)
-    return Person(name=parts[0], relation=parts[1], phone=parts[2])
-
-
-def parse_parent(value: str) -> Person:
-    parts = [p.strip() for p in value.split(",")]
-    if len(parts) != 4 or not parts[0]:
-        raise Refused("--parent", "bad_parent", value=value)
-    return Person(name=parts[0], relation=parts[1], workplace=parts[2], phone=parts[3])
-
-
 PROFILE_FIELDS = rules.PROFILE_FIELDS
 
 

@@ -11,6 +11,7 @@ stood at a time) folds from zero with only the events recorded by then.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from typing import Iterable
 
 import msgspec
@@ -145,7 +146,13 @@ def _saved_model(saved: tuple[int, int, bytes | None] | None) -> tuple[int, Scho
     if saved[2] is None:
         return 0, None, True
     try:
-        return saved[1], decoder.decode(saved[2]), False
+        # a model is a few hundred thousand objects that live as long as it does: the collector
+        # would walk them as they are made (the decode's time again, 10 ms on the demo), then
+        # at each of its later passes; frozen, they are freed by their counts all the same
+        with paused_gc():
+            model = decoder.decode(saved[2])
+            gc.freeze()
+        return saved[1], model, False
     except (msgspec.DecodeError, msgspec.ValidationError, OverflowError, ValueError):
         return 0, None, True
 

@@ -465,3 +465,37 @@ def test_a_declared_span_is_the_range_the_command_allows(sqlite_base, tmp_path):
                 argv += [name, str(value)]
             code, _, err = _main(url, "admin", *argv)
             assert code == 1 and name in err, (path, name, value, err)
+
+
+def test_the_parser_of_one_command_is_that_command_of_the_whole_tree():
+    """build_parser(only=WORD) builds the command run: for every top-level word its options,
+    positionals and subcommands are those the whole tree gives it (the help lists them all)."""
+    import argparse
+
+    from careterm.cli import build_parser
+
+    def shape(parser: argparse.ArgumentParser) -> dict:
+        found = {}
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                found["sub"] = {name: shape(p) for name, p in action.choices.items()}
+            else:
+                found[action.dest] = (tuple(action.option_strings), action.required, action.default, action.metavar, action.help)
+        return found
+
+    whole = shape(build_parser())["sub"]
+    assert len(whole) > 40
+    for word, expected in whole.items():
+        alone = shape(build_parser(only=word))["sub"]
+        assert list(alone) == [word], word
+        assert alone[word] == expected, word
+    assert list(shape(build_parser(only="no-such-command"))["sub"]) == list(whole)
+
+
+def test_the_words_joined_before_parsing_are_those_declared():
+    """careterm.cli.SPACED_FIRST_WORDS (read without importing the declarations) holds the
+    first word of every action of two words that is one command (`transfer accept`)."""
+    from careterm import actions
+    from careterm.cli import SPACED_FIRST_WORDS
+
+    assert set(SPACED_FIRST_WORDS) == {a.words[0] for a in actions.ACTIONS if a.spaced}

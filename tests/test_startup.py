@@ -52,3 +52,33 @@ def test_cli_commands_do_not_import_textual(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0, 0, 1, 0, 0, 0, 0] []", result.stdout
+
+
+def test_a_view_does_not_import_the_write_side(tmp_path):
+    """`queue --json` on a store with a school: neither events.commands (the write side, its
+    permissions table) nor careterm.actions (every action's declaration) is imported."""
+    store = tmp_path / "s.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import datetime as dt, io, os, sys
+        from careterm.cli import main
+
+        store = {str(store)!r}
+        sys.stdin = io.StringIO("password-123\\n")
+        assert main(["--store", store, "--as", "boss", "init", "--school", "X", "--password-stdin"]) == 0
+        from careterm.identity import new_token
+        from events.store import Store
+
+        with Store(store) as st:
+            os.environ["CARETERM_TOKEN"] = new_token(st, "s1", "boss", "t", dt.datetime(2999, 1, 1, tzinfo=dt.timezone.utc))
+        for name in [m for m in sys.modules if m.startswith(("careterm", "events", "projections"))]:
+            del sys.modules[name]
+        from careterm.cli import main
+
+        code = main(["--store", store, "queue", "--json"])
+        print(code, sorted(m for m in ("events.commands", "careterm.actions") if m in sys.modules))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout
