@@ -197,6 +197,9 @@ class Store:
         if clock is utc_now and hasattr(self.recorder, "server_time"):
             self.clock = self.recorder.server_time  # PostgreSQL: the server's clock, not this machine's
         self.mapper: MsgspecMapper = self.app.mapper  # type: ignore[assignment]
+        # (seq, recording time) of this store's last append: the recording time of the next one is
+        # never earlier, and while nobody appended since, the log need not be read to know it
+        self._last_stamp: tuple[int, dt.datetime] | None = None
         self.key_problem: keys.KeyProblem | None = None  # the key is missing or wrong
         self.key_made = False  # this process made the key file (init and demo say so)
         # True: encrypted; False: a store made before encryption (kept as it is);
@@ -303,6 +306,8 @@ class Store:
 
     def _last_entry_recorded_at(self) -> dt.datetime | None:
         head = self.head()
+        if self._last_stamp is not None and self._last_stamp[0] == head:
+            return self._last_stamp[1]  # this store's own last append is still the last entry
         for _, event in self.read(head - 1, upto=head) if head else ():
             return event.recorded_at
         return None
@@ -314,7 +319,10 @@ class Store:
             self._encrypt_new()
         stored = [self.mapper.to_stored_event(e) for e in events]
         try:
-            return list(self.recorder.insert_events(stored, expected_head=expected_head, school=school))
+            seqs = list(self.recorder.insert_events(stored, expected_head=expected_head, school=school))
+            if seqs and events and events[-1].recorded_at is not None:
+                self._last_stamp = (max(seqs), events[-1].recorded_at)  # the rows go in in order
+            return seqs
         except (HeadMoved, IntegrityError):
             raise
         except PersistenceError as e:
