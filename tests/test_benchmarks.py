@@ -65,5 +65,6 @@ def test_the_targets_benchmark_prints_every_figure_beside_its_target(tmp_path):
         for f in found:
             assert f["measured"] and f["measured"] > 0 and f["target"][:1] in "≤≥" and f["met"] in (True, False), f
     assert "raw scan" in figures["rebuild of 1 schools ÷ raw row scan (rates)"]["reference"]
-    assert "bare python" in next(f for n, f in figures.items() if n.startswith("view after one entry (")))["reference"]
+    view = next(f for name, f in figures.items() if name.startswith("view after one entry ("))
+    assert "bare python" in view["reference"]
     assert "| figure | measured | reference (same run) | target | met | missed by |" in done.stdout
