@@ -143,22 +143,24 @@ class StoreCipher:
     """AES-256-GCM with associated data; one AESGCM object for the store's life (cheap calls)."""
 
     def __init__(self, key: bytes):
+        from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         self._aead = AESGCM(key)
+        # kept here: an import statement in `decrypt` cost a microsecond per event, as much as
+        # the decryption itself (a rebuild decrypts millions)
+        self._invalid_tag = InvalidTag
 
     def encrypt(self, plaintext: bytes, aad: bytes = b"") -> bytes:
         nonce = os.urandom(NONCE_BYTES)
         return VERSION + nonce + self._aead.encrypt(nonce, plaintext, aad)
 
     def decrypt(self, stored: bytes, aad: bytes = b"") -> bytes:
-        from cryptography.exceptions import InvalidTag
-
         if stored[:1] != VERSION or len(stored) < 1 + NONCE_BYTES + TAG_BYTES:
             raise CannotDecrypt("not an encrypted value")
         try:
             return self._aead.decrypt(stored[1 : 1 + NONCE_BYTES], stored[1 + NONCE_BYTES :], aad)
-        except InvalidTag:
+        except self._invalid_tag:
             raise CannotDecrypt("does not authenticate under the key") from None
 
 
