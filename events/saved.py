@@ -148,7 +148,10 @@ def _saved_model(saved: tuple[int, int, bytes | None] | None) -> tuple[int, Scho
     try:
         # a model is a few hundred thousand objects that live as long as it does: the collector
         # would walk them as they are made (the decode's time again, 10 ms on the demo), then
-        # at each of its later passes; frozen, they are freed by their counts all the same
+        # at each of its later passes; frozen, they are freed by their counts all the same.
+        # Freezing freezes every object of the process: collect first, so that no garbage of a
+        # long session (the app's) is frozen with them
+        gc.collect()
         with paused_gc():
             model = decoder.decode(saved[2])
             gc.freeze()
