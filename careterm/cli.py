@@ -1097,7 +1097,7 @@ def command_word(argv: Sequence[str]) -> tuple[int, str | None]:
     return i, (argv[i] if i < len(argv) else None)
 
 
-def build_parser(t: Translator | None = None, only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(t: Translator | None = None, only: str | None = None, *, _actions: bool = False) -> argparse.ArgumentParser:
     """The command line in one language (t: its catalog; default Chinese). `only`: the first
     word of the command to run: the other commands are left out (unknown, the whole tree is
     built, for the message listing them)."""
@@ -1168,7 +1168,7 @@ def build_parser(t: Translator | None = None, only: str | None = None) -> argpar
                 p.set_defaults(declared=action)
                 _declared_options(p, action)
 
-    if only is None:
+    if only is None or _actions:
         write_actions()
     staff, aid = group("staff"), group("aid")
     command("list", cmd_staff_list, parent=staff, parents=[viewing])
@@ -1226,10 +1226,12 @@ def build_parser(t: Translator | None = None, only: str | None = None) -> argpar
     p.add_argument("--browser-session", action="store_true")
     _paperwork_commands(command, view, group)
     _district_commands(command, group)
-    if only is not None and (only not in made or only in groups):
-        write_actions()  # a write action, or a group holding some (`staff add` beside `staff list`)
-        if only not in made:
-            return build_parser(t)  # no such command: argparse names them all
+    if only is not None and not _actions and (only not in made or only in groups):
+        # a write action, or a group holding some (`staff add` beside `staff list`): built again
+        # with the actions in their place, so a group lists its subcommands in the same order
+        return build_parser(t, only, _actions=True)
+    if only is not None and only not in made:
+        return build_parser(t)  # no such command: argparse names them all
     for found in groups.values():
         found.metavar = "|".join(found.choices)
     _words(parser, t, "")
@@ -1515,7 +1517,8 @@ def joined_words(argv: list[str]) -> list[str]:
 
     for action in actions.ACTIONS:
         words = list(action.words)
-        if action.spaced and argv[i:i + len(words)] == words and "--to" not in argv[i + len(words):]:
+        rest = argv[i + len(words):]
+        if action.spaced and argv[i:i + len(words)] == words and not any(a == "--to" or a.startswith("--to=") for a in rest):
             return argv[:i] + [action.path] + argv[i + len(words):]
     return argv
 
@@ -1547,8 +1550,13 @@ def main(argv: Sequence[str] | None = None, *, proven: "Proven | None" = None) -
     if session.lang_override and session.lang_override not in LANGS:
         message = session.t.refusal("--lang", "unknown_value", {"value": session.lang_override, "allowed": list(LANGS)})
         print(f"{session.t('error')}: {message}", file=sys.stderr)
+        session.close()
         return EXIT_REFUSED
     handler = getattr(args, "handler", cmd_open)
+    if handler is not cmd_open and getattr(args, "signin", False):  # a view or a write, not the app nor `web`
+        from events import saved
+
+        saved.one_command()
     stdout = sys.stdout
     if handler is not cmd_open and not isinstance(stdout, _Printable):
         sys.stdout = _Printable(stdout)  # the app draws its own screen; text output is guarded

@@ -259,11 +259,11 @@ def requested(original: str | None, staff: str, school: str, lang: str) -> list[
 def _parsed(argv: list[str], lang: str):
     """The request read by the very parser that will run it (so an abbreviated `--sto` or an
     `--as=X` is seen as what it is). Bad usage or --help end here, as the command line ends."""
-    from careterm.cli import build_parser
+    from careterm.cli import build_parser, joined_words
     from careterm.i18n import Translator
 
     try:
-        return build_parser(Translator(lang)).parse_args(argv)
+        return build_parser(Translator(lang)).parse_args(joined_words(list(argv)))
     except SystemExit as ended:
         raise Denied(int(ended.code or 0), "") from None
 

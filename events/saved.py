@@ -49,6 +49,19 @@ def fold_into(models: dict[str, SchoolModel], events: Iterable[tuple[int, Event]
     return counted
 
 
+# True in a process that runs one command and ends (`one_command`)
+_one_command = False
+
+
+def one_command() -> None:
+    """This process runs one command and ends (a command line): a decoded model is frozen out
+    of the collector's later passes, with everything else alive then. A long session (the app,
+    a browser's) never freezes: what it drops later would never be collected if it held a
+    cycle."""
+    global _one_command
+    _one_command = True
+
+
 SAVE_FROM = 500  # events: a catch-up shorter than this is not saved (see `load`)
 SAVE_DISTANCE = 20_000  # log positions: ...unless the log moved this far (other schools' rows)
 
@@ -146,15 +159,12 @@ def _saved_model(saved: tuple[int, int, bytes | None] | None) -> tuple[int, Scho
     if saved[2] is None:
         return 0, None, True
     try:
-        # a model is a few hundred thousand objects that live as long as it does: the collector
-        # would walk them as they are made (the decode's time again, 10 ms on the demo), then
-        # at each of its later passes; frozen, they are freed by their counts all the same.
-        # Freezing freezes every object of the process: collect first, so that no garbage of a
-        # long session (the app's) is frozen with them
-        gc.collect()
+        # a model is a few hundred thousand objects: the collector would walk them as they are
+        # made (the decode's time again, 10 ms on the demo)
         with paused_gc():
             model = decoder.decode(saved[2])
-            gc.freeze()
+            if _one_command:
+                gc.freeze()  # ...and at each of its later passes in this process's short life
         return saved[1], model, False
     except (msgspec.DecodeError, msgspec.ValidationError, OverflowError, ValueError):
         return 0, None, True

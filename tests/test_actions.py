@@ -469,7 +469,7 @@ def test_a_declared_span_is_the_range_the_command_allows(sqlite_base, tmp_path):
 
 def test_the_parser_of_one_command_is_that_command_of_the_whole_tree():
     """build_parser(only=WORD) builds the command run: for every top-level word its options,
-    positionals and subcommands are those the whole tree gives it (the help lists them all)."""
+    positionals and subcommands (in the same order) are those the whole tree gives it."""
     import argparse
 
     from careterm.cli import build_parser
@@ -479,6 +479,7 @@ def test_the_parser_of_one_command_is_that_command_of_the_whole_tree():
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
                 found["sub"] = {name: shape(p) for name, p in action.choices.items()}
+                found["order"] = list(action.choices)  # a group lists its subcommands in one order
             else:
                 found[action.dest] = (tuple(action.option_strings), action.required, action.default, action.metavar, action.help)
         return found
@@ -499,3 +500,14 @@ def test_the_words_joined_before_parsing_are_those_declared():
     from careterm.cli import SPACED_FIRST_WORDS
 
     assert set(SPACED_FIRST_WORDS) == {a.words[0] for a in actions.ACTIONS if a.spaced}
+
+
+def test_transfer_accept_is_one_command_only_without_to():
+    """`transfer accept P1` is the command `transfer accept`; `transfer accept --to S2` (or
+    `--to=S2`) transfers the pupil whose id is "accept"; global options may come first."""
+    from careterm.cli import joined_words
+
+    assert joined_words(["--store", "x", "transfer", "accept", "P1"]) == ["--store", "x", "transfer accept", "P1"]
+    assert joined_words(["transfer", "accept", "--to", "s2"]) == ["transfer", "accept", "--to", "s2"]
+    assert joined_words(["transfer", "accept", "--to=s2"]) == ["transfer", "accept", "--to=s2"]
+    assert joined_words(["queue", "transfer", "accept"]) == ["queue", "transfer", "accept"]

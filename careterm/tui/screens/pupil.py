@@ -121,7 +121,7 @@ class PupilScreen(ReportsWorkErrors, Translated, Screen):
             rows.append((r["date"], t(f"type.{r['type']}"), detail, r["actor"], local_time(r["recorded_at"], d["zone"]), flags))
             keys.append(r["id"])
         columns = ("date", "type", "detail", "actor", "recorded_at", "flags")
-        fill_table(table, [t(f"col.{c}") for c in columns], rows, keys, widest=60)
+        fill_table(table, [t(f"col.{c}") for c in columns], rows, keys, widest=200)  # a detail is read whole
         self.show_entry(table)
 
     @on(DataTable.RowHighlighted, "#pupil-timeline")
