@@ -144,6 +144,18 @@ def view_after_one_event(url: str, pupil: str) -> dict:
     }
 
 
+def timed_contacts(service: Service, ctx, pupils: list[str], count: int) -> tuple[float, list[float]]:
+    """`count` talks recorded one command at a time, round the pupils: (seconds in all, each
+    command's seconds, sorted)."""
+    latencies = []
+    started = time.perf_counter()
+    for i in range(count):
+        t0 = time.perf_counter()
+        service.execute(lambda s, i=i: C.contact(s, ctx, pupils[i % len(pupils)], kind="talk"))
+        latencies.append(time.perf_counter() - t0)
+    return time.perf_counter() - started, sorted(latencies)
+
+
 def appends(url: str, count: int) -> dict:
     with Store(url) as store:
         service = Service(store, school="s1")
@@ -152,14 +164,7 @@ def appends(url: str, count: int) -> dict:
         today = service.today("s1")
         pupils = [p.id for p in school.pupils.values() if status_on(p, today) == "enrolled"]
         ctx = C.Context(school="s1", actor="admin", today=today, date=today)
-        latencies = []
-        started = time.perf_counter()
-        for i in range(count):
-            t0 = time.perf_counter()
-            service.execute(lambda s, i=i: C.contact(s, ctx, pupils[i % len(pupils)], kind="talk"))
-            latencies.append(time.perf_counter() - t0)
-        seconds = time.perf_counter() - started
-    latencies.sort()
+        seconds, latencies = timed_contacts(service, ctx, pupils, count)
     return {
         "appends_per_s": round(count / seconds),
         "append_p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),

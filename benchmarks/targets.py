@@ -499,13 +499,7 @@ def fig_appends(b: Bench, r: Results, demo: str, count: int) -> None:
         except Refused:  # the mentor may not: the principal (leader) records them
             mentor, mentees = "admin", [p for p in model.pupils if p in set(mentees)] or list(model.pupils)[:20]
             ctx = C.Context(school="s1", actor=mentor, today=today, date=today)
-        latencies = []
-        started = time.perf_counter()
-        for i in range(count):
-            t0 = time.perf_counter()
-            service.execute(lambda s, i=i: C.contact(s, ctx, mentees[i % len(mentees)], kind="talk"))
-            latencies.append(time.perf_counter() - t0)
-        seconds = time.perf_counter() - started
+        seconds, latencies = district_bench.timed_contacts(service, ctx, mentees, count)
         # where an append goes: a profile of a few hundred more, in this process
         import cProfile
 
@@ -517,7 +511,6 @@ def fig_appends(b: Bench, r: Results, demo: str, count: int) -> None:
         profiler.disable()
         profile = b.folder / "appends.prof"
         profiler.dump_stats(str(profile))
-    latencies.sort()
     per_s = count / seconds
     r.details["appends"] = {"count": count, "seconds": seconds, "actor": mentor, "mentees": len(mentees)}
     r.figure("appends per second, SQLite, command layer, encrypted, permissions", round(per_s), 2000, at_least=True,
