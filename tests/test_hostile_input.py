@@ -461,12 +461,21 @@ def _days_from_now(days: int) -> str:
 
 @needs_faketime
 def test_a_write_dated_by_a_clock_that_ran_ahead_is_refused(sqlite_school):
-    """The base school's entries were recorded today. With the machine's clock 3 days ahead, a
+    """The base school's entries were recorded today (yesterday, in a test run that crossed the
+    school's midnight since: the day is read from the store). With the machine's clock 3 days ahead, a
     contact without --date would be dated, and stamped, 3 days in the future: refused naming
     --date (3 days is more than the 1 allowed), nothing written. With --date (the person has
     looked at the day) it is recorded. One day ahead is not suspect (a write after midnight)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from events.store import Store
+
+    with Store(sqlite_school.url) as store:  # today, unless the run crossed the school's midnight since
+        last_day = store.last_recorded_at().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert last_day >= dt.date.fromisoformat(_days_from_now(-1))
     run = sqlite_school.refused("contact", "P1", "--kind", "talk", field="--date", actor="T1", env=_clock_off("+3d"))
-    assert _days_from_now(3) in run.err and _days_from_now(0) in run.err, run
+    assert _days_from_now(3) in run.err and last_day.isoformat() in run.err, run
     run = sqlite_school("contact", "P1", "--kind", "talk", "--date", _days_from_now(3), actor="T1",
                         env=_clock_off("+3d"))
     assert run.code == 0, run
