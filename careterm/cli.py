@@ -1412,18 +1412,11 @@ def _words(parser: argparse.ArgumentParser, t: Translator, path: str) -> None:
             action.metavar = first(f"meta.{action.metavar}") or action.metavar
 
 
-def parser_language(argv: Sequence[str]) -> str:
-    """The language to build the parser in, known before parsing: --lang, else CARETERM_LANG,
-    else the store's language (a SQLite file's directory is cheap to read), else Chinese."""
-    lang, probe = _language_and_probe(argv)
-    if probe is not None:
-        probe.close()
-    return lang
-
-
 def _language_and_probe(argv: Sequence[str]) -> "tuple[str, Workspace | None]":
-    """parser_language, and the workspace opened on a SQLite store to read it (None when none
-    was): the command's session takes its open store over rather than opening it again."""
+    """The language to build the parser in, known before parsing: --lang, else CARETERM_LANG,
+    else the store's language (a SQLite file's directory is cheap to read), else Chinese. With
+    it, the workspace opened on a SQLite store to read it (None when none was): the command's
+    session takes its open store over rather than opening it again."""
     from careterm.i18n import DEFAULT_LANG
 
     def option(name: str) -> str | None:
